@@ -20,6 +20,7 @@ See docs/storage.md for the guarantees and their limits.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -95,6 +96,24 @@ class RecoveryReport:
     torn_bytes: int = 0  # an unacknowledged record cut off the tail
     salvaged_to: str = ""  # damaged middle of the journal, kept aside
     seconds: float = 0.0
+
+
+def _lock_directory(directory: Path) -> int:
+    """TinyDB is single-process: a second process writing the same files would lose
+    commits. An exclusive flock on LOCK makes a second opener fail at once, by name."""
+    fd = os.open(directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "another process"
+        os.close(fd)
+        raise StoreError(
+            f"{directory} is in use by process {holder} (is `kiosk run` running?); "
+            "only one process may open the store"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
 
 
 class Index:
@@ -228,6 +247,7 @@ class JournalStorage(Storage):
     ) -> None:
         self.directory = Path(path)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = _lock_directory(self.directory)
         self.journal_path = self.directory / JOURNAL_NAME
         self.snapshot_path = self.directory / SNAPSHOT_NAME
         self.compact_min_bytes = compact_min_bytes
@@ -239,7 +259,11 @@ class JournalStorage(Storage):
         self._indexes: dict[str, list[Index]] = {}
         self._tables: list[Table] = []
         self._snapshot_bytes = 0
-        self.recovery = self._recover(salvage)
+        try:
+            self.recovery = self._recover(salvage)
+        except BaseException:
+            os.close(self._lock_fd)
+            raise
         # The table dicts by name. A stock Table or TinyDB.drop_table replaces or deletes
         # entries of the live dict before calling write(), leaving the dicts themselves
         # as they were: these references are the "before" that write() diffs against.
@@ -280,6 +304,9 @@ class JournalStorage(Storage):
             if self._fd >= 0:
                 os.close(self._fd)
                 self._fd = -1
+            if self._lock_fd >= 0:
+                os.close(self._lock_fd)  # releases the flock
+                self._lock_fd = -1
 
     # -- the fast path: one table, the documents an updater touched ------------------------
     def apply(self, table: str, updater: Callable[[MutableMapping[int, Any]], None]) -> None:
@@ -591,6 +618,27 @@ class JournalTable(Table):
         assert isinstance(storage, JournalStorage)
         storage.apply(self.name, updater)  # type: ignore[arg-type]
         self.clear_cache()
+
+    def replace(self, doc_id: int, doc: Mapping[str, Any]) -> None:
+        """Put a whole new version of an existing document (fields it lacks are gone)."""
+
+        def updater(table: dict[int, Mapping[str, Any]]) -> None:
+            if doc_id not in table:
+                raise KeyError(f"{self.name}: no document {doc_id}")
+            table[doc_id] = dict(doc)
+
+        self._update_table(updater)
+
+    def scan(self) -> Iterator[tuple[int, Mapping[str, Any]]]:
+        """Documents in insertion order, *not* copied: read them, never change them.
+        Hold the store's lock while iterating."""
+        for key, doc in self._read_table().items():
+            yield int(key), doc
+
+    def get_many(self, doc_ids: Iterable[int]) -> list[Document]:
+        """Documents by id (through an index), as copies; ids not present are skipped."""
+        raw = self._read_table()
+        return [self.document_class(raw[str(i)], i) for i in doc_ids if str(i) in raw]
 
     def _ids_matching(self, cond: Any) -> list[int]:
         return [int(k) for k, doc in self._read_table().items() if cond(doc)]

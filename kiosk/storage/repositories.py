@@ -1,0 +1,287 @@
+"""Repositories: the shop's records in the journaled store, found through indexes.
+
+Each repository turns domain objects into plain documents and back (`kiosk.domain.plain`)
+and keeps the indexes its lookups need, so finding a customer by phone among 20,000 is a
+dictionary lookup, not a scan. Writes are single TinyDB operations: group them with the
+outbox entry they belong to in `store.transaction()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from kiosk.domain.billing import Invoice, InvoiceStatus, Payment
+from kiosk.domain.claim_codes import ClaimCode, InvalidClaimCode
+from kiosk.domain.customers import Customer, account_number_for, normalise_email, normalise_phone
+from kiosk.domain.orders import OrderState, ServiceOrder
+from kiosk.domain.plain import from_plain, to_plain
+from kiosk.domain.shifts import Shift
+from kiosk.storage.outbox import Outbox, RetryPolicy
+from kiosk.storage.store import Index, Store, StoreError, UniqueViolation
+
+T = TypeVar("T")
+
+
+class NotFound(StoreError):
+    """No record with that key."""
+
+
+class Duplicate(StoreError):
+    """A record with that unique key exists already."""
+
+
+class _Repository(Generic[T]):
+    """A table of one domain type with a unique primary key and extra indexes."""
+
+    table_name: str
+    record_type: type[T]
+
+    def __init__(self, store: Store, key_field: str) -> None:
+        self._store = store
+        self._table = store.table(self.table_name)
+        self._key_field = key_field
+        self._primary = store.add_index(
+            f"{self.table_name}.{key_field}",
+            self.table_name,
+            lambda d: [str(d[key_field])],
+            unique=True,
+        )
+
+    def _index(self, name: str, keys: Callable[[Mapping[str, Any]], Iterable[str]]) -> Index:
+        return self._store.add_index(f"{self.table_name}.{name}", self.table_name, keys)
+
+    def _decode(self, doc: Mapping[str, Any]) -> T:
+        return from_plain(
+            self.record_type, dict(doc), f"{self.table_name}[{doc.get(self._key_field)}]"
+        )
+
+    def _find(self, index: Index, key: str) -> list[T]:
+        with self._store.lock:
+            return [self._decode(d) for d in self._table.get_many(index.lookup(key))]
+
+    def add(self, record: T) -> None:
+        doc = to_plain(record)
+        try:
+            self._table.insert(doc)
+        except UniqueViolation as exc:
+            raise Duplicate(f"{self.table_name}: {exc}") from exc
+
+    def save(self, record: T) -> None:
+        """Replace the stored version of record (found by its key)."""
+        doc = to_plain(record)
+        with self._store.lock:
+            ids = self._primary.lookup(str(doc[self._key_field]))
+            if not ids:
+                raise NotFound(f"{self.table_name}: no {self._key_field} {doc[self._key_field]!r}")
+            try:
+                self._table.replace(ids[0], doc)
+            except UniqueViolation as exc:
+                raise Duplicate(f"{self.table_name}: {exc}") from exc
+
+    def get(self, key: str) -> T | None:
+        found = self._find(self._primary, key)
+        return found[0] if found else None
+
+    def require(self, key: str) -> T:
+        record = self.get(key)
+        if record is None:
+            raise NotFound(f"{self.table_name}: no {self._key_field} {key!r}")
+        return record
+
+    def all(self) -> list[T]:
+        with self._store.lock:
+            return [self._decode(doc) for _i, doc in self._table.scan()]
+
+    def __len__(self) -> int:
+        with self._store.lock:
+            return len(self._table)
+
+
+class CustomerRepository(_Repository[Customer]):
+    table_name = "customers"
+    record_type = Customer
+
+    def __init__(self, store: Store, country_calling_code: str = "") -> None:
+        super().__init__(store, "account_number")
+        self.country_calling_code = country_calling_code
+        self._by_phone = self._index(
+            "phone",
+            lambda d: [
+                normalise_phone(d.get(f, ""), country_calling_code) for f in ("phone", "mobile")
+            ],
+        )
+        self._by_email = self._index("email", lambda d: [normalise_email(d.get("email", ""))])
+        self._by_rewards = store.add_index(
+            "customers.rewards_card",
+            self.table_name,
+            lambda d: [d.get("rewards_card", "")],
+            unique=True,
+        )
+
+    def find_by_phone(self, raw: str) -> list[Customer]:
+        key = normalise_phone(raw, self.country_calling_code)
+        return self._find(self._by_phone, key) if key else []
+
+    def find_by_email(self, raw: str) -> list[Customer]:
+        key = normalise_email(raw)
+        return self._find(self._by_email, key) if key else []
+
+    def find_by_rewards_card(self, card: str) -> Customer | None:
+        found = self._find(self._by_rewards, card.strip()) if card.strip() else []
+        return found[0] if found else None
+
+    def change_account_number(self, old: str, new: str) -> Customer:
+        """Account numbers are editable; the unique index refuses one already in use."""
+        with self._store.lock:
+            ids = self._primary.lookup(old)
+            if not ids:
+                raise NotFound(f"customers: no account_number {old!r}")
+            (doc,) = self._table.get_many(ids)
+            customer = self._decode({**doc, "account_number": new})
+            try:
+                self._table.replace(ids[0], to_plain(customer))
+            except UniqueViolation as exc:
+                raise Duplicate(f"customers: {exc}") from exc
+            return customer
+
+
+class OrderRepository(_Repository[ServiceOrder]):
+    table_name = "orders"
+    record_type = ServiceOrder
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store, "number")
+        self._by_claim = store.add_index(
+            "orders.claim_code", self.table_name, lambda d: [d["claim_code"]], unique=True
+        )
+        self._by_customer = self._index("customer", lambda d: [d["customer_account"]])
+        self._by_state = self._index("state", lambda d: [d["state"]])
+
+    def by_claim_code(self, code: ClaimCode | str) -> ServiceOrder | None:
+        try:
+            claim = code if isinstance(code, ClaimCode) else ClaimCode.parse(code)
+        except InvalidClaimCode:
+            return None
+        found = self._find(self._by_claim, claim.value)
+        return found[0] if found else None
+
+    def for_customer(self, account_number: str) -> list[ServiceOrder]:
+        return self._find(self._by_customer, account_number)
+
+    def in_state(self, state: OrderState) -> list[ServiceOrder]:
+        return self._find(self._by_state, state.value)
+
+
+class InvoiceRepository(_Repository[Invoice]):
+    table_name = "invoices"
+    record_type = Invoice
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store, "number")
+        self._by_customer = self._index("customer", lambda d: [d["customer_account"]])
+        self._by_order = self._index("order", lambda d: [d.get("order_number", "")])
+
+    def for_customer(self, account_number: str, *, open_only: bool = False) -> list[Invoice]:
+        found = self._find(self._by_customer, account_number)
+        return [i for i in found if not open_only or i.status is InvoiceStatus.OPEN]
+
+    def for_order(self, order_number: str) -> list[Invoice]:
+        return self._find(self._by_order, order_number)
+
+
+class PaymentRepository(_Repository[Payment]):
+    table_name = "payments"
+    record_type = Payment
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store, "payment_id")
+        self._by_last4 = self._index("card_last4", lambda d: [d.get("card_last4", "")])
+        self._by_invoice = self._index("invoice", lambda d: list(d.get("invoice_numbers", [])))
+
+    def by_card_last4(self, last4: str) -> list[Payment]:
+        return self._find(self._by_last4, last4)
+
+    def for_invoice(self, invoice_number: str) -> list[Payment]:
+        return self._find(self._by_invoice, invoice_number)
+
+
+class ShiftRepository(_Repository[Shift]):
+    table_name = "shifts"
+    record_type = Shift
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store, "shift_id")
+        self._open = self._index("open", lambda d: ["open"] if d.get("closed_at") is None else [])
+
+    def current(self) -> Shift | None:
+        found = self._find(self._open, "open")
+        return found[0] if found else None
+
+
+class SettingsRepository:
+    """Small named values: counters for numbers the kiosk hands out, sync cursors…"""
+
+    table_name = "settings"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._table = store.table(self.table_name)
+        self._by_name = store.add_index(
+            "settings.name", self.table_name, lambda d: [d["name"]], unique=True
+        )
+
+    def get(self, name: str, default: Any = None) -> Any:
+        with self._store.lock:
+            docs = self._table.get_many(self._by_name.lookup(name))
+            return docs[0]["value"] if docs else default
+
+    def set(self, name: str, value: Any) -> None:
+        with self._store.lock:
+            ids = self._by_name.lookup(name)
+            if ids:
+                self._table.replace(ids[0], {"name": name, "value": value})
+            else:
+                self._table.insert({"name": name, "value": value})
+
+    def next_number(self, counter: str) -> int:
+        """1, 2, 3… per counter; durable with the transaction it is drawn in."""
+        with self._store.lock:
+            value = int(self.get(f"counter.{counter}", 0)) + 1
+            self.set(f"counter.{counter}", value)
+            return value
+
+
+@dataclass
+class Repositories:
+    store: Store
+    customers: CustomerRepository
+    orders: OrderRepository
+    invoices: InvoiceRepository
+    payments: PaymentRepository
+    shifts: ShiftRepository
+    settings: SettingsRepository
+    outbox: Outbox
+
+    def next_account_number(self, prefix: str) -> str:
+        return account_number_for(prefix, self.settings.next_number("account"))
+
+    def next_order_number(self, prefix: str, now: datetime) -> str:
+        return f"{prefix}{now:%y%m}-{self.settings.next_number('order'):05d}"
+
+
+def open_repositories(
+    store: Store, *, country_calling_code: str = "", retry: RetryPolicy | None = None
+) -> Repositories:
+    return Repositories(
+        store=store,
+        customers=CustomerRepository(store, country_calling_code),
+        orders=OrderRepository(store),
+        invoices=InvoiceRepository(store),
+        payments=PaymentRepository(store),
+        shifts=ShiftRepository(store),
+        settings=SettingsRepository(store),
+        outbox=Outbox(store, retry),
+    )
