@@ -1,0 +1,1 @@
+"""Reference back office (HTTP API + database): built by the sync issue."""

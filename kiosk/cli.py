@@ -1,0 +1,206 @@
+"""`kiosk`: the technician's and the service's command line.
+
+Every command exits non-zero on a fault and prints what was wrong and where, so it can
+be used from a shell over SSH, from systemd and from provisioning scripts alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from kiosk import __version__
+from kiosk import config as config_module
+from kiosk.config import Config, ConfigError
+from kiosk.storage.store import StoreError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return config_module.load(args.config)
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    cfg = config_module.load(args.file or args.config)
+    print(f"{cfg.source}: OK")
+    print(f"  shop      {cfg.shop.name} ({cfg.shop.currency}, {cfg.shop.locale})")
+    print(f"  kiosk     {cfg.kiosk.id}, data in {cfg.kiosk.data_dir}")
+    print(f"  sync      {cfg.sync.url or 'offline only (no [sync] url)'}")
+    return 0
+
+
+def cmd_config_example(args: argparse.Namespace) -> int:
+    sys.stdout.write(config_module.example())
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from kiosk.services.context import open_kiosk_store
+
+    repos = open_kiosk_store(_config(args))
+    try:
+        stats = repos.outbox.stats(_now())
+    finally:
+        repos.store.close()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "pending": stats.pending,
+                    "oldest_pending_age_s": stats.oldest_pending_age_s,
+                    "dead_letters": [
+                        {"op_id": e.op_id, "kind": e.kind, "key": e.key, "reason": e.dead_reason}
+                        for e in stats.dead_letters
+                    ],
+                }
+            )
+        )
+        return 0
+    print(f"pending        {stats.pending}")
+    print(f"oldest pending {_age(stats.oldest_pending_age_s)}")
+    print(f"dead letters   {len(stats.dead_letters)}")
+    for entry in stats.dead_letters:
+        print(f"  {entry.op_id}  {entry.kind:<20} {entry.key:<24} {entry.dead_reason}")
+    return 0
+
+
+def cmd_store_check(args: argparse.Namespace) -> int:
+    from kiosk.services.context import open_kiosk_store
+
+    cfg = _config(args)
+    repos = open_kiosk_store(cfg, salvage=args.salvage)
+    storage = repos.store.storage
+    try:
+        report = storage.recovery
+        print(f"store          {cfg.data_path}")
+        print(f"commits        {storage.seq}")
+        print(f"snapshot       {storage.snapshot_bytes} bytes (sequence {report.snapshot_seq})")
+        print(f"journal        {storage.journal_bytes} bytes, {report.records_replayed} replayed")
+        if report.torn_bytes:
+            print(f"recovered      cut {report.torn_bytes} bytes of an unfinished commit")
+        if report.salvaged_to:
+            print(f"salvaged       damaged journal kept in {report.salvaged_to}")
+        print(f"opened in      {report.seconds * 1000:.1f} ms")
+        for name in sorted(repos.store.db.tables()):
+            print(f"  {name:<12} {len(repos.store.table(name))}")
+    finally:
+        repos.store.close()
+    return 0
+
+
+def cmd_store_compact(args: argparse.Namespace) -> int:
+    from kiosk.services.context import open_kiosk_store
+
+    repos = open_kiosk_store(_config(args))
+    try:
+        repos.store.compact()
+        print(f"compacted: snapshot {repos.store.storage.snapshot_bytes} bytes, journal empty")
+    finally:
+        repos.store.close()
+    return 0
+
+
+def cmd_demo_seed(args: argparse.Namespace) -> int:
+    from kiosk.services.context import open_kiosk_store
+    from kiosk.services.demo_data import seed
+
+    cfg = _config(args)
+    repos = open_kiosk_store(cfg)
+    try:
+        if len(repos.customers) and not args.force:
+            print(
+                f"{cfg.data_path} already has {len(repos.customers)} customers; --force adds more"
+            )
+            return 0
+        made = seed(repos, cfg, _now(), customers=args.customers)
+    finally:
+        repos.store.close()
+    print(", ".join(f"{v} {k}" for k, v in made.items()) + f" written to {cfg.data_path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="Self-service kiosk for repair shops."
+    )
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help=f"config file, or 'demo' for the built-in demo profile "
+        f"(default: $KIOSK_CONFIG or {config_module.DEFAULT_PATH})",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    cfg = sub.add_parser("config", help="check or show the configuration")
+    cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = cfg_sub.add_parser("check", help="validate a config file (exit 1 if wrong)")
+    check.add_argument("file", nargs="?", help="file to check (default: --config)")
+    check.set_defaults(handler=cmd_config_check)
+    cfg_sub.add_parser("example", help="print a config file with every key").set_defaults(
+        handler=cmd_config_example
+    )
+
+    outbox = sub.add_parser("outbox", help="operations waiting for the back office")
+    outbox.add_argument("--json", action="store_true", help="one JSON object")
+    outbox.set_defaults(handler=cmd_outbox)
+
+    store = sub.add_parser("store", help="the local database")
+    store_sub = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    st_check = store_sub.add_parser("check", help="open (recovering if needed) and report")
+    st_check.add_argument(
+        "--salvage",
+        action="store_true",
+        help="if the journal is damaged mid-file, keep the damaged part aside and open",
+    )
+    st_check.set_defaults(handler=cmd_store_check)
+    store_sub.add_parser("compact", help="fold the journal into a new snapshot").set_defaults(
+        handler=cmd_store_compact
+    )
+
+    demo = sub.add_parser("demo", help="demo data")
+    demo_sub = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
+    seed = demo_sub.add_parser("seed", help="write demo customers and orders")
+    seed.add_argument("--customers", type=int, default=60)
+    seed.add_argument("--force", action="store_true", help="seed even if there is data")
+    seed.set_defaults(handler=cmd_demo_seed)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(f"kiosk: configuration error: {exc}", file=sys.stderr)
+        return 1
+    except StoreError as exc:
+        print(f"kiosk: store error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
