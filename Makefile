@@ -37,8 +37,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy kiosk/domain kiosk/services kiosk/storage
 
+# pytest exits 5 when it collected nothing: a test run that tests nothing fails.
 test: $(STAMP) lint typecheck
-	$(PY) -m pytest -q
+	@$(PY) -m pytest -q; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
