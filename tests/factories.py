@@ -43,8 +43,6 @@ def order(number: str = "K1-0001", seed: int = 1, **changes: Any) -> ServiceOrde
         created_at=T0,
         items=(CustomerItem("Vélo", serial_number="WTU123"),),
         work_requested="Révision",
-        lines=(
-            ServiceLine("tuneup", "Révision", eur("49.90"), tax_rate_percent=Decimal(20)),
-        ),
+        lines=(ServiceLine("tuneup", "Révision", eur("49.90"), tax_rate_percent=Decimal(20)),),
     )
     return replace(base, **changes)

@@ -20,8 +20,12 @@ from tests.factories import T0, credit, customer, eur, order
 TWO_LINES = (
     ServiceLine("tuneup", "Révision", eur("49.90"), tax_rate_percent=Decimal(20)),
     ServiceLine(
-        "tube", "Chambre à air", eur("7.99"), quantity=Decimal(2),
-        discount_percent=Decimal(10), tax_rate_percent=Decimal("5.5"),
+        "tube",
+        "Chambre à air",
+        eur("7.99"),
+        quantity=Decimal(2),
+        discount_percent=Decimal(10),
+        tax_rate_percent=Decimal("5.5"),
     ),
 )
 
@@ -86,15 +90,31 @@ def test_invoice_only_for_the_orders_customer():
 
 
 def test_payments_never_hold_a_card_number():
-    ok = Payment("p1", PaymentMethod.CARD, eur("10"), T0, ("I",), terminal_receipt_number="0042",
-                 card_brand="VISA", card_last4="4242")
+    ok = Payment(
+        "p1",
+        PaymentMethod.CARD,
+        eur("10"),
+        T0,
+        ("I",),
+        terminal_receipt_number="0042",
+        card_brand="VISA",
+        card_last4="4242",
+    )
     assert ok.card_last4 == "4242"
     with pytest.raises(BillingError, match="last four"):
         replace(ok, card_last4="4111111111111111")
     with pytest.raises(BillingError, match="terminal receipt"):
         replace(ok, terminal_receipt_number="")
     with pytest.raises(BillingError, match="card details"):
-        Payment("p2", PaymentMethod.ACCOUNT, eur("10"), T0, ("I",), customer_account="A", card_last4="4242")
+        Payment(
+            "p2",
+            PaymentMethod.ACCOUNT,
+            eur("10"),
+            T0,
+            ("I",),
+            customer_account="A",
+            card_last4="4242",
+        )
     with pytest.raises(BillingError, match="nothing due"):
         Payment("p3", PaymentMethod.NOTHING_DUE, eur("1"), T0, ("I",))
 

@@ -44,7 +44,12 @@ def test_swapped_neighbours_are_caught(code, pos):
 
 @pytest.mark.parametrize(
     ("raw", "why"),
-    [("", "no claim code"), ("ABC", "9 characters"), ("ABCD-EFGH-!", "no '!'"), ("ABCDUFGHJ", "no 'U'")],
+    [
+        ("", "no claim code"),
+        ("ABC", "9 characters"),
+        ("ABCD-EFGH-!", "no '!'"),
+        ("ABCDUFGHJ", "no 'U'"),
+    ],
 )
 def test_nonsense_gets_a_reason(raw, why):
     with pytest.raises(InvalidClaimCode, match=why):

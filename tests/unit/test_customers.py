@@ -15,7 +15,8 @@ from tests.factories import T0, credit, customer, eur
 
 
 @pytest.mark.parametrize(
-    "raw", ["+33 6 12 34 56 78", "0033612345678", "06.12.34.56.78", "06 12 34 56 78", "(06) 12-34-56-78"]
+    "raw",
+    ["+33 6 12 34 56 78", "0033612345678", "06.12.34.56.78", "06 12 34 56 78", "(06) 12-34-56-78"],
 )
 def test_one_number_many_spellings(raw):
     assert normalise_phone(raw, "33") == "+33612345678"
@@ -52,7 +53,10 @@ def test_last_four_verification():
         ({"phone": "06 12 34 56 7x"}, "phone"),
         ({"discount_percent": __import__("decimal").Decimal(120)}, "discount_percent"),
         ({"marketing_consent": True}, "marketing_consent_at"),
-        ({"contact_preference": ContactPreference.SMS, "phone": "", "mobile": ""}, "contact_preference"),
+        (
+            {"contact_preference": ContactPreference.SMS, "phone": "", "mobile": ""},
+            "contact_preference",
+        ),
         ({"phone": "", "email": ""}, "email"),
     ],
 )

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from kiosk.domain.money import CurrencyMismatch, Money, MoneyError, total
 
-cents = st.integers(min_value=-10**12, max_value=10**12)
+cents = st.integers(min_value=-(10**12), max_value=10**12)
 amounts = cents.map(lambda c: Money.from_minor(c, "EUR"))
 
 
@@ -74,12 +74,10 @@ def test_allocation_loses_no_cent(c, weights):
     m = Money.from_minor(c, "EUR")
     parts = m.allocate(weights)
     assert total(parts, "EUR") == m
-    assert max(p.to_minor() for p in parts) - min(p.to_minor() for p in parts) <= max(
-        abs(c), 1
-    )
+    assert max(p.to_minor() for p in parts) - min(p.to_minor() for p in parts) <= max(abs(c), 1)
 
 
-@given(st.decimals(min_value=-10**9, max_value=10**9, allow_nan=False, places=6))
+@given(st.decimals(min_value=-(10**9), max_value=10**9, allow_nan=False, places=6))
 def test_result_is_always_whole_minor_units(d):
     m = Money(d, "EUR")
     assert m.amount == m.amount.quantize(Decimal("0.01"))

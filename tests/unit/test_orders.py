@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kiosk.domain.money import Money
 from kiosk.domain.orders import (
     TERMINAL_STATES,
     TRANSITIONS,
@@ -13,7 +14,6 @@ from kiosk.domain.orders import (
     OrderError,
     OrderState,
 )
-from kiosk.domain.money import Money
 from tests.factories import T0, eur, order
 
 S = OrderState
@@ -42,7 +42,7 @@ def test_the_table_is_the_shops_process():
     table = {(a, b) for a, targets in TRANSITIONS.items() for b in targets}
     assert table == EXPECTED
     assert set(TRANSITIONS) == set(OrderState)
-    assert TERMINAL_STATES == {S.COLLECTED, S.CANCELLED}
+    assert {S.COLLECTED, S.CANCELLED} == TERMINAL_STATES
 
 
 def test_every_state_is_reachable_from_new():
@@ -103,7 +103,11 @@ def test_orders_need_items_customer_and_one_currency():
 
 
 def test_deposits_add_up():
-    o = order().add_deposit(Deposit(eur("20"), T0, "card")).add_deposit(Deposit(eur("5.50"), T0, "cash"))
+    o = (
+        order()
+        .add_deposit(Deposit(eur("20"), T0, "card"))
+        .add_deposit(Deposit(eur("5.50"), T0, "cash"))
+    )
     assert o.deposits_total == eur("25.50")
     with pytest.raises(OrderError):
         o.add_deposit(Deposit(eur("0"), T0, "cash"))

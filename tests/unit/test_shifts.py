@@ -8,13 +8,17 @@ from tests.factories import T0, eur
 
 
 def card(amount: str, n: int) -> Payment:
-    return Payment(f"p{n}", PaymentMethod.CARD, eur(amount), T0, ("I",), terminal_receipt_number=str(n))
+    return Payment(
+        f"p{n}", PaymentMethod.CARD, eur(amount), T0, ("I",), terminal_receipt_number=str(n)
+    )
 
 
 def test_totals_by_method_and_terminal_comparison():
     s = Shift("S1", T0, "amelie", "EUR")
     s = s.record_payment(card("10.00", 1)).record_payment(card("5.50", 2))
-    s = s.record_payment(Payment("p3", PaymentMethod.ACCOUNT, eur("20"), T0, ("I",), customer_account="A"))
+    s = s.record_payment(
+        Payment("p3", PaymentMethod.ACCOUNT, eur("20"), T0, ("I",), customer_account="A")
+    )
     s = s.count("dropoff").count("dropoff")
     assert s.total_for(PaymentMethod.CARD) == eur("15.50")
     assert s.payment_counts[PaymentMethod.CARD] == 2
