@@ -62,7 +62,7 @@ def test_errors_name_file_key_and_expectation(tmp_path, text, message):
 
 
 def test_missing_file_says_what_to_do(tmp_path):
-    with pytest.raises(ConfigError, match="no such file.*--config demo"):
+    with pytest.raises(ConfigError, match=r"no such file.*--config demo"):
         config.load(tmp_path / "nope.toml")
 
 

@@ -59,7 +59,8 @@ def test_addition_is_associative_and_commutative(a, b, c):
 def test_subtraction_undoes_addition(a, b):
     assert (a + b) - b == a
     assert a - a == Money.zero("EUR")
-    assert -(-a) == a
+    negated = -a
+    assert -negated == a
 
 
 @given(amounts, st.integers(min_value=0, max_value=1000))

@@ -1,3 +1,4 @@
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -28,7 +29,8 @@ EXPECTED = {
     (S.IN_PROGRESS, S.READY_TO_BE_DONE), (S.IN_PROGRESS, S.WAITING_FOR_PARTS),
     (S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER_CONFIRMATION), (S.IN_PROGRESS, S.DONE),
     (S.IN_PROGRESS, S.CANCELLED),
-    (S.WAITING_FOR_PARTS, S.IN_PROGRESS), (S.WAITING_FOR_PARTS, S.WAITING_FOR_CUSTOMER_CONFIRMATION),
+    (S.WAITING_FOR_PARTS, S.IN_PROGRESS),
+    (S.WAITING_FOR_PARTS, S.WAITING_FOR_CUSTOMER_CONFIRMATION),
     (S.WAITING_FOR_PARTS, S.CANCELLED),
     (S.WAITING_FOR_CUSTOMER_CONFIRMATION, S.READY_TO_BE_DONE),
     (S.WAITING_FOR_CUSTOMER_CONFIRMATION, S.IN_PROGRESS),
@@ -70,7 +72,7 @@ def test_no_sequence_of_events_reaches_a_forbidden_state(wanted_states):
             with pytest.raises(IllegalTransition):
                 current.move_to(wanted, T0, "tech")
             assert current == before  # a refused move changes nothing
-    for a, b in zip(history, history[1:], strict=False):
+    for a, b in itertools.pairwise(history):
         assert (a, b) in EXPECTED
     if history[-1] in TERMINAL_STATES:
         assert all(not current.can_move_to(s) for s in OrderState)
