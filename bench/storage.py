@@ -17,20 +17,20 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tinydb import TinyDB  # noqa: E402
-from tinydb.storages import JSONStorage  # noqa: E402
+from tinydb import TinyDB
+from tinydb.storages import JSONStorage
 
-from kiosk.domain.customers import Customer  # noqa: E402
-from kiosk.domain.plain import to_plain  # noqa: E402
-from kiosk.storage.outbox import Outbox  # noqa: E402
-from kiosk.storage.repositories import CustomerRepository  # noqa: E402
-from kiosk.storage.store import Store, dumps  # noqa: E402
+from kiosk.domain.customers import Customer
+from kiosk.domain.plain import to_plain
+from kiosk.storage.outbox import Outbox
+from kiosk.storage.repositories import CustomerRepository
+from kiosk.storage.store import Store, dumps
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
