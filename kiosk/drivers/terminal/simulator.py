@@ -1,0 +1,438 @@
+"""A card terminal that speaks ZVT on a pseudo-terminal (or TCP), for tests and the demo.
+
+It plays the terminal's side of the real byte protocol: frames, CRC, ACK/NAK, the
+80 00 acknowledgements, intermediate statuses, status information, completion or abort.
+What happens next is scripted: approve, decline with a result code, the customer
+cancels, the terminal hangs (time-out), the link drops at a chosen step, NAKs, bad CRCs.
+Like a real terminal it remembers its last transaction (repeat receipt), its open
+reservations, and its day's totals; `charges` counts money actually taken, so a test
+can prove nothing was charged twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pty
+import select
+import socket
+import threading
+import time
+import tty
+from collections import deque
+from dataclasses import dataclass, field
+
+from kiosk.drivers.terminal import apdu as z
+from kiosk.drivers.terminal.apdu import Apdu, ZvtError
+from kiosk.drivers.terminal.frames import (
+    ACK,
+    NAK,
+    Ack,
+    BadFrame,
+    Frame,
+    FrameDecoder,
+    Nak,
+    encode_frame,
+)
+
+log = logging.getLogger(__name__)
+
+# Steps at which a script can cut the link (the terminal goes silent).
+DROP_STEPS = (
+    "on_command",  # the command is never acknowledged: nothing happened
+    "after_accept",  # 80 00 sent, then silence: nothing happened yet
+    "after_intermediate",  # the customer was asked for the card, then silence
+    "before_status",  # money moved at the terminal, the kiosk heard nothing
+    "after_status",  # status information sent, completion never comes
+)
+
+
+@dataclass
+class Script:
+    outcome: str = "approve"  # approve | decline | cancel | hang
+    decline_code: int = 0x05
+    statuses: tuple[int, ...] = (0x0A, 0x41, 0x04)
+    status_delay_s: float = 0.0
+    drop_at: str | None = None
+    nak_frames: int = 0  # NAK this many incoming frames first
+    corrupt_frames: int = 0  # send this many frames with a broken CRC first
+    card_brand: str = "VISA"
+    card_last4: str = "4242"
+
+    def __post_init__(self) -> None:
+        if self.drop_at is not None and self.drop_at not in DROP_STEPS:
+            raise ValueError(f"drop_at must be one of {DROP_STEPS}")
+        if self.outcome not in ("approve", "decline", "cancel", "hang"):
+            raise ValueError(f"unknown outcome {self.outcome!r}")
+
+
+class _Silent(Exception):
+    """The script cut the link."""
+
+
+@dataclass
+class Charge:
+    kind: str  # payment | booking | refund | reversal
+    amount_minor: int
+    receipt_number: int
+
+
+@dataclass
+class SimulatorState:
+    receipt_number: int = 0
+    trace_number: int = 0
+    last_status: bytes | None = None
+    reservations: dict[int, int] = field(default_factory=dict)
+    charges: list[Charge] = field(default_factory=list)
+    day_total_minor: int = 0
+
+
+class TerminalSimulator:
+    def __init__(self, terminal_id: str = "52500001") -> None:
+        self.terminal_id = terminal_id
+        self.state = SimulatorState()
+        self.scripts: deque[Script] = deque()
+        self.silent = False
+        self._decoder = FrameDecoder()
+        self._inbox: deque[Apdu] = deque()
+        self._fd: int | None = None
+        self._sock: socket.socket | None = None
+        self._server: socket.socket | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._script = Script()
+        self.received: list[Apdu] = []  # every command, for tests to read
+        self.bad_frames = 0
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start_pty(self) -> str:
+        """Serve on a new pseudo-terminal; returns the device path the kiosk opens."""
+        master, slave = pty.openpty()
+        tty.setraw(master)
+        tty.setraw(slave)
+        self._fd = master
+        self._slave = slave  # kept open so the master never sees a hang-up
+        self._start()
+        return os.ttyname(slave)
+
+    def start_tcp(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, int]:
+        self._server = socket.create_server((host, port))
+        self._server.settimeout(0.1)
+        self._start()
+        addr = self._server.getsockname()
+        return addr[0], addr[1]
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._serve, name="zvt-sim", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=2)
+        for fd in (self._fd, getattr(self, "_slave", None)):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        for s in (self._sock, self._server):
+            if s is not None:
+                s.close()
+
+    def push(self, *scripts: Script) -> None:
+        """Scripts for the next commands, one each; afterwards: approve."""
+        self.scripts.extend(scripts)
+
+    def reconnect(self) -> None:
+        """The cable is back: answer again."""
+        self._inbox.clear()
+        self._decoder.reset()
+        self.silent = False
+
+    @property
+    def tcp(self) -> bool:
+        return self._server is not None
+
+    # -- bytes -----------------------------------------------------------------------------------
+    def _read(self, timeout: float) -> bytes:
+        if self.tcp:
+            if self._sock is None:
+                try:
+                    assert self._server is not None
+                    self._sock, _ = self._server.accept()
+                except TimeoutError:
+                    return b""
+            ready, _, _ = select.select([self._sock], [], [], timeout)
+            if not ready:
+                return b""
+            data = self._sock.recv(4096)
+            if not data:
+                self._sock.close()
+                self._sock = None
+            return data
+        assert self._fd is not None
+        ready, _, _ = select.select([self._fd], [], [], timeout)
+        if not ready:
+            return b""
+        try:
+            return os.read(self._fd, 4096)
+        except OSError:
+            return b""
+
+    def _write(self, data: bytes) -> None:
+        if self.silent:
+            return
+        if self.tcp:
+            if self._sock is not None:
+                self._sock.sendall(data)
+        else:
+            assert self._fd is not None
+            os.write(self._fd, data)
+
+    def _pump(self, timeout: float) -> list[object]:
+        """Read what came in; frames are ACKed (or NAKed as scripted) and queued."""
+        data = self._read(timeout)
+        if not data or self.silent:
+            return []
+        if self.tcp:
+            self._tcp_buffer = getattr(self, "_tcp_buffer", b"") + data
+            while len(self._tcp_buffer) >= 3:
+                n = self._tcp_buffer[2]
+                if len(self._tcp_buffer) < 3 + n:
+                    break
+                raw, self._tcp_buffer = self._tcp_buffer[: 3 + n], self._tcp_buffer[3 + n :]
+                self._inbox.append(Apdu.decode(raw))
+            return []
+        others: list[object] = []
+        for event in self._decoder.feed(data):
+            if isinstance(event, Frame):
+                if self._script.nak_frames > 0:
+                    self._script.nak_frames -= 1
+                    self._write(bytes([NAK]))
+                    continue
+                self._write(bytes([ACK]))
+                try:
+                    self._inbox.append(Apdu.decode(event.apdu))
+                except ZvtError:
+                    self.bad_frames += 1
+            elif isinstance(event, BadFrame):
+                self.bad_frames += 1
+                self._write(bytes([NAK]))
+            else:
+                others.append(event)
+        return others
+
+    def _send(self, msg: Apdu, expect_reply: bool = True) -> None:
+        """Send one message; on serial wait for its ACK (repeat on NAK), then for the
+        ECR's 80 00 reply."""
+        if self.silent:
+            raise _Silent
+        if self.tcp:
+            self._write(msg.encode())
+        else:
+            frame = encode_frame(msg.encode())
+            for _ in range(3):
+                if self._script.corrupt_frames > 0:
+                    self._script.corrupt_frames -= 1
+                    self._write(frame[:-1] + bytes([frame[-1] ^ 0xFF]))
+                else:
+                    self._write(frame)
+                if self._await_ack():
+                    break
+            else:
+                raise _Silent  # the ECR is gone
+        if expect_reply:
+            reply = self._next(5.0)
+            if reply is None or reply.command != z.ACK_POSITIVE:
+                raise _Silent
+
+    def _await_ack(self) -> bool:
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and not self._stop.is_set():
+            for event in self._pump(0.05):
+                if isinstance(event, Ack):
+                    return True
+                if isinstance(event, Nak):
+                    return False
+        return False
+
+    def _next(self, timeout: float) -> Apdu | None:
+        deadline = time.monotonic() + timeout
+        while not self._inbox:
+            if time.monotonic() > deadline or self._stop.is_set():
+                return None
+            self._pump(0.05)
+        return self._inbox.popleft()
+
+    # -- the terminal ------------------------------------------------------------------------------
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            if self.silent:
+                self._read(0.05)  # the cable is out: bytes go nowhere
+                continue
+            command = self._next(0.1)
+            if command is None:
+                continue
+            self.received.append(command)
+            self._script = self.scripts.popleft() if self.scripts else Script()
+            try:
+                self._handle(command)
+            except _Silent:
+                self.silent = True
+            except Exception:  # a simulator bug must not hang the test silently
+                log.exception("simulator failed on %s", command)
+                self.silent = True
+
+    def _drop(self, step: str) -> None:
+        if self._script.drop_at == step:
+            self.silent = True
+            raise _Silent
+
+    def _accept(self) -> None:
+        self._drop("on_command")
+        self._send(Apdu(*z.ACK_POSITIVE), expect_reply=False)
+        self._drop("after_accept")
+
+    def _refuse(self, code: int) -> None:
+        self._send(Apdu(0x84, code), expect_reply=False)
+
+    def _complete(self) -> None:
+        self._send(Apdu(*z.COMPLETION, b"\x27\x00"))
+
+    def _status_info(self, result: int, amount: int | None, kind: str) -> bytes:
+        s = self.state
+        data = b"\x27" + bytes([result])
+        if amount is not None:
+            data += b"\x04" + z.bcd(amount, 6)
+        data += b"\x0b" + z.bcd(s.trace_number, 3) + b"\x87" + z.bcd(s.receipt_number, 2)
+        data += b"\x29" + bytes.fromhex(self.terminal_id)
+        data += b"\x0c" + bytes.fromhex(time.strftime("%H%M%S"))
+        data += b"\x0d" + bytes.fromhex(time.strftime("%m%d"))
+        if kind != "totals":
+            data += b"\x49" + z.bcd(z.CURRENCY_EUR, 2)
+            data += b"\x22" + z.ll(bytes.fromhex("EEEEEEEEEEEE" + self._script.card_last4))
+            data += b"\x8b" + z.ll(self._script.card_brand.encode())
+        return data
+
+    def _customer_interaction(self) -> str:
+        """Intermediate statuses, then how the customer's part ended."""
+        for code in self._script.statuses:
+            time.sleep(self._script.status_delay_s)
+            self._send(Apdu(*z.INTERMEDIATE_STATUS, bytes([code])))
+            self._drop("after_intermediate")
+        if self._script.outcome == "hang":
+            # The terminal waits for a card that never comes; only an abort ends it.
+            while not self._stop.is_set():
+                msg = self._next(0.1)
+                if msg is not None and msg.command == z.ABORT:
+                    return "cancel"
+            raise _Silent
+        return self._script.outcome
+
+    def _money_transaction(self, command: Apdu, kind: str) -> None:
+        fields = z.parse_bmps(command.data)
+        amount = z.from_bcd(fields[0x04])
+        self._accept()
+        ending = self._customer_interaction()
+        s = self.state
+        if ending == "cancel":
+            self._send(Apdu(*z.ABORT_FROM_TERMINAL, bytes([z.RESULT_ABORTED])))
+            return
+        s.trace_number += 1
+        if ending == "decline":
+            s.last_status = self._status_info(self._script.decline_code, amount, kind)
+            self._send(Apdu(*z.STATUS_INFORMATION, s.last_status))
+            self._send(Apdu(*z.ABORT_FROM_TERMINAL, bytes([self._script.decline_code])))
+            return
+        s.receipt_number += 1
+        if kind == "reservation":
+            s.reservations[s.receipt_number] = amount
+        else:
+            s.charges.append(Charge("payment", amount, s.receipt_number))
+            s.day_total_minor += amount
+        s.last_status = self._status_info(z.RESULT_APPROVED, amount, kind)
+        self._drop("before_status")
+        self._send(Apdu(*z.STATUS_INFORMATION, s.last_status))
+        self._drop("after_status")
+        self._complete()
+
+    def _handle(self, command: Apdu) -> None:
+        s = self.state
+        cmd = command.command
+        if cmd in (z.AUTHORISATION, z.RESERVATION):
+            self._money_transaction(command, "payment" if cmd == z.AUTHORISATION else "reservation")
+        elif cmd in (z.BOOK_TOTAL, z.PARTIAL_REVERSAL):
+            fields = z.parse_bmps(command.data)
+            receipt, amount = z.from_bcd(fields[0x87]), z.from_bcd(fields[0x04])
+            reserved = s.reservations.get(receipt)
+            if reserved is None or amount > reserved:
+                self._refuse(0x83)
+                return
+            self._accept()
+            if cmd == z.BOOK_TOTAL:
+                del s.reservations[receipt]
+                s.charges.append(Charge("booking", amount, receipt))
+                s.day_total_minor += amount
+            else:
+                s.reservations[receipt] = reserved - amount
+            s.trace_number += 1
+            s.last_status = self._status_info(z.RESULT_APPROVED, amount, "booking")
+            self._drop("before_status")
+            self._send(Apdu(*z.STATUS_INFORMATION, s.last_status))
+            self._drop("after_status")
+            self._complete()
+        elif cmd == z.RESERVATION_REVERSAL:
+            receipt = z.from_bcd(z.parse_bmps(command.data)[0x87])
+            if receipt not in s.reservations:
+                self._refuse(0x83)
+                return
+            self._accept()
+            del s.reservations[receipt]
+            self._complete()
+        elif cmd in (z.REGISTRATION, z.STATUS_ENQUIRY):
+            self._accept()
+            if cmd == z.STATUS_ENQUIRY:
+                tid = bytes.fromhex(self.terminal_id)
+                self._send(Apdu(*z.STATUS_INFORMATION, b"\x27\x00\x29" + tid))
+            self._complete()
+        elif cmd == z.REPEAT_RECEIPT:
+            if s.last_status is None:
+                self._refuse(0x83)
+                return
+            self._accept()
+            self._send(Apdu(*z.STATUS_INFORMATION, s.last_status))
+            self._complete()
+        elif cmd == z.END_OF_DAY:
+            self._accept()
+            s.trace_number += 1
+            self._send(
+                Apdu(*z.STATUS_INFORMATION, self._status_info(0, s.day_total_minor, "totals"))
+            )
+            s.day_total_minor = 0
+            self._complete()
+        elif cmd == z.REVERSAL:
+            receipt = z.from_bcd(z.parse_bmps(command.data[3:])[0x87])
+            charge = next((c for c in s.charges if c.receipt_number == receipt), None)
+            if charge is None:
+                self._refuse(0x83)
+                return
+            self._accept()
+            s.charges.append(Charge("reversal", -charge.amount_minor, receipt))
+            s.day_total_minor -= charge.amount_minor
+            self._complete()
+        elif cmd == z.REFUND:
+            amount = z.from_bcd(z.parse_bmps(command.data[3:])[0x04])
+            self._accept()
+            s.receipt_number += 1
+            s.charges.append(Charge("refund", -amount, s.receipt_number))
+            s.day_total_minor -= amount
+            self._complete()
+        elif cmd == z.ABORT:
+            self._refuse(0x83)  # nothing running to abort
+        else:
+            self._refuse(0x83)
+
+    # -- what tests check ----------------------------------------------------------------------
+    @property
+    def money_taken_minor(self) -> int:
+        return sum(c.amount_minor for c in self.state.charges)

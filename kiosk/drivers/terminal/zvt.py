@@ -1,0 +1,263 @@
+"""The card terminal, driven over ZVT (the ECR interface of German/European terminals).
+
+One transaction is one exchange: the kiosk sends a command, the terminal acknowledges
+it (80 00), then talks — intermediate status for the screen ("Insert or tap your card",
+"Enter your PIN"), status information with the result, print lines — until completion
+(06 0F) or abort (06 1E). Every message is acknowledged, and each one re-arms the
+time-out, so a customer slowly typing a PIN is not cut off.
+
+If the link fails in the middle, the driver raises `TerminalLinkLost`: the money may or
+may not have moved. Nothing may be decided until `last_transaction()` (repeat receipt)
+has told what the terminal did; `kiosk/services/payments.py` does exactly that.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from kiosk.drivers.base import DeviceState, DeviceStatus, StatusStream
+from kiosk.drivers.terminal import apdu as z
+from kiosk.drivers.terminal.apdu import Apdu, StatusInformation, ZvtError
+from kiosk.drivers.terminal.link import LinkError, LinkLost, ReceiveTimeout, ZvtLink
+
+log = logging.getLogger(__name__)
+
+StatusCallback = Callable[[str], None]
+
+
+class Outcome(StrEnum):
+    APPROVED = "approved"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"  # the customer (or a time-out at the terminal) aborted
+    REFUSED = "refused"  # the terminal refused the command itself (84 xx)
+
+
+class TerminalError(Exception):
+    """The terminal could not be asked."""
+
+
+class TerminalLinkLost(TerminalError):
+    """The link failed during an exchange: the outcome is unknown until asked."""
+
+    def __init__(self, message: str, phase: str) -> None:
+        super().__init__(f"{message} (during {phase})")
+        self.phase = phase
+
+
+@dataclass(frozen=True)
+class TransactionResult:
+    outcome: Outcome
+    result_code: int
+    message: str
+    status: StatusInformation | None = None
+    print_lines: tuple[str, ...] = ()
+
+    @property
+    def approved(self) -> bool:
+        return self.outcome is Outcome.APPROVED
+
+    @property
+    def receipt_number(self) -> int | None:
+        return self.status.receipt_number if self.status else None
+
+
+@dataclass(frozen=True)
+class ZvtTimeouts:
+    command_ack_s: float = 5.0  # command → 80 00 from the terminal
+    idle_s: float = 180.0  # between two messages of a running transaction
+
+
+@dataclass
+class _Exchange:
+    status: StatusInformation | None = None
+    print_lines: list[str] = field(default_factory=list)
+
+
+class ZvtTerminal:
+    def __init__(
+        self,
+        link_factory: Callable[[], ZvtLink],
+        *,
+        password: int = 0,
+        currency: int = z.CURRENCY_EUR,
+        timeouts: ZvtTimeouts | None = None,
+        name: str = "terminal",
+    ) -> None:
+        self._link_factory = link_factory
+        self._link: ZvtLink | None = None
+        self.password = password
+        self.currency = currency
+        self.timeouts = timeouts or ZvtTimeouts()
+        self.status_stream = StatusStream(name)
+
+    # -- link -------------------------------------------------------------------------------
+    def _ensure_link(self) -> ZvtLink:
+        if self._link is None:
+            try:
+                self._link = self._link_factory()
+            except LinkError as exc:
+                self.status_stream.publish(DeviceState.FAULT, str(exc))
+                raise TerminalError(str(exc)) from exc
+        return self._link
+
+    def _drop_link(self) -> None:
+        if self._link is not None:
+            self._link.close()
+            self._link = None
+
+    def close(self) -> None:
+        self._drop_link()
+
+    # -- commands -------------------------------------------------------------------------------
+    def _password(self) -> bytes:
+        return z.bcd(self.password, 3)
+
+    def register(self) -> TransactionResult:
+        # config byte 0x86: ECR prints receipts, amount entry and admin locked at the PT
+        data = self._password() + bytes([0x86]) + z.bcd(self.currency, 2)
+        return self._run(Apdu(*z.REGISTRATION, data), "registration")
+
+    def authorise(
+        self, amount_minor: int, on_status: StatusCallback | None = None
+    ) -> TransactionResult:
+        return self._run(Apdu(*z.AUTHORISATION, self._amount(amount_minor)), "payment", on_status)
+
+    def reserve(
+        self, amount_minor: int, on_status: StatusCallback | None = None
+    ) -> TransactionResult:
+        return self._run(Apdu(*z.RESERVATION, self._amount(amount_minor)), "reservation", on_status)
+
+    def book(self, receipt_number: int, amount_minor: int) -> TransactionResult:
+        data = b"\x87" + z.bcd(receipt_number, 2) + self._amount(amount_minor)
+        return self._run(Apdu(*z.BOOK_TOTAL, data), "booking")
+
+    def partial_release(self, receipt_number: int, amount_minor: int) -> TransactionResult:
+        data = b"\x87" + z.bcd(receipt_number, 2) + self._amount(amount_minor)
+        return self._run(Apdu(*z.PARTIAL_REVERSAL, data), "partial release")
+
+    def release(self, receipt_number: int) -> TransactionResult:
+        data = b"\x87" + z.bcd(receipt_number, 2)
+        return self._run(Apdu(*z.RESERVATION_REVERSAL, data), "release")
+
+    def reverse(self, receipt_number: int) -> TransactionResult:
+        data = self._password() + b"\x87" + z.bcd(receipt_number, 2)
+        return self._run(Apdu(*z.REVERSAL, data), "reversal")
+
+    def refund(self, amount_minor: int) -> TransactionResult:
+        data = self._password() + self._amount(amount_minor)
+        return self._run(Apdu(*z.REFUND, data), "refund")
+
+    def end_of_day(self) -> TransactionResult:
+        return self._run(Apdu(*z.END_OF_DAY, self._password()), "end of day")
+
+    def last_transaction(self) -> TransactionResult:
+        """Repeat receipt (06 20): what the terminal did last. The way to learn the
+        outcome of a payment whose exchange was cut."""
+        return self._run(Apdu(*z.REPEAT_RECEIPT, self._password()), "repeat receipt")
+
+    def status(self) -> DeviceStatus:
+        """Status enquiry (05 01): is the terminal there and ready?"""
+        try:
+            result = self._run(Apdu(*z.STATUS_ENQUIRY, self._password()), "status enquiry")
+        except TerminalError as exc:
+            return self.status_stream.publish(DeviceState.FAULT, str(exc))
+        if result.outcome is Outcome.APPROVED:
+            return self.status_stream.publish(DeviceState.READY, "ready")
+        return self.status_stream.publish(DeviceState.FAULT, result.message)
+
+    def abort(self) -> bool:
+        """Ask the terminal to abort (06 B0). It may refuse or be too late: the running
+        exchange still ends the way the terminal decides, and is read as usual."""
+        link = self._link
+        if link is None:
+            return False
+        try:
+            link.send_nowait(Apdu(*z.ABORT))
+            return True
+        except LinkError as exc:
+            log.warning("abort not delivered: %s", exc)
+            return False
+
+    def _amount(self, amount_minor: int) -> bytes:
+        if amount_minor <= 0:
+            raise TerminalError(f"amount must be positive, got {amount_minor}")
+        return b"\x04" + z.bcd(amount_minor, 6) + b"\x49" + z.bcd(self.currency, 2)
+
+    # -- one exchange ----------------------------------------------------------------------------
+    def _run(
+        self, command: Apdu, phase: str, on_status: StatusCallback | None = None
+    ) -> TransactionResult:
+        link = self._ensure_link()
+        self.status_stream.publish(DeviceState.BUSY, phase)
+        try:
+            result = self._exchange(link, command, phase, on_status)
+        except (LinkLost, ReceiveTimeout) as exc:
+            self._drop_link()
+            self.status_stream.publish(DeviceState.FAULT, f"link lost during {phase}")
+            raise TerminalLinkLost(str(exc), phase) from exc
+        self.status_stream.publish(DeviceState.READY, "ready")
+        return result
+
+    def _ack(self, link: ZvtLink) -> None:
+        link.send(Apdu(*z.ACK_POSITIVE))
+
+    def _exchange(
+        self, link: ZvtLink, command: Apdu, phase: str, on_status: StatusCallback | None
+    ) -> TransactionResult:
+        link.send(command)
+        first = link.receive(self.timeouts.command_ack_s)
+        if first.cls == 0x84:
+            code = first.instr
+            return TransactionResult(
+                Outcome.REFUSED, code, f"terminal refused {phase}: {z.result_text(code)}"
+            )
+        if first.command != z.ACK_POSITIVE:
+            raise LinkLost(f"expected 80 00 after the command, got {first}")
+        exchange = _Exchange()
+        while True:
+            msg = link.receive(self.timeouts.idle_s)
+            if msg.command == z.INTERMEDIATE_STATUS:
+                self._ack(link)
+                text = z.intermediate_text(msg.data)
+                if on_status is not None:
+                    on_status(text)
+            elif msg.command == z.STATUS_INFORMATION:
+                self._ack(link)
+                try:
+                    exchange.status = StatusInformation.parse(msg.data)
+                except ZvtError as exc:
+                    log.error("unreadable status information from the terminal: %s", exc)
+            elif msg.command == z.PRINT_LINE:
+                self._ack(link)
+                exchange.print_lines.append(msg.data[1:].decode("latin-1").rstrip())
+            elif msg.command == z.COMPLETION:
+                self._ack(link)
+                return self._result(exchange)
+            elif msg.command == z.ABORT_FROM_TERMINAL:
+                self._ack(link)
+                code = msg.data[0] if msg.data else z.RESULT_ABORTED
+                outcome = Outcome.CANCELLED if code == z.RESULT_ABORTED else Outcome.DECLINED
+                return TransactionResult(
+                    outcome, code, z.result_text(code), exchange.status, tuple(exchange.print_lines)
+                )
+            else:
+                log.warning("unexpected %s during %s: acknowledged and ignored", msg, phase)
+                self._ack(link)
+
+    @staticmethod
+    def _result(exchange: _Exchange) -> TransactionResult:
+        status = exchange.status
+        lines = tuple(exchange.print_lines)
+        if status is None:
+            return TransactionResult(Outcome.APPROVED, z.RESULT_APPROVED, "done", None, lines)
+        if status.approved:
+            return TransactionResult(
+                Outcome.APPROVED, status.result_code, "approved", status, lines
+            )
+        outcome = Outcome.CANCELLED if status.result_code == z.RESULT_ABORTED else Outcome.DECLINED
+        return TransactionResult(
+            outcome, status.result_code, z.result_text(status.result_code), status, lines
+        )
