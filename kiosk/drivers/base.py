@@ -73,6 +73,68 @@ class StatusStream:
         return status
 
 
+class Outcome(StrEnum):
+    APPROVED = "approved"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"  # the customer (or a time-out at the terminal) aborted
+    REFUSED = "refused"  # the terminal refused the command itself
+
+
+@dataclass(frozen=True)
+class TransactionResult:
+    """What a card terminal answered, in the kiosk's words. Only the last four digits
+    of a card ever appear here."""
+
+    outcome: Outcome
+    result_code: int
+    message: str
+    amount_minor: int | None = None
+    receipt_number: int | None = None
+    trace_number: int | None = None
+    card_brand: str = ""
+    card_last4: str = ""
+    terminal_id: str = ""
+    print_lines: tuple[str, ...] = ()
+
+    @property
+    def approved(self) -> bool:
+        return self.outcome is Outcome.APPROVED
+
+
+class TerminalError(Exception):
+    """The terminal could not be asked."""
+
+
+class TerminalLinkLost(TerminalError):
+    """The link failed during an exchange: the outcome is unknown until asked."""
+
+    def __init__(self, message: str, phase: str) -> None:
+        super().__init__(f"{message} (during {phase})")
+        self.phase = phase
+
+
+StatusCallback = Callable[[str], None]
+
+
+class PaymentTerminal(Protocol):
+    status_stream: StatusStream
+
+    def status(self) -> DeviceStatus: ...
+    def authorise(
+        self, amount_minor: int, on_status: StatusCallback | None = None
+    ) -> TransactionResult: ...
+    def reserve(
+        self, amount_minor: int, on_status: StatusCallback | None = None
+    ) -> TransactionResult: ...
+    def book(self, receipt_number: int, amount_minor: int) -> TransactionResult: ...
+    def release(self, receipt_number: int) -> TransactionResult: ...
+    def refund(self, amount_minor: int) -> TransactionResult: ...
+    def last_transaction(self) -> TransactionResult: ...
+    def end_of_day(self) -> TransactionResult: ...
+    def abort(self) -> bool: ...
+    def close(self) -> None: ...
+
+
 class Printer(Protocol):
     status_stream: StatusStream
 

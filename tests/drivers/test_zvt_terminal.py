@@ -15,8 +15,8 @@ def test_approved_payment_with_customer_messages(sim, terminal):
     result = terminal.authorise(4990, messages.append)
     assert result.outcome is Outcome.APPROVED
     assert messages == ["Insert or tap your card", "Enter your PIN", "Waiting for the bank"]
-    assert result.status.amount_minor == 4990
-    assert result.status.card_brand == "VISA" and result.status.card_last4 == "4242"
+    assert result.amount_minor == 4990
+    assert result.card_brand == "VISA" and result.card_last4 == "4242"
     assert result.receipt_number == 1
     assert sim.money_taken_minor == 4990
     assert terminal.status_stream.latest.state is DeviceState.READY
@@ -71,7 +71,7 @@ def test_link_drop_at_every_step_is_resolved_by_asking(sim, terminal, step):
     charged = step in ("before_status", "after_status")
     assert sim.money_taken_minor == (2500 if charged else 0)
     last = terminal.last_transaction() if sim.state.last_status else None
-    moved = last is not None and last.receipt_number != before and last.status.amount_minor == 2500
+    moved = last is not None and last.receipt_number != before and last.amount_minor == 2500
     assert moved is charged
 
 
@@ -108,7 +108,7 @@ def test_status_end_of_day_refund_reversal(sim, terminal):
     assert terminal.reverse(wrong.receipt_number).approved
     assert terminal.refund(300).approved
     eod = terminal.end_of_day()
-    assert eod.approved and eod.status.amount_minor == 900
+    assert eod.approved and eod.amount_minor == 900
     assert sim.money_taken_minor == 900
     assert terminal.reverse(99).outcome is Outcome.REFUSED
 

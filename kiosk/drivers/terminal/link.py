@@ -7,6 +7,7 @@ the payment (it asks the terminal before it assumes anything).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import time
@@ -156,10 +157,8 @@ class SerialLink:
         return self._pending.pop(0)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(serial.SerialException, OSError):
             self._port.close()
-        except (serial.SerialException, OSError):
-            pass
 
 
 class TcpLink:

@@ -16,52 +16,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-from kiosk.drivers.base import DeviceState, DeviceStatus, StatusStream
+from kiosk.drivers.base import (
+    DeviceState,
+    DeviceStatus,
+    Outcome,
+    StatusCallback,
+    StatusStream,
+    TerminalError,
+    TerminalLinkLost,
+    TransactionResult,
+)
 from kiosk.drivers.terminal import apdu as z
 from kiosk.drivers.terminal.apdu import Apdu, StatusInformation, ZvtError
 from kiosk.drivers.terminal.link import LinkError, LinkLost, ReceiveTimeout, ZvtLink
 
 log = logging.getLogger(__name__)
 
-StatusCallback = Callable[[str], None]
-
-
-class Outcome(StrEnum):
-    APPROVED = "approved"
-    DECLINED = "declined"
-    CANCELLED = "cancelled"  # the customer (or a time-out at the terminal) aborted
-    REFUSED = "refused"  # the terminal refused the command itself (84 xx)
-
-
-class TerminalError(Exception):
-    """The terminal could not be asked."""
-
-
-class TerminalLinkLost(TerminalError):
-    """The link failed during an exchange: the outcome is unknown until asked."""
-
-    def __init__(self, message: str, phase: str) -> None:
-        super().__init__(f"{message} (during {phase})")
-        self.phase = phase
-
-
-@dataclass(frozen=True)
-class TransactionResult:
-    outcome: Outcome
-    result_code: int
-    message: str
-    status: StatusInformation | None = None
-    print_lines: tuple[str, ...] = ()
-
-    @property
-    def approved(self) -> bool:
-        return self.outcome is Outcome.APPROVED
-
-    @property
-    def receipt_number(self) -> int | None:
-        return self.status.receipt_number if self.status else None
+__all__ = ["Outcome", "TerminalError", "TerminalLinkLost", "TransactionResult", "ZvtTerminal"]
 
 
 @dataclass(frozen=True)
@@ -240,8 +212,8 @@ class ZvtTerminal:
                 self._ack(link)
                 code = msg.data[0] if msg.data else z.RESULT_ABORTED
                 outcome = Outcome.CANCELLED if code == z.RESULT_ABORTED else Outcome.DECLINED
-                return TransactionResult(
-                    outcome, code, z.result_text(code), exchange.status, tuple(exchange.print_lines)
+                return _from_status(
+                    outcome, code, z.result_text(code), exchange.status, exchange.print_lines
                 )
             else:
                 log.warning("unexpected %s during %s: acknowledged and ignored", msg, phase)
@@ -250,14 +222,37 @@ class ZvtTerminal:
     @staticmethod
     def _result(exchange: _Exchange) -> TransactionResult:
         status = exchange.status
-        lines = tuple(exchange.print_lines)
         if status is None:
-            return TransactionResult(Outcome.APPROVED, z.RESULT_APPROVED, "done", None, lines)
-        if status.approved:
             return TransactionResult(
-                Outcome.APPROVED, status.result_code, "approved", status, lines
+                Outcome.APPROVED, z.RESULT_APPROVED, "done", print_lines=tuple(exchange.print_lines)
             )
-        outcome = Outcome.CANCELLED if status.result_code == z.RESULT_ABORTED else Outcome.DECLINED
-        return TransactionResult(
-            outcome, status.result_code, z.result_text(status.result_code), status, lines
-        )
+        if status.approved:
+            outcome, message = Outcome.APPROVED, "approved"
+        elif status.result_code == z.RESULT_ABORTED:
+            outcome, message = Outcome.CANCELLED, z.result_text(status.result_code)
+        else:
+            outcome, message = Outcome.DECLINED, z.result_text(status.result_code)
+        return _from_status(outcome, status.result_code, message, status, exchange.print_lines)
+
+
+def _from_status(
+    outcome: Outcome,
+    code: int,
+    message: str,
+    status: StatusInformation | None,
+    print_lines: list[str],
+) -> TransactionResult:
+    if status is None:
+        return TransactionResult(outcome, code, message, print_lines=tuple(print_lines))
+    return TransactionResult(
+        outcome,
+        code,
+        message,
+        amount_minor=status.amount_minor,
+        receipt_number=status.receipt_number,
+        trace_number=status.trace_number,
+        card_brand=status.card_brand,
+        card_last4=status.card_last4,
+        terminal_id=status.terminal_id,
+        print_lines=tuple(print_lines),
+    )
