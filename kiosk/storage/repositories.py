@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 from kiosk.domain.billing import Invoice, InvoiceStatus, Payment
 from kiosk.domain.claim_codes import ClaimCode, InvalidClaimCode
 from kiosk.domain.customers import Customer, account_number_for, normalise_email, normalise_phone
+from kiosk.domain.intents import PaymentIntent
 from kiosk.domain.orders import OrderState, ServiceOrder
 from kiosk.domain.plain import from_plain, to_plain
 from kiosk.domain.shifts import Shift
@@ -221,6 +222,29 @@ class ShiftRepository(_Repository[Shift]):
         return found[0] if found else None
 
 
+class PaymentIntentRepository(_Repository[PaymentIntent]):
+    table_name = "payment_intents"
+    record_type = PaymentIntent
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store, "intent_id")
+        self._by_state = self._index("state", lambda d: [d["state"]])
+        self._by_purpose = self._index("purpose", lambda d: [d["purpose"]])
+        self._by_receipt = self._index(
+            "receipt", lambda d: [str(d["receipt_number"])] if d.get("receipt_number") else []
+        )
+
+    def in_states(self, *states: str) -> list[PaymentIntent]:
+        found = [i for state in states for i in self._find(self._by_state, state)]
+        return sorted(found, key=lambda i: i.created_at)
+
+    def for_purpose(self, purpose: str) -> list[PaymentIntent]:
+        return self._find(self._by_purpose, purpose)
+
+    def with_receipt(self, receipt_number: int) -> list[PaymentIntent]:
+        return self._find(self._by_receipt, str(receipt_number))
+
+
 class SettingsRepository:
     """Small named values: counters for numbers the kiosk hands out, sync cursors…"""
 
@@ -264,6 +288,7 @@ class Repositories:
     shifts: ShiftRepository
     settings: SettingsRepository
     outbox: Outbox
+    intents: PaymentIntentRepository
 
     def next_account_number(self, prefix: str) -> str:
         return account_number_for(prefix, self.settings.next_number("account"))
@@ -284,4 +309,5 @@ def open_repositories(
         shifts=ShiftRepository(store),
         settings=SettingsRepository(store),
         outbox=Outbox(store, retry),
+        intents=PaymentIntentRepository(store),
     )
