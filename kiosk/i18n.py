@@ -1,0 +1,70 @@
+"""Translations and locale formatting for screens and receipts.
+
+Messages are English msgids; `kiosk/locale/<lang>/LC_MESSAGES/kiosk.po` holds the other
+languages. The .po files are the source: they are compiled in memory at first use with
+Babel, so there is no build step to forget. Money and dates are formatted by Babel for
+the language's locale.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.core import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+
+from kiosk.domain.money import Money
+
+LOCALE_DIR = Path(__file__).with_name("locale")
+LOCALES = {"en": "en_GB", "fr": "fr_FR"}
+
+
+@cache
+def translations(lang: str) -> gettext.NullTranslations:
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / "kiosk.po"
+    if lang == "en" or not po.exists():
+        return gettext.NullTranslations()
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return gettext.GNUTranslations(buf)
+
+
+class Lang:
+    """One language's words and formats."""
+
+    def __init__(self, lang: str, timezone: str = "Europe/Paris") -> None:
+        if lang not in LOCALES:
+            raise ValueError(f"unsupported language {lang!r} ({', '.join(LOCALES)})")
+        self.code = lang
+        self.locale = Locale.parse(LOCALES[lang])
+        self.tz = ZoneInfo(timezone)
+        self._t = translations(lang)
+
+    def _(self, message: str, **values: object) -> str:
+        text = self._t.gettext(message)
+        return text.format(**values) if values else text
+
+    def money(self, amount: Money) -> str:
+        return format_currency(amount.amount, amount.currency, locale=self.locale)
+
+    def number(self, value: object) -> str:
+        return format_decimal(value, locale=self.locale)  # type: ignore[arg-type]
+
+    def date(self, value: date | datetime) -> str:
+        if isinstance(value, datetime):
+            value = value.astimezone(self.tz).date()
+        return format_date(value, format="medium", locale=self.locale)
+
+    def datetime(self, value: datetime) -> str:
+        return format_datetime(value, format="short", tzinfo=self.tz, locale=self.locale)
