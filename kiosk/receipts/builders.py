@@ -26,7 +26,6 @@ from kiosk.receipts.document import (
     Wrap,
 )
 
-
 # Shift event counters → their report labels (msgids).
 EVENT_LABELS = {"dropoff": "Drop-offs", "pickup": "Pickups", "statement": "Statement payments"}
 

@@ -113,9 +113,7 @@ class EscPosInterpreter:
                 self._result.status_queries.append(self._byte())
             else:
                 self._unknown(start)
-        elif b == FS:
-            self._unknown(start)
-        elif b < 0x20:
+        elif b == FS or b < 0x20:
             self._unknown(start)
         else:
             end = self._pos
@@ -247,7 +245,7 @@ class EscPosInterpreter:
             return base
         return base.resize((base.width * md.width, CHAR_H * md.height), Image.Resampling.NEAREST)
 
-    # -- graphics -----------------------------------------------------------------------------------
+    # -- graphics --------------------------------------------------------------------------
     def _place(self, image: Image.Image) -> None:
         self._flush_line()
         row = Image.new("L", (WIDTH, image.height), 255)
