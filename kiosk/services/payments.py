@@ -60,7 +60,7 @@ class CardPayments:
         self._terminal = terminal
         self._clock = clock
 
-    # -- asking for money --------------------------------------------------------------------
+    # -- asking for money --
     def charge(
         self, amount: Money, purpose: str, on_status: StatusCallback | None = None
     ) -> PaymentAttempt:
@@ -122,7 +122,7 @@ class CardPayments:
             )
         return settled
 
-    # -- after the locker opened (or did not) --------------------------------------------------
+    # -- after the locker opened (or did not) --
     def book(self, intent: PaymentIntent, amount: Money) -> PaymentIntent:
         if intent.state is not IntentState.RESERVED or intent.receipt_number is None:
             raise TerminalError(f"intent {intent.intent_id} is {intent.state}: nothing to book")
@@ -149,7 +149,7 @@ class CardPayments:
             )
         return intent
 
-    # -- recovery ------------------------------------------------------------------------------
+    # -- recovery --
     def pending(self) -> list[PaymentIntent]:
         return self._repos.intents.in_states(IntentState.PENDING)
 

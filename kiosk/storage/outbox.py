@@ -80,7 +80,7 @@ class Outbox:
             "outbox.dead", TABLE, lambda d: ["dead"] if d.get("dead") else []
         )
 
-    # -- writing ------------------------------------------------------------------------------
+    # -- writing --
     def enqueue(
         self,
         kind: str,
@@ -154,7 +154,7 @@ class Outbox:
             self._table.replace(doc_id, to_plain(updated))
             return updated
 
-    # -- reading ------------------------------------------------------------------------------
+    # -- reading --
     def next_batch(self, now: datetime, limit: int = 100) -> list[OutboxEntry]:
         """Due entries in queue order, never one ahead of an earlier pending entry with the
         same key (that entry may be waiting out a retry delay)."""

@@ -275,7 +275,7 @@ class JournalStorage(Storage):
         self._journal_bytes = os.fstat(self._fd).st_size
         self.commits = 0
 
-    # -- TinyDB's Storage interface --------------------------------------------------------
+    # -- TinyDB's Storage interface --
     def read(self) -> dict[str, dict[str, Any]]:
         """The live state, not a copy: only JournalTable (through `apply`) changes it."""
         return self._data
@@ -308,7 +308,7 @@ class JournalStorage(Storage):
                 os.close(self._lock_fd)  # releases the flock
                 self._lock_fd = -1
 
-    # -- the fast path: one table, the documents an updater touched ------------------------
+    # -- the fast path: one table, the documents an updater touched --
     def apply(self, table: str, updater: Callable[[MutableMapping[int, Any]], None]) -> None:
         with self.lock:
             raw = self._raw_table(table)
@@ -333,7 +333,7 @@ class JournalStorage(Storage):
         self._data[name] = raw
         return raw
 
-    # -- staging, commit and rollback -------------------------------------------------------
+    # -- staging, commit and rollback --
     def _stage(self, changes: list[Change], dropped: list[str]) -> None:
         """Apply changes to memory and indexes; commit now unless a transaction is open."""
         if not changes and not dropped:
@@ -478,7 +478,7 @@ class JournalStorage(Storage):
             self._txn = None
             self._commit(txn)
 
-    # -- indexes and table caches -------------------------------------------------------------
+    # -- indexes and table caches --
     def add_index(self, index: Index) -> Index:
         with self.lock:
             index.rebuild(self._data.get(index.table, {}))
@@ -492,7 +492,7 @@ class JournalStorage(Storage):
         for table in self._tables:
             table.clear_cache()
 
-    # -- compaction and recovery -----------------------------------------------------------------
+    # -- compaction and recovery --
     def compact(self) -> None:
         """Fold the journal into a new snapshot (atomic replace), then empty the journal."""
         with self.lock:
@@ -588,7 +588,7 @@ class JournalStorage(Storage):
             else:
                 raw[key] = doc
 
-    # -- figures for `kiosk store check` and the benchmark ------------------------------------
+    # -- figures for `kiosk store check` and the benchmark --
     @property
     def seq(self) -> int:
         return self._seq

@@ -82,7 +82,7 @@ class EscPosInterpreter:
             self._end_page(cut=False)
         return self._result
 
-    # -- reading bytes ---------------------------------------------------------------------
+    # -- reading bytes --
     def _take(self, n: int) -> bytes:
         chunk = self._data[self._pos : self._pos + n]
         if len(chunk) < n:
@@ -94,7 +94,7 @@ class EscPosInterpreter:
         b = self._take(1)
         return b[0] if b else 0
 
-    # -- dispatch ---------------------------------------------------------------------------------
+    # -- dispatch --
     def _step(self) -> None:
         start = self._pos
         b = self._byte()
@@ -195,7 +195,7 @@ class EscPosInterpreter:
         else:
             self._unknown(start)
 
-    # -- text -------------------------------------------------------------------------------------
+    # -- text --
     def _columns_left(self) -> int:
         used = sum(len(t) * md.width for t, md in self._line)
         return WIDTH // CHAR_W - used
@@ -245,7 +245,7 @@ class EscPosInterpreter:
             return base
         return base.resize((base.width * md.width, CHAR_H * md.height), Image.Resampling.NEAREST)
 
-    # -- graphics --------------------------------------------------------------------------
+    # -- graphics --
     def _place(self, image: Image.Image) -> None:
         self._flush_line()
         row = Image.new("L", (WIDTH, image.height), 255)

@@ -105,7 +105,7 @@ class TerminalSimulator:
         self.received: list[Apdu] = []  # every command, for tests to read
         self.bad_frames = 0
 
-    # -- lifecycle -----------------------------------------------------------------------------
+    # -- lifecycle --
     def start_pty(self) -> str:
         """Serve on a new pseudo-terminal; returns the device path the kiosk opens."""
         master, slave = pty.openpty()
@@ -153,7 +153,7 @@ class TerminalSimulator:
     def tcp(self) -> bool:
         return self._server is not None
 
-    # -- bytes -----------------------------------------------------------------------------------
+    # -- bytes --
     def _read(self, timeout: float) -> bytes:
         if self.tcp:
             if self._sock is None:
@@ -264,7 +264,7 @@ class TerminalSimulator:
             self._pump(0.05)
         return self._inbox.popleft()
 
-    # -- the terminal ------------------------------------------------------------------------------
+    # -- the terminal --
     def _serve(self) -> None:
         while not self._stop.is_set():
             if self.silent:
@@ -432,7 +432,7 @@ class TerminalSimulator:
         else:
             self._refuse(0x83)
 
-    # -- what tests check ----------------------------------------------------------------------
+    # -- what tests check --
     @property
     def money_taken_minor(self) -> int:
         return sum(c.amount_minor for c in self.state.charges)

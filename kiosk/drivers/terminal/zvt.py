@@ -65,7 +65,7 @@ class ZvtTerminal:
         self.timeouts = timeouts or ZvtTimeouts()
         self.status_stream = StatusStream(name)
 
-    # -- link -------------------------------------------------------------------------------
+    # -- link --
     def _ensure_link(self) -> ZvtLink:
         if self._link is None:
             try:
@@ -83,7 +83,7 @@ class ZvtTerminal:
     def close(self) -> None:
         self._drop_link()
 
-    # -- commands -------------------------------------------------------------------------------
+    # -- commands --
     def _password(self) -> bytes:
         return z.bcd(self.password, 3)
 
@@ -158,7 +158,7 @@ class ZvtTerminal:
             raise TerminalError(f"amount must be positive, got {amount_minor}")
         return b"\x04" + z.bcd(amount_minor, 6) + b"\x49" + z.bcd(self.currency, 2)
 
-    # -- one exchange ----------------------------------------------------------------------------
+    # -- one exchange --
     def _run(
         self, command: Apdu, phase: str, on_status: StatusCallback | None = None
     ) -> TransactionResult:
