@@ -105,12 +105,25 @@ def pair_line(left: str, right: str, columns: int) -> str:
 
 
 def _logo_image(text: str) -> Image.Image:
-    font = ImageFont.load_default(44)
-    box = ImageDraw.Draw(Image.new("1", (1, 1))).textbbox((0, 0), text, font=font)
-    width = min(576, (box[2] - box[0] + 7) // 8 * 8 + 16)
-    image = Image.new("1", (width, box[3] - box[1] + 16), 1)
-    ImageDraw.Draw(image).text((8, 8 - box[1]), text, font=font, fill=0)
+    """The logo as a bitmap the size the printer draws the native one: double-size Font A,
+    24 × 48 dots a character, wrapped at 24 characters."""
+    rows = textwrap.wrap(text, COLUMNS // 2) or [""]
+    font = _logo_font()
+    width = max(len(r) for r in rows) * 24
+    image = Image.new("1", (width, 48 * len(rows)), 1)
+    draw = ImageDraw.Draw(image)
+    for i, row in enumerate(rows):
+        left = (width - len(row) * 24) // 2
+        for j, ch in enumerate(row):
+            draw.text((left + j * 24, i * 48), ch, font=font, fill=0)
     return image
+
+
+def _logo_font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.truetype("DejaVuSansMono-Bold.ttf", 40)
+    except OSError:
+        return ImageFont.load_default(40)
 
 
 class _Printer:
@@ -186,7 +199,7 @@ def to_escpos(
             if raster:
                 qr = qrcode.QRCode(box_size=block.size, border=1)
                 qr.add_data(block.data)
-                p.image(qr.make_image().get_image(), center=False)
+                p.image(qr.make_image().get_image(), center=True)  # python-escpos pads to the paper
             else:
                 p.qr(block.data, native=True, size=block.size)
         elif isinstance(block, Barcode):
@@ -195,7 +208,7 @@ def to_escpos(
         elif isinstance(block, Logo):
             if raster:
                 out.style("center")
-                p.image(_logo_image(plain(block.text)), center=False)
+                p.image(_logo_image(plain(block.text)), center=True)
             else:
                 out.style("center", bold=True, size=2)
                 for line in lines(block.text, COLUMNS // 2):

@@ -1,0 +1,67 @@
+"""A receipt printer in software: a python-escpos connection that answers status queries
+as a real printer does and renders every job it receives to PNG, from the same bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from escpos.escpos import Escpos
+
+from kiosk.drivers.printer.codepages import DEFAULT_PROFILE, profile_codepages
+from kiosk.drivers.printer.interpreter import EscPosInterpreter, Interpretation
+
+
+class SimulatedPrinter(Escpos):  # type: ignore[misc]
+    """State a test or the demo can set: paper ("ok", "low", "out"), cover_open,
+    offline, no_reply (status queries go unanswered), stuck (writes time out)."""
+
+    def __init__(self, *, profile: str = DEFAULT_PROFILE, output_dir: Path | None = None) -> None:
+        super().__init__(profile=profile)
+        self.paper = "ok"
+        self.cover_open = False
+        self.offline = False
+        self.no_reply = False
+        self.stuck = False
+        self.output_dir = output_dir
+        self.jobs: list[bytes] = []
+        self.pages_written: list[Path] = []
+        self._reply = b""
+        self._interpreter = EscPosInterpreter(profile_codepages(profile))
+
+    def open(self, raise_not_found: bool = True) -> None:  # nothing to open
+        pass
+
+    def _status_byte(self, n: int) -> int:
+        if n == 1:
+            return 0x12 | (0x08 if (self.offline or self.cover_open or self.paper == "out") else 0)
+        if n == 2:
+            return 0x12 | (0x04 if self.cover_open else 0) | (0x20 if self.paper == "out" else 0)
+        if n == 4:
+            return 0x12 | {"ok": 0, "low": 0x0C, "out": 0x6C}[self.paper]
+        return 0x12
+
+    def _raw(self, msg: bytes) -> None:
+        if msg[:2] == b"\x10\x04" and len(msg) == 3:  # real-time status request
+            self._reply = b"" if self.no_reply else bytes([self._status_byte(msg[2])])
+            return
+        if self.stuck:
+            raise TimeoutError("write timed out (printer not taking data)")
+        if self.offline or self.cover_open or self.paper == "out":
+            return  # a real printer holds or drops the data; nothing comes out
+        self.jobs.append(bytes(msg))
+        if self.output_dir is not None:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            for page in self.render(msg).pages:
+                path = self.output_dir / f"print-{len(self.pages_written) + 1:03d}.png"
+                page.image.save(path)
+                self.pages_written.append(path)
+
+    def _read(self) -> bytes:
+        reply, self._reply = self._reply, b""
+        return reply
+
+    def render(self, job: bytes) -> Interpretation:
+        return self._interpreter.run(job)
+
+    def close(self) -> None:
+        pass
