@@ -73,8 +73,9 @@ def documents(lang_code: str) -> dict[str, Document]:
         for n in (31, 58)
     ]  # fmt: skip
     statement = build_statement(customer, older, NOW)
+    paid_now = older[1].number
     statement_payment = Payment(
-        "pay-2", PaymentMethod.CARD, statement.amount_for([older[1].number]), NOW, (older[1].number,),
+        "pay-2", PaymentMethod.CARD, statement.amount_for([paid_now]), NOW, (paid_now,),
         customer_account=customer.account_number, terminal_receipt_number="0118",
         card_brand="VISA", card_last4="4242",
     )  # fmt: skip

@@ -73,14 +73,14 @@ def test_link_lost_then_restart_charges_exactly_once(store_dir, sim, step):
 
 
 def test_crash_before_the_terminal_was_asked_is_not_a_charge(store_dir, sim):
-    store, repos, payments, terminal = kiosk(store_dir, sim)
+    store, _repos, payments, terminal = kiosk(store_dir, sim)
     assert payments.charge(Money("9.90", EUR), "order:K1-0").succeeded
     terminal.authorise = lambda *a, **k: (_ for _ in ()).throw(SystemExit("power cut"))
     with pytest.raises(SystemExit):
         payments.charge(Money("9.90", EUR), "order:K1-1")
     store.close()
     terminal.close()
-    store, repos, payments, terminal = kiosk(store_dir, sim)
+    store, _repos, payments, terminal = kiosk(store_dir, sim)
     (resolved,) = payments.resolve_open()
     assert resolved.state is IntentState.NOT_CHARGED
     assert sim.money_taken_minor == 990
@@ -89,7 +89,7 @@ def test_crash_before_the_terminal_was_asked_is_not_a_charge(store_dir, sim):
 
 
 def test_unreachable_terminal_blocks_new_payments(store_dir, sim):
-    store, repos, payments, terminal = kiosk(store_dir, sim)
+    store, _repos, payments, terminal = kiosk(store_dir, sim)
     sim.push(Script(drop_at="after_accept"))
     assert payments.charge(Money("5", EUR), "order:K1-1").link_lost
     with pytest.raises(Exception, match="cannot resolve"):
@@ -100,7 +100,7 @@ def test_unreachable_terminal_blocks_new_payments(store_dir, sim):
 
 
 def test_declined_and_cancelled_are_not_charged(store_dir, sim):
-    store, repos, payments, terminal = kiosk(store_dir, sim)
+    store, _repos, payments, terminal = kiosk(store_dir, sim)
     sim.push(Script(outcome="decline", decline_code=0x55), Script(outcome="cancel"))
     a = payments.charge(Money("5", EUR), "order:K1-1")
     b = payments.charge(Money("5", EUR), "order:K1-1")
@@ -112,7 +112,7 @@ def test_declined_and_cancelled_are_not_charged(store_dir, sim):
 
 
 def test_reserve_then_book_or_release(store_dir, sim):
-    store, repos, payments, terminal = kiosk(store_dir, sim)
+    store, _repos, payments, terminal = kiosk(store_dir, sim)
     held = payments.reserve(Money("30", EUR), "order:K1-1")
     assert held.intent.state is IntentState.RESERVED
     booked = payments.book(held.intent, Money("29.90", EUR))
