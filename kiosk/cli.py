@@ -118,6 +118,47 @@ def cmd_store_compact(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from kiosk.services.devices import open_devices
+    from kiosk.services.diagnostics import check_devices, format_table, print_test_page
+
+    cfg = _config(args)
+    try:
+        devices = open_devices(cfg)
+    except Exception as exc:  # a device that cannot even be set up is the first fault
+        print(f"kiosk doctor: cannot set up the devices: {exc}", file=sys.stderr)
+        return 2
+    try:
+        checks = check_devices(devices)
+        print(format_table(checks))
+        failed = [c for c in checks if c.faulty]
+        if args.print_test:
+            try:
+                print_test_page(devices, cfg.shop.name, cfg.printer.codepage)
+                print("test page: sent to the printer")
+            except Exception as exc:
+                print(f"test page: not printed: {exc}")
+                failed.append(checks[0])
+        if args.open_locker:
+            if devices.lockers is None:
+                print("open locker: no lockers are configured")
+                return 2
+            result = devices.lockers.open(args.open_locker)
+            verdict = "opened" if result.opened else "NOT opened"
+            print(f"locker {result.locker}: {verdict} ({result.detail})")
+            if not result.opened:
+                return 1
+    finally:
+        devices.close()
+    if failed:
+        print(
+            f"{len(failed)} device(s) faulty: {', '.join(c.device for c in failed)}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def cmd_demo_seed(args: argparse.Namespace) -> int:
     from kiosk.services.context import open_kiosk_store
     from kiosk.services.demo_data import seed
@@ -175,6 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     store_sub.add_parser("compact", help="fold the journal into a new snapshot").set_defaults(
         handler=cmd_store_compact
     )
+
+    doctor = sub.add_parser("doctor", help="test every configured device (exit 1 on a fault)")
+    doctor.add_argument("--print-test", action="store_true", help="print a test page")
+    doctor.add_argument("--open-locker", metavar="N", help="pulse locker N and watch its door")
+    doctor.set_defaults(handler=cmd_doctor)
 
     demo = sub.add_parser("demo", help="demo data")
     demo_sub = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)

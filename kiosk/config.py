@@ -85,12 +85,82 @@ class SyncConfig:
 
 
 @dataclass(frozen=True)
+class PrinterConfig:
+    backend: str = field(default="sim", metadata=_doc("sim, usb, serial, network, file or none"))
+    profile: str = field(default="TM-T20II", metadata=_doc("python-escpos capability profile"))
+    codepage: str = field(
+        default="CP858", metadata=_doc("code page for text (CP858 has é, à, ç, €)")
+    )
+    usb_vendor: int = field(default=0x04B8, metadata=_doc("usb: vendor id (0x04b8 = Epson)"))
+    usb_product: int = field(default=0x0E15, metadata=_doc("usb: product id"))
+    port: str = field(default="/dev/kiosk-printer", metadata=_doc("serial or file: device path"))
+    baudrate: int = field(default=38400, metadata=_doc("serial: line speed"))
+    host: str = field(default="", metadata=_doc("network: printer address"))
+    tcp_port: int = field(default=9100, metadata=_doc("network: printer port"))
+    write_timeout_s: float = field(default=5.0, metadata=_doc("give up a write after this long"))
+    status_timeout_s: float = field(default=0.5, metadata=_doc("wait this long for a status reply"))
+    cash_drawer: bool = field(default=False, metadata=_doc("a cash drawer hangs on the printer"))
+    sim_output_dir: str = field(
+        default="", metadata=_doc("sim: write each printed page as PNG here")
+    )
+
+
+@dataclass(frozen=True)
+class TerminalConfig:
+    backend: str = field(default="sim", metadata=_doc("sim, serial, tcp or none"))
+    port: str = field(default="/dev/kiosk-terminal", metadata=_doc("serial: device path"))
+    baudrate: int = field(default=9600, metadata=_doc("serial: line speed (8N2)"))
+    host: str = field(default="", metadata=_doc("tcp: terminal address"))
+    tcp_port: int = field(default=20007, metadata=_doc("tcp: terminal port"))
+    password: int = field(default=0, metadata=_doc("ZVT password (6 digits)"))
+    currency_code: int = field(default=978, metadata=_doc("ISO 4217 number (978 = EUR)"))
+    ack_timeout_s: float = field(default=2.0, metadata=_doc("serial: wait for ACK/NAK"))
+    command_ack_s: float = field(default=5.0, metadata=_doc("wait for the terminal to accept"))
+    idle_s: float = field(default=180.0, metadata=_doc("longest silence inside a transaction"))
+
+
+@dataclass(frozen=True)
+class ScannerConfig:
+    backend: str = field(default="sim", metadata=_doc("sim, serial, evdev or none"))
+    port: str = field(default="/dev/kiosk-scanner", metadata=_doc("serial: device path"))
+    baudrate: int = field(default=9600, metadata=_doc("serial: line speed"))
+    device: str = field(default="", metadata=_doc("evdev: /dev/input/by-id/… of the scanner"))
+
+
+@dataclass(frozen=True)
+class LockerEntry:
+    id: str = field(metadata=_doc("the number on the door (required)"))
+    lock_pin: int = field(metadata=_doc("BCM GPIO driving the lock (required)"))
+    door_pin: int = field(metadata=_doc("BCM GPIO of the door's reed switch (required)"))
+
+
+@dataclass(frozen=True)
+class LockersConfig:
+    pin_factory: str = field(
+        default="mock", metadata=_doc("rpigpio (Pi 4 and older), lgpio (Pi 5), mock")
+    )
+    pulse_ms: int = field(default=500, metadata=_doc("how long the lock coil is energised"))
+    debounce_ms: int = field(default=50, metadata=_doc("a door state counts after this long"))
+    open_timeout_s: float = field(default=8.0, metadata=_doc("door must be seen open within this"))
+    left_open_alarm_s: float = field(default=120.0, metadata=_doc("alarm when a door stays open"))
+    locks_active_high: bool = field(default=True, metadata=_doc("a high pin energises the lock"))
+    door_closed_is_low: bool = field(default=True, metadata=_doc("reed switch to ground, pull-up"))
+    locker: list[LockerEntry] = field(
+        default_factory=list, metadata=_doc("[[lockers.locker]] tables: id, lock_pin, door_pin")
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     shop: ShopConfig
     kiosk: KioskConfig
     storage: StorageConfig = field(default_factory=StorageConfig)
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
+    printer: PrinterConfig = field(default_factory=PrinterConfig)
+    terminal: TerminalConfig = field(default_factory=TerminalConfig)
+    scanner: ScannerConfig = field(default_factory=ScannerConfig)
+    lockers: LockersConfig = field(default_factory=LockersConfig)
     source: str = field(default="", metadata={"internal": True})
 
     @property
@@ -105,13 +175,20 @@ def _sections() -> dict[str, type]:
 
 def _type_name(tp: Any) -> str:
     if typing.get_origin(tp) is list:
-        return f"a list of {typing.get_args(tp)[0].__name__}"
+        (item,) = typing.get_args(tp)
+        return f"a list of {'tables' if dataclasses.is_dataclass(item) else item.__name__}"
     return {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}[tp]
 
 
 def _check_type(where: str, tp: Any, value: Any) -> Any:
     if typing.get_origin(tp) is list:
         (item,) = typing.get_args(tp)
+        if isinstance(item, type) and dataclasses.is_dataclass(item):
+            if not isinstance(value, list):
+                raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
+            source, _, rest = where.partition(": ")
+            return [_build_section(source, f"{rest.strip('[]').replace('] ', '.')}[{i}]", item, v)
+                    for i, v in enumerate(value)]  # fmt: skip
         if not isinstance(value, list) or not all(isinstance(v, item) for v in value):
             raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
         return list(value)
@@ -179,10 +256,54 @@ def _validate(config: Config) -> None:
     for where, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{src}: {where}: must be greater than 0, got {value}")
+    _validate_devices(config)
     if config.sync.url and not re.match(r"^https?://", config.sync.url):
         raise ConfigError(
             f"{src}: [sync] url: expected http:// or https://, got {config.sync.url!r}"
         )
+
+
+BACKENDS = {
+    "printer": ("sim", "usb", "serial", "network", "file", "none"),
+    "terminal": ("sim", "serial", "tcp", "none"),
+    "scanner": ("sim", "serial", "evdev", "none"),
+}
+
+
+def _validate_devices(config: Config) -> None:
+    src = config.source
+    for section, allowed in BACKENDS.items():
+        backend = getattr(config, section).backend
+        if backend not in allowed:
+            raise ConfigError(
+                f"{src}: [{section}] backend: {backend!r} is not one of {', '.join(allowed)}"
+            )
+    if config.printer.backend == "network" and not config.printer.host:
+        raise ConfigError(f"{src}: [printer] host: required when backend is network")
+    if config.terminal.backend == "tcp" and not config.terminal.host:
+        raise ConfigError(f"{src}: [terminal] host: required when backend is tcp")
+    if config.scanner.backend == "evdev" and not config.scanner.device:
+        raise ConfigError(f"{src}: [scanner] device: required when backend is evdev")
+    if not 0 <= config.terminal.password <= 999999:
+        raise ConfigError(f"{src}: [terminal] password: expected at most 6 digits")
+    if config.lockers.pin_factory not in ("rpigpio", "lgpio", "mock"):
+        factory = config.lockers.pin_factory
+        raise ConfigError(
+            f"{src}: [lockers] pin_factory: {factory!r} is not rpigpio, lgpio or mock"
+        )
+    ids: set[str] = set()
+    pins: dict[int, str] = {}
+    for i, entry in enumerate(config.lockers.locker):
+        where = f"{src}: [[lockers.locker]] #{i + 1} (id {entry.id!r})"
+        if entry.id in ids:
+            raise ConfigError(f"{where}: id used twice")
+        ids.add(entry.id)
+        for name, pin in (("lock_pin", entry.lock_pin), ("door_pin", entry.door_pin)):
+            if not 2 <= pin <= 27:
+                raise ConfigError(f"{where}: {name} {pin} is not a usable BCM GPIO (2-27)")
+            if pin in pins:
+                raise ConfigError(f"{where}: {name} GPIO {pin} is already {pins[pin]}")
+            pins[pin] = f"{name} of locker {entry.id}"
 
 
 def from_mapping(raw: dict[str, Any], source: str) -> Config:
@@ -215,6 +336,15 @@ def demo(data_dir: str | None = None) -> Config:
                 "id": "DEMO",
                 "data_dir": data_dir or os.environ.get("KIOSK_DEMO_DIR", ".kiosk-demo"),
             },
+            "lockers": {
+                "pin_factory": "mock",
+                "locker": [
+                    {"id": str(n), "lock_pin": lock, "door_pin": door}
+                    for n, (lock, door) in enumerate(
+                        [(17, 27), (22, 23), (24, 25), (5, 6)], start=1
+                    )
+                ],
+            },
         },
         source="<demo profile>",
     )
@@ -244,9 +374,26 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
 def example() -> str:
     """A complete config file with every key, its default and what it is for."""
     lines = ["# /etc/kiosk/kiosk.toml: every key, with its default."]
+    tables: list[str] = []
     for name, cls in _sections().items():
         lines.append(f"\n[{name}]")
+        hints = typing.get_type_hints(cls)
         for f in dataclasses.fields(cls):
+            item = (
+                typing.get_args(hints[f.name])[0]
+                if typing.get_origin(hints[f.name]) is list
+                else None
+            )
+            if item is not None and dataclasses.is_dataclass(item):
+                tables.append(f"\n# {f.metadata['doc']}")
+                for n, (lock, door) in enumerate([(17, 27), (22, 23)], start=1):
+                    tables += [
+                        f"[[{name}.{f.name}]]",
+                        f'id = "{n}"',
+                        f"lock_pin = {lock}",
+                        f"door_pin = {door}",
+                    ]
+                continue
             if f.default is not dataclasses.MISSING:
                 value: Any = f.default
             elif f.default_factory is not dataclasses.MISSING:
@@ -255,7 +402,7 @@ def example() -> str:
                 value = {"name": "My Repair Shop", "id": "K1"}[f.name]
             lines.append(f"# {f.metadata['doc']}")
             lines.append(f"{f.name} = {_toml_value(value)}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + tables) + "\n"
 
 
 def _toml_value(value: Any) -> str:

@@ -9,6 +9,8 @@ a customer's receipt.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import textwrap
 from dataclasses import dataclass
 
@@ -204,7 +206,11 @@ def to_escpos(
                 p.qr(block.data, native=True, size=block.size)
         elif isinstance(block, Barcode):
             out.style("center")
-            p.barcode("{B" + check(block.data), "CODE128", function_type="B", width=2, height=80)
+            # python-escpos 3.1 print()s "Using hardware barcode renderer" on every call
+            with contextlib.redirect_stdout(io.StringIO()):
+                p.barcode(
+                    "{B" + check(block.data), "CODE128", function_type="B", width=2, height=80
+                )
         elif isinstance(block, Logo):
             if raster:
                 out.style("center")

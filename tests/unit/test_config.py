@@ -17,6 +17,26 @@ retry_base_s = 2
 """
 
 
+LOCKERS = (
+    GOOD
+    + """
+[lockers]
+locker = [
+    {{ id = "1", lock_pin = {a} }},
+    {{ id = "2", lock_pin = {b} }},
+]
+"""
+)
+
+
+def test_lockers_as_tables(tmp_path):
+    cfg = config.load(write(tmp_path, LOCKERS.format(a="17, door_pin = 27", b="22, door_pin = 23")))
+    assert [(e.id, e.lock_pin, e.door_pin) for e in cfg.lockers.locker] == [
+        ("1", 17, 27),
+        ("2", 22, 23),
+    ]
+
+
 def write(tmp_path, text):
     path = tmp_path / "kiosk.toml"
     path.write_text(text, encoding="utf-8")
@@ -43,7 +63,33 @@ def test_good_file_loads_with_defaults(tmp_path):
         (GOOD.replace("retry_base_s = 2", "retry_base_s = -1"), "must be greater than 0"),
         (GOOD.replace('"EUR"', '"EURO"'), "not a supported ISO 4217 code"),
         (GOOD.replace('id = "K2"', 'id = "k-2!"'), "1 to 8 capital letters"),
-        (GOOD + "\n[printer]\nport = 1\n", "top level: unknown key 'printer'"),
+        (
+            GOOD + "\n[printre]\nport = 1\n",
+            "top level: unknown key 'printre' \\(did you mean 'printer'",
+        ),
+        (
+            GOOD + '\n[printer]\nbackend = "bluetooth"\n',
+            r"\[printer\] backend: 'bluetooth' is not one of",
+        ),
+        (GOOD + '\n[printer]\nbackend = "network"\n', r"\[printer\] host: required"),
+        (GOOD + "\n[terminal]\npassword = 1234567\n", "at most 6 digits"),
+        (GOOD + '\n[lockers]\npin_factory = "wiringpi"\n', "is not rpigpio, lgpio or mock"),
+        (
+            LOCKERS.format(a="17, door_pin = 27", b="17, door_pin = 22"),
+            "lock_pin GPIO 17 is already",
+        ),
+        (
+            LOCKERS.format(a="17, door_pin = 27", b="40, door_pin = 22"),
+            "40 is not a usable BCM GPIO",
+        ),
+        (
+            LOCKERS.format(a="17, door_pin = 27, colour = 1", b="22, door_pin = 23"),
+            r"\[lockers.locker\[0\]\]: unknown key 'colour'",
+        ),
+        (
+            LOCKERS.format(a="17", b="22, door_pin = 23"),
+            r"\[lockers.locker\[0\]\] door_pin: required",
+        ),
         (GOOD + '\n[sync]\nurl = "ftp://x"\n', "expected http:// or https://"),
         (GOOD + "\n[kiosk2]\n", "unknown key 'kiosk2'"),
         ('[shop]\nname = "x"\n', r"\[kiosk\] section is required"),

@@ -150,7 +150,10 @@ class GpioLockers:
                     raise LockerError(f"locker {pins.locker}: GPIO {pin} is used twice")
                 seen_pins.add(pin)
             lock = DigitalOutputDevice(
-                pins.lock_pin, active_high=pins.lock_active_high, initial_value=False, pin_factory=factory
+                pins.lock_pin,
+                active_high=pins.lock_active_high,
+                initial_value=False,
+                pin_factory=factory,
             )
             door = DigitalInputDevice(pins.door_pin, pull_up=True, pin_factory=factory)
             state = self._raw_open(pins, door)
@@ -218,7 +221,9 @@ class GpioLockers:
         try:
             return self._lockers[locker]
         except KeyError:
-            raise LockerError(f"no locker {locker!r} (lockers: {', '.join(self._lockers)})") from None
+            raise LockerError(
+                f"no locker {locker!r} (lockers: {', '.join(self._lockers)})"
+            ) from None
 
     def pulse(self, locker: str) -> None:
         """Energise the lock for pulse_ms, never longer."""

@@ -154,7 +154,9 @@ class WedgeScanner(_Reader):
         try:
             import evdev  # Linux only: the pi extra
         except ImportError as exc:
-            self.status_stream.publish(DeviceState.FAULT, "evdev is not installed (pip install '.[pi]')")
+            self.status_stream.publish(
+                DeviceState.FAULT, "evdev is not installed (pip install '.[pi]')"
+            )
             raise RuntimeError("the keyboard-wedge scanner needs evdev") from exc
         device = evdev.InputDevice(self.device_path)
         device.grab()

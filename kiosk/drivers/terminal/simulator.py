@@ -171,7 +171,7 @@ class TerminalSimulator:
                 self._sock = None
             return data
         assert self._fd is not None
-        ready, _, _ = select.select([self._fd], [], [], timeout)
+        ready, _, _ = select.select([self._fd], [], [], timeout)  # type: ignore[list-item]
         if not ready:
             return b""
         try:

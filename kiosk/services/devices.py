@@ -1,0 +1,161 @@
+"""Building the kiosk's devices from configuration: the only place that knows which
+backend stands behind each protocol. With `sim` backends the simulators are started
+here too, and the real drivers talk to them over a pty, gpiozero's MockFactory or a
+python-escpos connection, exactly as they would to hardware."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import Config
+from kiosk.drivers.drawer.lockers import GpioLockers, LockerPins, LockerTimings, pin_factory
+from kiosk.drivers.drawer.simulator import LockerBankSimulator
+from kiosk.drivers.printer.codepages import check_codepage
+from kiosk.drivers.printer.escpos_printer import EscposPrinter, PrinterCashDrawer
+from kiosk.drivers.printer.simulator import SimulatedPrinter
+from kiosk.drivers.scanner.reader import SerialScanner, WedgeScanner
+from kiosk.drivers.scanner.simulator import ScannerSimulator
+from kiosk.drivers.terminal.link import SerialLink, TcpLink, ZvtLink
+from kiosk.drivers.terminal.simulator import TerminalSimulator
+from kiosk.drivers.terminal.zvt import ZvtTerminal, ZvtTimeouts
+
+
+@dataclass
+class Devices:
+    printer: EscposPrinter | None = None
+    cash_drawer: PrinterCashDrawer | None = None
+    terminal: ZvtTerminal | None = None
+    scanner: SerialScanner | WedgeScanner | None = None
+    lockers: GpioLockers | None = None
+    where: dict[str, tuple[str, str]] = field(default_factory=dict)  # device → (backend, port)
+    simulators: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        for device in (self.printer, self.terminal, self.lockers):
+            if device is not None:
+                with contextlib.suppress(Exception):
+                    device.close()
+        if self.scanner is not None:
+            self.scanner.stop()
+        for sim in self.simulators.values():
+            with contextlib.suppress(Exception):
+                (getattr(sim, "stop", None) or sim.close)()
+
+
+def _printer_connection(config: Config, devices: Devices) -> Any:
+    cfg = config.printer
+    check_codepage(cfg.profile, cfg.codepage)
+    if cfg.backend == "sim":
+        sim = SimulatedPrinter(
+            profile=cfg.profile, output_dir=Path(cfg.sim_output_dir) if cfg.sim_output_dir else None
+        )
+        devices.simulators["printer"] = sim
+        devices.where["printer"] = ("sim", cfg.sim_output_dir or "(in memory)")
+        return lambda: sim
+    if cfg.backend == "usb":
+        from escpos.printer import Usb
+
+        devices.where["printer"] = ("usb", f"{cfg.usb_vendor:04x}:{cfg.usb_product:04x}")
+        return lambda: Usb(
+            cfg.usb_vendor,
+            cfg.usb_product,
+            timeout=int(cfg.write_timeout_s * 1000),
+            profile=cfg.profile,
+        )
+    if cfg.backend == "serial":
+        from escpos.printer import Serial
+
+        def serial_printer() -> Any:
+            p = Serial(
+                cfg.port, baudrate=cfg.baudrate, timeout=cfg.status_timeout_s, profile=cfg.profile
+            )
+            p.open()
+            p.device.write_timeout = cfg.write_timeout_s  # python-escpos sets none
+            return p
+
+        devices.where["printer"] = ("serial", cfg.port)
+        return serial_printer
+    if cfg.backend == "network":
+        from escpos.printer import Network
+
+        devices.where["printer"] = ("network", f"{cfg.host}:{cfg.tcp_port}")
+        return lambda: Network(
+            cfg.host, cfg.tcp_port, timeout=cfg.write_timeout_s, profile=cfg.profile
+        )
+    from escpos.printer import File
+
+    devices.where["printer"] = ("file", cfg.port)
+    return lambda: File(cfg.port, profile=cfg.profile)
+
+
+def _terminal_link(config: Config, devices: Devices) -> Any:
+    cfg = config.terminal
+    if cfg.backend == "tcp":
+        devices.where["terminal"] = ("tcp", f"{cfg.host}:{cfg.tcp_port}")
+        return lambda: TcpLink.open(cfg.host, cfg.tcp_port, timeout=cfg.command_ack_s)
+    port = cfg.port
+    if cfg.backend == "sim":
+        sim = TerminalSimulator()
+        port = sim.start_pty()
+        devices.simulators["terminal"] = sim
+    devices.where["terminal"] = (cfg.backend, port)
+
+    def link() -> ZvtLink:
+        return SerialLink.open(port, cfg.baudrate, ack_timeout=cfg.ack_timeout_s)
+
+    return link
+
+
+def open_devices(config: Config) -> Devices:
+    devices = Devices()
+    try:
+        if config.printer.backend != "none":
+            devices.printer = EscposPrinter(_printer_connection(config, devices))
+            if config.printer.cash_drawer:
+                devices.cash_drawer = PrinterCashDrawer(devices.printer)
+        if config.terminal.backend != "none":
+            t = config.terminal
+            devices.terminal = ZvtTerminal(
+                _terminal_link(config, devices),
+                password=t.password,
+                currency=t.currency_code,
+                timeouts=ZvtTimeouts(command_ack_s=t.command_ack_s, idle_s=t.idle_s),
+            )
+        if config.scanner.backend == "sim":
+            scan_sim = ScannerSimulator()
+            devices.simulators["scanner"] = scan_sim
+            devices.scanner = SerialScanner(scan_sim.path)
+            devices.where["scanner"] = ("sim", scan_sim.path)
+        elif config.scanner.backend == "serial":
+            devices.scanner = SerialScanner(config.scanner.port, config.scanner.baudrate)
+            devices.where["scanner"] = ("serial", config.scanner.port)
+        elif config.scanner.backend == "evdev":
+            devices.scanner = WedgeScanner(config.scanner.device)
+            devices.where["scanner"] = ("evdev", config.scanner.device)
+        if config.lockers.locker:
+            lc = config.lockers
+            pins = [
+                LockerPins(
+                    e.id, e.lock_pin, e.door_pin, lc.locks_active_high, lc.door_closed_is_low
+                )
+                for e in lc.locker
+            ]
+            factory = pin_factory(lc.pin_factory)
+            devices.lockers = GpioLockers(
+                pins,
+                factory,
+                LockerTimings(lc.pulse_ms, lc.debounce_ms, lc.open_timeout_s, lc.left_open_alarm_s),
+            )
+            devices.where["lockers"] = (lc.pin_factory, f"{len(pins)} lockers")
+            if lc.pin_factory == "mock":
+                doors = LockerBankSimulator(factory, pins, open_after_s=0.3, close_after_s=1.0)
+                doors.start()
+                devices.simulators["lockers"] = doors
+            devices.lockers.start()
+    except BaseException:
+        devices.close()
+        raise
+    return devices

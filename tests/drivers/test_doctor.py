@@ -1,0 +1,60 @@
+"""`kiosk doctor` on the demo's simulated devices, and with faults."""
+
+from kiosk import config
+from kiosk.cli import main
+from kiosk.drivers.base import DeviceState
+from kiosk.services.devices import open_devices
+from kiosk.services.diagnostics import check_devices
+
+
+def test_doctor_on_the_demo_devices(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KIOSK_DEMO_DIR", str(tmp_path))
+    assert main(["--config", "demo", "doctor", "--print-test", "--open-locker", "1"]) == 0
+    out = capsys.readouterr().out
+    for device in ("printer", "terminal", "scanner", "lockers"):
+        assert device in out
+    assert "test page: sent to the printer" in out and "locker 1: opened" in out
+    assert "Using hardware" not in out
+
+
+def test_doctor_exits_1_on_a_faulty_device(tmp_path, capsys):
+    cfg_file = tmp_path / "k.toml"
+    cfg_file.write_text(
+        f'[shop]\nname = "x"\n[kiosk]\nid = "K1"\ndata_dir = "{tmp_path}"\n'
+        f'[terminal]\nbackend = "serial"\nport = "{tmp_path}/no-terminal"\n'
+        '[scanner]\nbackend = "none"\n'
+    )
+    assert main(["--config", str(cfg_file), "doctor"]) == 1
+    captured = capsys.readouterr()
+    assert "terminal" in captured.out and "fault" in captured.out
+    assert "1 device(s) faulty: terminal" in captured.err
+
+
+def test_paper_out_shows_in_the_table(tmp_path):
+    devices = open_devices(config.demo(str(tmp_path)))
+    try:
+        devices.simulators["printer"].paper = "out"
+        checks = {c.device: c for c in check_devices(devices)}
+        assert (
+            checks["printer"].state is DeviceState.FAULT and checks["printer"].detail == "paper out"
+        )
+        assert checks["terminal"].state is DeviceState.READY
+    finally:
+        devices.close()
+
+
+def test_jammed_locker_fails_open_locker(tmp_path, capsys, monkeypatch):
+    from kiosk.drivers.drawer.simulator import DoorBehaviour
+
+    monkeypatch.setenv("KIOSK_DEMO_DIR", str(tmp_path))
+    real_open = open_devices
+
+    def jammed(cfg):
+        devices = real_open(cfg)
+        devices.simulators["lockers"].behaviour["3"] = DoorBehaviour.JAMMED
+        devices.lockers.timings = type(devices.lockers.timings)(pulse_ms=50, open_timeout_s=0.5)
+        return devices
+
+    monkeypatch.setattr("kiosk.services.devices.open_devices", jammed)
+    assert main(["--config", "demo", "doctor", "--open-locker", "3"]) == 1
+    assert "locker 3: NOT opened" in capsys.readouterr().out
