@@ -178,6 +178,16 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_receipts(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kiosk.receipts.samples import write_samples
+
+    for path in write_samples(Path(args.folder)):
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk", description="Self-service kiosk for repair shops."
@@ -228,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--customers", type=int, default=60)
     seed.add_argument("--force", action="store_true", help="seed even if there is data")
     seed.set_defaults(handler=cmd_demo_seed)
+    receipts = demo_sub.add_parser("receipts", help="render every receipt kind to PNG")
+    receipts.add_argument("folder", help="where to write the PNG files")
+    receipts.set_defaults(handler=cmd_demo_receipts)
     return parser
 
 

@@ -326,16 +326,15 @@ def from_mapping(raw: dict[str, Any], source: str) -> Config:
 
 def demo(data_dir: str | None = None) -> Config:
     """The built-in profile for `make demo` and tests: simulated everything, no file."""
+    folder = data_dir or os.environ.get("KIOSK_DEMO_DIR", ".kiosk-demo")
     return from_mapping(
         {
             "shop": {
                 "name": "Atelier Demo — Repair & Vélo",
                 "address_lines": ["12 rue des Artisans", "75011 Paris"],
             },
-            "kiosk": {
-                "id": "DEMO",
-                "data_dir": data_dir or os.environ.get("KIOSK_DEMO_DIR", ".kiosk-demo"),
-            },
+            "kiosk": {"id": "DEMO", "data_dir": folder},
+            "printer": {"sim_output_dir": str(Path(folder) / "printed")},
             "lockers": {
                 "pin_factory": "mock",
                 "locker": [
