@@ -1,5 +1,7 @@
 """The printer driver through python-escpos connections: the simulator and a File."""
 
+import time
+
 import pytest
 from escpos.printer import File
 
@@ -104,3 +106,57 @@ def test_missing_printer_is_a_fault():
 
     status = EscposPrinter(connect).status()
     assert status.state is DeviceState.FAULT and "/dev/usb/lp0" in status.detail
+
+
+def _serial_printer(path):
+    from escpos.printer import Serial
+
+    def connect():
+        p = Serial(path, baudrate=38400, timeout=0.3, profile="TM-T20II")
+        p.open()
+        p.device.write_timeout = 1.0
+        return p
+
+    return connect
+
+
+def test_serial_printer_over_a_pty_reads_real_status_bytes():
+    from kiosk.drivers.printer.simulator import StreamPrinterSimulator
+
+    sim = StreamPrinterSimulator()
+    path = sim.start_pty()
+    printer = EscposPrinter(_serial_printer(path))
+    try:
+        assert printer.status().state is DeviceState.READY
+        sim.printer.paper = "low"
+        assert printer.status().state is DeviceState.WARNING
+        printer.print_job(JOB)
+        time.sleep(0.2)
+        assert JOB in bytes(sim.received)
+        sim.printer.cover_open = True
+        with pytest.raises(PrinterFault, match="cover open"):
+            printer.print_job(JOB)
+        sim.printer.cover_open = False
+        sim.printer.no_reply = True  # the serial read times out: unknown, not offline
+        assert printer.status().state is DeviceState.UNKNOWN
+    finally:
+        printer.close()
+        sim.stop()
+
+
+def test_network_printer_over_tcp():
+    from escpos.printer import Network
+
+    from kiosk.drivers.printer.simulator import StreamPrinterSimulator
+
+    sim = StreamPrinterSimulator()
+    port = sim.start_tcp()
+    printer = EscposPrinter(lambda: Network("127.0.0.1", port, timeout=0.5, profile="TM-T20II"))
+    try:
+        assert printer.status().state is DeviceState.READY
+        sim.printer.paper = "out"
+        with pytest.raises(PrinterFault, match="paper out"):
+            printer.print_job(JOB)
+    finally:
+        printer.close()
+        sim.stop()

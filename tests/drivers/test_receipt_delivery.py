@@ -13,7 +13,9 @@ def delivery(repos, sim):
 
 def test_printed_when_the_printer_can(repos):
     sim = SimulatedPrinter()
-    result = delivery(repos, sim).deliver("payment", documents("fr")["payment"], customer(), "order:1")
+    result = delivery(repos, sim).deliver(
+        "payment", documents("fr")["payment"], customer(), "order:1"
+    )
     assert result.printed and len(sim.jobs) == 1
     assert repos.outbox.pending_count() == 0
 

@@ -3,6 +3,13 @@ as a real printer does and renders every job it receives to PNG, from the same b
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pty
+import select
+import socket
+import threading
+import tty
 from pathlib import Path
 
 from escpos.escpos import Escpos
@@ -65,3 +72,82 @@ class SimulatedPrinter(Escpos):  # type: ignore[misc]
 
     def close(self) -> None:
         pass
+
+
+class StreamPrinterSimulator:
+    """The same printer behind a byte stream: a pseudo-terminal (for python-escpos's
+    Serial) or a TCP port (for its Network). It answers DLE EOT status requests as the
+    printer's state says and collects everything else as job bytes."""
+
+    def __init__(self, printer: SimulatedPrinter | None = None) -> None:
+        self.printer = printer or SimulatedPrinter()
+        self.received = bytearray()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._fds: list[int] = []
+        self._server: socket.socket | None = None
+
+    def start_pty(self) -> str:
+        master, slave = pty.openpty()
+        tty.setraw(master)
+        tty.setraw(slave)
+        self._fds = [master, slave]
+        self._start(lambda: master)
+        return os.ttyname(slave)
+
+    def start_tcp(self) -> int:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(5)
+        port: int = self._server.getsockname()[1]
+
+        def accept() -> int:
+            assert self._server is not None
+            conn, _ = self._server.accept()
+            self._conn = conn
+            return conn.fileno()
+
+        self._start(accept)
+        return port
+
+    def _start(self, channel: object) -> None:
+        def run() -> None:
+            fd = channel()  # type: ignore[operator]
+            pending = b""
+            while not self._stop.is_set():
+                ready, _, _ = select.select([fd], [], [], 0.05)
+                if not ready:
+                    continue
+                try:
+                    data = os.read(fd, 4096)
+                except OSError:
+                    return
+                if not data:
+                    return
+                pending += data
+                while (i := pending.find(b"\x10\x04")) != -1 and len(pending) >= i + 3:
+                    self._job(pending[:i])
+                    self.printer._raw(pending[i : i + 3])
+                    reply = self.printer._read()
+                    if reply:
+                        os.write(fd, reply)
+                    pending = pending[i + 3 :]
+                if b"\x10" not in pending[-2:]:
+                    self._job(pending)
+                    pending = b""
+
+        self._thread = threading.Thread(target=run, name="printer-sim", daemon=True)
+        self._thread.start()
+
+    def _job(self, data: bytes) -> None:
+        if data and not self.printer.stuck:
+            self.received += data
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        for fd in self._fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self._server is not None:
+            self._server.close()
