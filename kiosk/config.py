@@ -137,7 +137,8 @@ class LockerEntry:
 @dataclass(frozen=True)
 class LockersConfig:
     pin_factory: str = field(
-        default="mock", metadata=_doc("rpigpio (Pi 4 and older), lgpio (Pi 5), mock")
+        default="mock",
+        metadata=_doc("lgpio (Bookworm, any Pi), rpigpio (32-bit, Pi 4 and older), mock"),
     )
     pulse_ms: int = field(default=500, metadata=_doc("how long the lock coil is energised"))
     debounce_ms: int = field(default=50, metadata=_doc("a door state counts after this long"))

@@ -7,8 +7,9 @@ to ground when the door is shut, with the pin's pull-up: a cut wire therefore re
 *open*, the safe reading. The door input is debounced: a state counts once it has held
 for `debounce_ms`. A door left open past `left_open_alarm_s` raises an alarm event.
 
-Pin factory by configuration: `rpigpio` (RPi.GPIO, Pi 4 and older), `lgpio` (Pi 5),
-`mock` (gpiozero's MockFactory: tests and the demo).
+Pin factory by configuration: `lgpio` (Raspberry Pi OS Bookworm, any Pi), `rpigpio`
+(RPi.GPIO: 32-bit installs, Pi 4 and older; it fails on a Pi 5), `mock` (gpiozero's
+MockFactory: tests and the demo).
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def pin_factory(name: str) -> Any:
 
             return LGPIOFactory()
     except (ImportError, RuntimeError, OSError) as exc:
-        hint = "on a Pi 5 use lgpio; install the pi extra: pip install '.[pi]'"
+        hint = "on Bookworm or a Pi 5 use lgpio; install the pi extra: pip install '.[pi]'"
         raise LockerError(f"pin factory {name!r} is not available here: {exc} ({hint})") from exc
     raise LockerError(f"unknown pin factory {name!r}: expected rpigpio, lgpio or mock")
 
