@@ -18,7 +18,7 @@ $(STAMP): setup.cfg pyproject.toml
 	  echo "note: fonts-dejavu-core missing; receipt images use a fallback font"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,backoffice]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -159,6 +159,80 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from kiosk.sync import credentials
+    from kiosk.sync.client import SyncError, enroll
+
+    cfg = _config(args)
+    try:
+        answer = enroll(
+            args.url, args.code, timeout_s=cfg.sync.timeout_s, verify=cfg.sync.ca_file or True
+        )
+    except SyncError as exc:
+        print(f"kiosk enroll: {exc}", file=sys.stderr)
+        return 1
+    cred = credentials.Credential(
+        args.url, answer["kiosk_id"], int(answer["shop_id"]), answer["credential"]
+    )
+    path = credentials.save(cfg.data_path, cred)
+    shop = answer.get("shop_name", cred.shop_id)
+    print(f"enrolled as kiosk {cred.kiosk_id} of shop {shop}; credential in {path}")
+    return 0
+
+
+def cmd_sync_status(args: argparse.Namespace) -> int:
+    from kiosk.services.context import open_kiosk_store
+    from kiosk.services.sync import sync_status
+
+    repos = open_kiosk_store(_config(args))
+    try:
+        st = sync_status(repos, _now())
+    finally:
+        repos.store.close()
+    if args.json:
+        print(json.dumps(st.__dict__))
+        return 0
+    print(f"queue depth    {st.queue_depth}")
+    print(f"oldest pending {_age(st.oldest_pending_age_s)}")
+    print(f"dead letters   {st.dead_letters}")
+    print(f"last success   {st.last_success or 'never'}")
+    print(
+        f"last error     {st.last_error or '-'}"
+        + (f" ({st.last_error_at})" if st.last_error_at else "")
+    )
+    print(f"cursor         {st.cursor}")
+    return 0
+
+
+def cmd_sync_now(args: argparse.Namespace) -> int:
+    from kiosk.services.context import open_kiosk_store
+    from kiosk.services.sync import make_worker
+    from kiosk.sync.credentials import CredentialError
+
+    cfg = _config(args)
+    repos = open_kiosk_store(cfg)
+    try:
+        worker = make_worker(cfg, repos, _now)
+    except CredentialError as exc:
+        repos.store.close()
+        print(f"kiosk sync: {exc}", file=sys.stderr)
+        return 1
+    try:
+        report = worker.run_once()
+    finally:
+        worker.client.close()
+        repos.store.close()
+    print(
+        f"pushed {report.pushed} (acknowledged {report.acked},"
+        f" dead letters {report.dead_lettered}), pulled {report.pulled} changes"
+        f" in {report.requests} requests"
+    )
+    if report.error:
+        print(f"kiosk sync: {report.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_demo_seed(args: argparse.Namespace) -> int:
     from kiosk.services.context import open_kiosk_store
     from kiosk.services.demo_data import seed
@@ -226,6 +300,20 @@ def build_parser() -> argparse.ArgumentParser:
     store_sub.add_parser("compact", help="fold the journal into a new snapshot").set_defaults(
         handler=cmd_store_compact
     )
+
+    enroll = sub.add_parser("enroll", help="exchange a one-time code for this kiosk's credential")
+    enroll.add_argument("url", help="the back office, e.g. https://pos.example.com")
+    enroll.add_argument("code", help="the enrolment code the back office gave")
+    enroll.set_defaults(handler=cmd_enroll)
+
+    sync = sub.add_parser("sync", help="the back office link")
+    sync_sub = sync.add_subparsers(dest="sync_command", metavar="ACTION", required=True)
+    status = sync_sub.add_parser(
+        "status", help="queue depth, oldest pending, last success and error, cursor"
+    )
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=cmd_sync_status)
+    sync_sub.add_parser("now", help="run one sync round").set_defaults(handler=cmd_sync_now)
 
     doctor = sub.add_parser("doctor", help="test every configured device (exit 1 on a fault)")
     doctor.add_argument("--print-test", action="store_true", help="print a test page")

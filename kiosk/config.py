@@ -80,8 +80,12 @@ class OutboxConfig:
 
 @dataclass(frozen=True)
 class SyncConfig:
-    url: str = field(default="", metadata=_doc("back office base URL; empty: offline only"))
-    interval_s: int = field(default=30, metadata=_doc("seconds between pulls"))
+    url: str = field(default="", metadata=_doc("back office base URL; empty: the enrolled one"))
+    interval_s: int = field(default=30, metadata=_doc("seconds between rounds"))
+    timeout_s: float = field(default=10.0, metadata=_doc("time-out of every request"))
+    batch_size: int = field(default=200, metadata=_doc("operations pushed per request"))
+    ca_file: str = field(default="", metadata=_doc("CA bundle to verify the back office's TLS"))
+    backoff_cap_s: float = field(default=300.0, metadata=_doc("longest wait between failed rounds"))
 
 
 @dataclass(frozen=True)
@@ -253,6 +257,9 @@ def _validate(config: Config) -> None:
         "[outbox] retry_base_s": config.outbox.retry_base_s,
         "[outbox] retry_max_s": config.outbox.retry_max_s,
         "[sync] interval_s": config.sync.interval_s,
+        "[sync] timeout_s": config.sync.timeout_s,
+        "[sync] batch_size": config.sync.batch_size,
+        "[sync] backoff_cap_s": config.sync.backoff_cap_s,
     }
     for where, value in positive.items():
         if value <= 0:

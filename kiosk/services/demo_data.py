@@ -5,12 +5,13 @@ way the real use cases write them."""
 from __future__ import annotations
 
 import random
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from kiosk.config import Config
-from kiosk.domain.billing import build_invoice
+from kiosk.domain.billing import Invoice, build_invoice
 from kiosk.domain.claim_codes import ClaimCode
 from kiosk.domain.customers import ContactPreference, CreditAccount, Customer
 from kiosk.domain.money import Money
@@ -84,80 +85,96 @@ def _path_to(state: OrderState) -> list[OrderState]:
     return paths[state][1:]
 
 
-def seed(repos: Repositories, config: Config, now: datetime, customers: int = 60) -> dict[str, int]:
-    rng = random.Random(2026)
-    cur = config.shop.currency
-    made = {"customers": 0, "orders": 0, "invoices": 0}
-    for n in range(customers):
+@dataclass(frozen=True)
+class DemoRecord:
+    customer: Customer
+    order: ServiceOrder
+    invoice: Invoice | None
+
+
+def demo_records(
+    prefix: str, currency: str, now: datetime, count: int = 60, *, prices_include_tax: bool = True
+) -> Iterator[DemoRecord]:
+    """Customers with French and English names, one order each in every state in turn,
+    and for customers on credit an invoice for what is done (their debt)."""
+    rng = random.Random(f"demo-{prefix}")  # reproducible, and distinct per prefix
+    for n in range(count):
         first, last = FIRST[n % len(FIRST)], LAST[(n * 7) % len(LAST)]
+        number = f"{prefix}{n + 1:06d}"
+        credit = None
+        if n % 3 == 0:
+            credit = CreditAccount(
+                limit=Money(rng.choice(["0", "300", "1000"]), currency),
+                debt=Money.zero(currency),
+                unapplied_deposits=Money(rng.choice(["0", "20"]), currency),
+                opened_on=date(2024, 1 + n % 12, 1),
+            )
+        customer = Customer(
+            account_number=number,
+            first_name=first,
+            last_name=last,
+            phone="06 {:02d} {:02d} {:02d} {:02d}".format(n % 100, *rng.sample(range(10, 99), 3)),
+            email=f"{first}.{last}{n}@example.com".lower().replace("'", ""),
+            contact_preference=ContactPreference.SMS if n % 2 else ContactPreference.EMAIL,
+            rewards_card=f"RW-{prefix}{100000 + n}" if n % 4 == 0 else "",
+            tax_exempt=n % 10 == 9,
+            discount_percent=Decimal(5) if n % 8 == 0 else Decimal(0),
+            credit=credit,
+        )
+        state = list(OrderState)[n % len(OrderState)]
+        item, brand = ITEMS[n % len(ITEMS)]
+        code, label, price = SERVICES[n % len(SERVICES)]
+        created = now - timedelta(days=n % 20, hours=n % 7)
+        order = ServiceOrder(
+            number=f"{prefix}{created:%y%m}-{n + 1:05d}",
+            claim_code=ClaimCode.from_random(rng.randbytes(5)),
+            customer_account=number,
+            currency=currency,
+            created_at=created,
+            items=(
+                CustomerItem(
+                    f"{item} {brand}",
+                    serial_number=f"SN{rng.randint(10**7, 10**8)}",
+                    condition="rayures / scratches" if n % 2 else "bon / good",
+                ),
+            ),
+            work_requested=label,
+            lines=(ServiceLine(code, label, Money(price, currency), tax_rate_percent=Decimal(20)),),
+            under_warranty=n % 11 == 5,
+        )
+        for step in _path_to(state):
+            order = order.move_to(step, created + timedelta(hours=1), "demo")
+        invoice = None
+        if credit is not None and state in (OrderState.DONE, OrderState.COLLECTED):
+            invoice = build_invoice(
+                f"INV-{order.number}",
+                order,
+                customer,
+                created,
+                prices_include_tax=prices_include_tax,
+            )
+            customer = customer.with_credit(replace(credit, debt=credit.debt + invoice.amount_due))
+        yield DemoRecord(customer, order, invoice)
+
+
+def seed(repos: Repositories, config: Config, now: datetime, customers: int = 60) -> dict[str, int]:
+    """Demo records into a kiosk's store, each with its outbox entries, as a use case would."""
+    made = {"customers": 0, "orders": 0, "invoices": 0}
+    prefix = config.kiosk.id + "-"
+    start = repos.settings.next_number("demo_batch")
+    for record in demo_records(f"{prefix}{start}", config.shop.currency, now, customers,
+                               prices_include_tax=config.shop.prices_include_tax):  # fmt: skip
         with repos.store.transaction():
-            number = repos.next_account_number(config.kiosk.id + "-")
-            credit = None
-            if n % 3 == 0:
-                credit = CreditAccount(
-                    limit=Money(rng.choice(["0", "300", "1000"]), cur),
-                    debt=Money.zero(cur),
-                    unapplied_deposits=Money(rng.choice(["0", "20"]), cur),
-                    opened_on=date(2024, 1 + n % 12, 1),
-                )
-            customer = Customer(
-                account_number=number,
-                first_name=first,
-                last_name=last,
-                phone="06 {:02d} {:02d} {:02d} {:02d}".format(
-                    n % 100, *rng.sample(range(10, 99), 3)
-                ),
-                email=f"{first}.{last}{n}@example.com".lower().replace("'", ""),
-                contact_preference=ContactPreference.SMS if n % 2 else ContactPreference.EMAIL,
-                rewards_card=f"RW{100000 + n}" if n % 4 == 0 else "",
-                tax_exempt=n % 10 == 9,
-                discount_percent=Decimal(5) if n % 8 == 0 else Decimal(0),
-                credit=credit,
-            )
-            repos.customers.add(customer)
+            c, o = record.customer, record.order
+            repos.customers.add(c)
             repos.outbox.enqueue(
-                "customer.created", to_plain(customer), key=f"customer:{number}", now=now
+                "customer.created", to_plain(c), key=f"customer:{c.account_number}", now=now
             )
+            repos.orders.add(o)
+            repos.outbox.enqueue("dropoff.created", to_plain(o), key=f"order:{o.number}", now=now)
             made["customers"] += 1
-            state = list(OrderState)[n % len(OrderState)]
-            item, brand = ITEMS[n % len(ITEMS)]
-            code, label, price = SERVICES[n % len(SERVICES)]
-            created = now - timedelta(days=n % 20, hours=n % 7)
-            order = ServiceOrder(
-                number=repos.next_order_number(config.kiosk.id + "-", created),
-                claim_code=ClaimCode.from_random(rng.randbytes(5)),
-                customer_account=number,
-                currency=cur,
-                created_at=created,
-                items=(
-                    CustomerItem(
-                        f"{item} {brand}",
-                        serial_number=f"SN{rng.randint(10**7, 10**8)}",
-                        condition="rayures / scratches" if n % 2 else "bon / good",
-                    ),
-                ),
-                work_requested=label,
-                lines=(ServiceLine(code, label, Money(price, cur), tax_rate_percent=Decimal(20)),),
-                under_warranty=n % 11 == 5,
-            )
-            for step in _path_to(state):
-                order = order.move_to(step, created + timedelta(hours=1), "demo")
-            repos.orders.add(order)
-            repos.outbox.enqueue(
-                "dropoff.created", to_plain(order), key=f"order:{order.number}", now=now
-            )
             made["orders"] += 1
-            if credit is not None and state in (OrderState.DONE, OrderState.COLLECTED):
-                invoice = build_invoice(
-                    f"INV-{order.number}",
-                    order,
-                    customer,
-                    created,
-                    prices_include_tax=config.shop.prices_include_tax,
-                )
-                repos.invoices.add(invoice)
-                # What the back office would hold: the bill on the customer's account.
-                owed = credit.debt + invoice.amount_due
-                repos.customers.save(customer.with_credit(replace(credit, debt=owed)))
+            if record.invoice is not None:
+                repos.invoices.add(record.invoice)
                 made["invoices"] += 1
     return made

@@ -82,6 +82,10 @@ class _Repository(Generic[T]):
             except UniqueViolation as exc:
                 raise Duplicate(f"{self.table_name}: {exc}") from exc
 
+    def remove(self, key: str) -> bool:
+        with self._store.lock:
+            return bool(self._table.remove(doc_ids=self._primary.lookup(key)))
+
     def get(self, key: str) -> T | None:
         found = self._find(self._primary, key)
         return found[0] if found else None

@@ -1,0 +1,137 @@
+"""`python -m backoffice`: run the reference back office, seed it, and do the shop's
+staff work from a shell (what a POS would do through its own screens)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from backoffice.db import make_engine, make_sessions
+from backoffice.service import BackOffice, Rejected
+from kiosk.domain.money import Money
+from kiosk.domain.orders import OrderState
+
+DEFAULT_DB = "sqlite:///backoffice.db"
+
+
+def office(url: str) -> BackOffice:
+    return BackOffice(make_sessions(make_engine(url)))
+
+
+def admin_token(path: Path) -> str:
+    """The staff token, made once and kept 0600 beside the database."""
+    if path.exists():
+        return path.read_text().strip()
+    token = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token + "\n")
+    return token
+
+
+def seed_demo(bo: BackOffice, customers: int = 60) -> dict[str, Any]:
+    from kiosk.services.demo_data import demo_records
+
+    shop = bo.create_shop("Atelier Demo — Repair & Vélo", "EUR")
+    counts = {"shop_id": shop, "customers": 0, "orders": 0, "invoices": 0}
+    for record in demo_records("BO-", "EUR", datetime.now(UTC), customers):
+        bo.put_customer(shop, record.customer)
+        bo.put_order(shop, record.order)
+        counts["customers"] += 1
+        counts["orders"] += 1
+        if record.invoice is not None:
+            bo.put_invoice(shop, record.invoice)
+            counts["invoices"] += 1
+    for code, label, price in [
+        ("tuneup", "Révision / Service", "49.90"),
+        ("screen", "Écran / Screen", "129.00"),
+        ("battery", "Batterie / Battery", "69.50"),
+        ("diag", "Diagnostic", "25.00"),
+    ]:
+        bo.put_record(
+            shop,
+            "catalogue",
+            code,
+            {"code": code, "label": label, "price": price, "tax_rate": "20"},
+        )
+    bo.put_record(shop, "setting", "terms_days", {"value": 90})
+    counts["enrolment_code"] = bo.enrolment_code(shop, "DEMO")
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m backoffice", description=__doc__)
+    parser.add_argument(
+        "--db", default=os.environ.get("BACKOFFICE_DB", DEFAULT_DB), help="SQLAlchemy URL"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (loopback by default)")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--admin-token-file", default="backoffice-admin.token")
+    seed = sub.add_parser("seed", help="demo data")
+    seed.add_argument("--demo", action="store_true", required=True)
+    seed.add_argument("--customers", type=int, default=60)
+    code = sub.add_parser("enrol-code", help="a one-time code for `kiosk enroll`")
+    code.add_argument("--shop", type=int, required=True)
+    code.add_argument("--kiosk", required=True, help="the kiosk's id, e.g. K1")
+    state = sub.add_parser("order-state", help="move a service order to a new state")
+    state.add_argument("--shop", type=int, required=True)
+    state.add_argument("number")
+    state.add_argument("state", choices=[s.value for s in OrderState])
+    loc = sub.add_parser("order-location", help="record where an item is")
+    loc.add_argument("--shop", type=int, required=True)
+    loc.add_argument("number")
+    loc.add_argument("location")
+    limit = sub.add_parser("credit-limit", help="set a customer's credit limit (0 blocks charges)")
+    limit.add_argument("--shop", type=int, required=True)
+    limit.add_argument("account")
+    limit.add_argument("amount")
+    notes = sub.add_parser("notifications", help="messages owed to customers")
+    notes.add_argument("--shop", type=int, required=True)
+    args = parser.parse_args(argv)
+
+    if args.command == "serve":
+        import uvicorn
+
+        from backoffice.api import create_app
+
+        token = admin_token(Path(args.admin_token_file))
+        print(f"staff token in {args.admin_token_file}", file=sys.stderr)
+        uvicorn.run(
+            create_app(office(args.db), token), host=args.host, port=args.port, log_level="warning"
+        )
+        return 0
+    bo = office(args.db)
+    try:
+        if args.command == "seed":
+            for key, value in seed_demo(bo, args.customers).items():
+                print(f"{key:<15} {value}")
+        elif args.command == "enrol-code":
+            print(bo.enrolment_code(args.shop, args.kiosk))
+        elif args.command == "order-state":
+            order = bo.set_state(args.shop, args.number, OrderState(args.state), "backoffice-cli")
+            print(f"{order.number}: {order.state}")
+        elif args.command == "order-location":
+            order = bo.set_location(args.shop, args.number, args.location, "backoffice-cli")
+            print(f"{order.number}: {order.location}")
+        elif args.command == "credit-limit":
+            customer = bo.set_credit_limit(args.shop, args.account, Money(args.amount, "EUR"))
+            assert customer.credit is not None
+            print(f"{customer.account_number}: limit {customer.credit.limit}")
+        elif args.command == "notifications":
+            for n in bo.notifications(args.shop):
+                print(f"{n['channel']:<6} {n['customer_account']:<12} {n['subject']}")
+    except (Rejected, ValueError) as exc:
+        print(f"backoffice: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,261 @@
+"""The back office's HTTP API (version 1): the kiosk sync protocol and the staff API.
+
+Kiosks authenticate with `Authorization: Bearer <credential>` (from enrolment); staff
+with `X-Admin-Token`. A kiosk only ever sees and changes its own shop's records. The
+machine-readable description is served at /openapi.json; docs/sync-protocol.md explains
+it in words.
+"""
+
+# No `from __future__ import annotations` here: FastAPI reads these annotations at run time,
+# including the dependency aliases defined inside create_app.
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from backoffice.service import MAX_BATCH, BackOffice, Rejected, Unauthorized
+from kiosk.domain.billing import Invoice
+from kiosk.domain.customers import Customer
+from kiosk.domain.money import Money
+from kiosk.domain.orders import OrderState, ServiceOrder
+from kiosk.domain.plain import DecodeError, from_plain
+
+PROTOCOL_VERSION = 1
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+ShopId = Annotated[int, Path(ge=1, le=2**31)]
+Key = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+class ClientInfo(BaseModel):
+    device_time: datetime
+    boot_id: Annotated[str, Field(max_length=64)]
+    seq: Annotated[int, Field(ge=0, le=2**53)]
+
+
+class Operation(BaseModel):
+    op_id: Annotated[str, Field(min_length=1, max_length=64)]
+    kind: Annotated[str, Field(min_length=1, max_length=40)]
+    key: Annotated[str, Field(min_length=1, max_length=100)]
+    payload: dict[str, Any]
+
+
+class PushRequest(BaseModel):
+    client: ClientInfo
+    operations: Annotated[list[Operation], Field(max_length=MAX_BATCH)]
+
+
+class OperationResult(BaseModel):
+    op_id: str
+    status: str = Field(description="applied, duplicate or rejected")
+    reason: str | None = None
+    code: int | None = None
+
+
+class PushResponse(BaseModel):
+    server_time: datetime
+    results: list[OperationResult]
+
+
+class Change(BaseModel):
+    seq: int
+    kind: str = Field(description="customer, order, invoice, catalogue or setting")
+    key: str
+    data: dict[str, Any] | None = Field(description="the record, or null when deleted")
+
+
+class ChangesResponse(BaseModel):
+    server_time: datetime
+    changes: list[Change]
+    next_cursor: int
+    more: bool
+
+
+class Heartbeat(BaseModel):
+    version: Annotated[str, Field(max_length=40)]
+    boot_id: Annotated[str, Field(max_length=64)] = ""
+    health: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=200)]] = {}
+    queue_depth: Annotated[int, Field(ge=0, le=2**53)] = 0
+    oldest_pending_age_s: Annotated[float, Field(ge=0, le=1e12)] | None = None
+    last_error: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ServerTime(BaseModel):
+    server_time: datetime
+
+
+class EnrolRequest(BaseModel):
+    code: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class EnrolResponse(BaseModel):
+    kiosk_id: str
+    credential: str
+    shop_id: int
+    shop_name: str
+
+
+class ShopRequest(BaseModel):
+    name: Text
+    currency: Annotated[str, Field(pattern="^[A-Z]{3}$")] = "EUR"
+
+
+class CodeRequest(BaseModel):
+    shop_id: Annotated[int, Field(ge=1, le=2**31)]
+    kiosk_id: Annotated[str, Field(pattern="^[A-Z0-9]{1,8}$")]
+
+
+class StateRequest(BaseModel):
+    state: OrderState
+    author: Text = "backoffice"
+    why: Annotated[str, Field(max_length=500)] = ""
+
+
+class LocationRequest(BaseModel):
+    location: Text
+    author: Text = "backoffice"
+
+
+class CreditLimitRequest(BaseModel):
+    limit: Annotated[str, Field(pattern=r"^\d{1,9}(\.\d{1,2})?$")]
+    currency: Annotated[str, Field(pattern="^[A-Z]{3}$")] = "EUR"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(office: BackOffice, admin_token: str) -> FastAPI:
+    app = FastAPI(
+        title="Repair kiosk back office",
+        version=f"{PROTOCOL_VERSION}.0",
+        description="Sync protocol for self-service repair kiosks, and the staff API.",
+    )
+
+    def kiosk(authorization: Annotated[str | None, Header()] = None) -> tuple[int, str]:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise HTTPException(401, "kiosk credential required (Authorization: Bearer …)")
+        try:
+            return office.kiosk_for(authorization.removeprefix("Bearer ").strip())
+        except Unauthorized as exc:
+            raise HTTPException(401, str(exc)) from None
+
+    def staff(x_admin_token: Annotated[str | None, Header()] = None) -> None:
+        if x_admin_token != admin_token:
+            raise HTTPException(401, "staff token required (X-Admin-Token)")
+
+    Kiosk = Annotated[tuple[int, str], Depends(kiosk)]
+    Staff = Annotated[None, Depends(staff)]
+
+    @app.get("/v1/health", response_model=ServerTime)
+    def health() -> dict[str, Any]:
+        return {"server_time": _now()}
+
+    @app.post("/v1/enroll", response_model=EnrolResponse)
+    def enroll(body: EnrolRequest) -> dict[str, Any]:
+        try:
+            return office.enroll(body.code)
+        except Unauthorized as exc:
+            raise HTTPException(403, str(exc)) from None
+
+    @app.post("/v1/sync/push", response_model=PushResponse, response_model_exclude_none=True)
+    def push(body: PushRequest, who: Kiosk) -> dict[str, Any]:
+        shop_id, kiosk_id = who
+        results = office.apply_batch(shop_id, kiosk_id, [op.model_dump() for op in body.operations])
+        return {"server_time": _now(), "results": [r.to_json() for r in results]}
+
+    @app.get("/v1/sync/changes", response_model=ChangesResponse)
+    def changes(
+        who: Kiosk,
+        cursor: Annotated[int, Query(ge=0, le=2**53)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    ) -> dict[str, Any]:
+        return {"server_time": _now(), **office.changes(who[0], cursor, limit)}
+
+    @app.post("/v1/sync/heartbeat", response_model=ServerTime)
+    def heartbeat(body: Heartbeat, who: Kiosk) -> dict[str, Any]:
+        office.heartbeat(who[0], who[1], body.model_dump())
+        return {"server_time": _now()}
+
+    # -- staff API ----------------------------------------------------------------------------
+    @app.post("/v1/admin/shops")
+    def add_shop(body: ShopRequest, _: Staff) -> dict[str, Any]:
+        return {"shop_id": office.create_shop(body.name, body.currency)}
+
+    @app.post("/v1/admin/enrolment-codes")
+    def add_code(body: CodeRequest, _: Staff) -> dict[str, Any]:
+        try:
+            return {"code": office.enrolment_code(body.shop_id, body.kiosk_id, timedelta(days=2))}
+        except Rejected as exc:
+            raise HTTPException(404, str(exc)) from None
+
+    def _decode(tp: type[Any], data: dict[str, Any]) -> Any:
+        try:
+            return from_plain(tp, data)
+        except DecodeError as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    @app.put("/v1/admin/shops/{shop_id}/customers/{account}")
+    def put_customer(
+        shop_id: ShopId, account: Key, body: dict[str, Any], _: Staff
+    ) -> dict[str, Any]:
+        customer = _decode(Customer, {**body, "account_number": account})
+        office.put_customer(shop_id, customer)
+        return {"account_number": customer.account_number}
+
+    @app.put("/v1/admin/shops/{shop_id}/orders/{number}")
+    def put_order(shop_id: ShopId, number: Key, body: dict[str, Any], _: Staff) -> dict[str, Any]:
+        order = _decode(ServiceOrder, {**body, "number": number})
+        office.put_order(shop_id, order)
+        return {"number": order.number}
+
+    @app.put("/v1/admin/shops/{shop_id}/invoices/{number}")
+    def put_invoice(shop_id: ShopId, number: Key, body: dict[str, Any], _: Staff) -> dict[str, Any]:
+        invoice = _decode(Invoice, {**body, "number": number})
+        office.put_invoice(shop_id, invoice)
+        return {"number": invoice.number}
+
+    @app.post("/v1/admin/shops/{shop_id}/orders/{number}/state")
+    def set_state(shop_id: ShopId, number: Key, body: StateRequest, _: Staff) -> dict[str, Any]:
+        try:
+            order = office.set_state(shop_id, number, body.state, body.author, body.why)
+        except Rejected as exc:
+            raise HTTPException(404, str(exc)) from None
+        except ValueError as exc:  # a move the state table forbids
+            raise HTTPException(409, str(exc)) from None
+        return {"number": order.number, "state": order.state.value}
+
+    @app.post("/v1/admin/shops/{shop_id}/orders/{number}/location")
+    def set_location(
+        shop_id: ShopId, number: Key, body: LocationRequest, _: Staff
+    ) -> dict[str, Any]:
+        try:
+            order = office.set_location(shop_id, number, body.location, body.author)
+        except Rejected as exc:
+            raise HTTPException(404, str(exc)) from None
+        return {"number": order.number, "location": order.location}
+
+    @app.post("/v1/admin/shops/{shop_id}/customers/{account}/credit-limit")
+    def set_limit(
+        shop_id: ShopId, account: Key, body: CreditLimitRequest, _: Staff
+    ) -> dict[str, Any]:
+        try:
+            customer = office.set_credit_limit(shop_id, account, Money(body.limit, body.currency))
+        except Rejected as exc:
+            raise HTTPException(404, str(exc)) from None
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+        assert customer.credit is not None
+        return {"account_number": account, "limit": str(customer.credit.limit.amount)}
+
+    @app.get("/v1/admin/shops/{shop_id}/notifications")
+    def notifications(shop_id: ShopId, _: Staff) -> list[dict[str, Any]]:
+        return office.notifications(shop_id)
+
+    @app.exception_handler(Rejected)
+    def rejected(_request: Any, exc: Rejected) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    return app
