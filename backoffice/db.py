@@ -107,9 +107,17 @@ class Notification(Base):
 def make_engine(url: str) -> Engine:
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
+        # Requests run on several threads. A deferred SQLite transaction that reads and then
+        # writes can fail to upgrade its lock ("database is locked"); BEGIN IMMEDIATE takes
+        # the write lock up front and waits busy_timeout for it (SQLAlchemy's pysqlite recipe).
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(conn: Any, _record: Any) -> None:
+            conn.isolation_level = None  # let the "begin" hook above issue BEGIN
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")

@@ -171,7 +171,10 @@ def seed(repos: Repositories, config: Config, now: datetime, customers: int = 60
                 "customer.created", to_plain(c), key=f"customer:{c.account_number}", now=now
             )
             repos.orders.add(o)
-            repos.outbox.enqueue("dropoff.created", to_plain(o), key=f"order:{o.number}", now=now)
+            # one key per customer: their drop-off must reach the back office after them
+            repos.outbox.enqueue(
+                "dropoff.created", to_plain(o), key=f"customer:{c.account_number}", now=now
+            )
             made["customers"] += 1
             made["orders"] += 1
             if record.invoice is not None:
