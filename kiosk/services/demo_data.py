@@ -162,8 +162,13 @@ def seed(repos: Repositories, config: Config, now: datetime, customers: int = 60
     made = {"customers": 0, "orders": 0, "invoices": 0}
     prefix = config.kiosk.id + "-"
     start = repos.settings.next_number("demo_batch")
-    for record in demo_records(f"{prefix}{start}", config.shop.currency, now, customers,
-                               prices_include_tax=config.shop.prices_include_tax):  # fmt: skip
+    for record in demo_records(
+        f"{prefix}{start}",
+        config.shop.currency,
+        now,
+        customers,
+        prices_include_tax=config.shop.prices_include_tax,
+    ):
         with repos.store.transaction():
             c, o = record.customer, record.order
             repos.customers.add(c)

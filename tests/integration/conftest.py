@@ -39,11 +39,23 @@ class Server:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "backoffice", "--db", self.db_url, "serve", "--port", str(self.port),
-             "--admin-token-file", str(self.token_file)],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "backoffice",
+                "--db",
+                self.db_url,
+                "serve",
+                "--port",
+                str(self.port),
+                "--admin-token-file",
+                str(self.token_file),
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:

@@ -40,8 +40,12 @@ class Kiosk:
         self.repos = open_repositories(self.store)
         self.clock = Clock()
         answer = enroll(server.url, server.code(kiosk_id, shop))
-        credentials.save(self.store.storage.directory, credentials.Credential(
-            server.url, answer["kiosk_id"], answer["shop_id"], answer["credential"]))  # fmt: skip
+        credentials.save(
+            self.store.storage.directory,
+            credentials.Credential(
+                server.url, answer["kiosk_id"], answer["shop_id"], answer["credential"]
+            ),
+        )
         self.cred = credentials.load(self.store.storage.directory)
         self.client = BackOfficeClient(
             server.url, self.cred.token, timeout_s=5, transport=transport
@@ -67,17 +71,26 @@ class Kiosk:
 
 
 def customer(n: int) -> Customer:
-    return Customer(account_number=f"K1-{n:06d}", last_name=f"Lefèvre{n}", first_name="Élodie",
-                    phone=f"06 12 34 {n // 100 % 100:02d} {n % 100:02d}")  # fmt: skip
+    return Customer(
+        account_number=f"K1-{n:06d}",
+        last_name=f"Lefèvre{n}",
+        first_name="Élodie",
+        phone=f"06 12 34 {n // 100 % 100:02d} {n % 100:02d}",
+    )
 
 
 def order(n: int, account: str, state: OrderState = OrderState.NEW) -> ServiceOrder:
     o = ServiceOrder(
-        number=f"K1-2611-{n:05d}", claim_code=ClaimCode.from_random(n.to_bytes(5, "big")),
-        customer_account=account, currency="EUR", created_at=T0,
+        number=f"K1-2611-{n:05d}",
+        claim_code=ClaimCode.from_random(n.to_bytes(5, "big")),
+        customer_account=account,
+        currency="EUR",
+        created_at=T0,
         items=(CustomerItem("Vélo", serial_number=f"SN{n}"),),
-        lines=(ServiceLine("tuneup", "Révision", Money("49.90", "EUR"), tax_rate_percent=Decimal(20)),),
-    )  # fmt: skip
+        lines=(
+            ServiceLine("tuneup", "Révision", Money("49.90", "EUR"), tax_rate_percent=Decimal(20)),
+        ),
+    )
     for step in {OrderState.DONE: [OrderState.IN_PROGRESS, OrderState.DONE]}.get(state, []):
         o = o.move_to(step, T0, "tech")
     return o
@@ -140,9 +153,17 @@ def test_rejections_go_to_dead_letters_with_the_reason(tmp_path, server):
 def test_replay_and_reused_ids(tmp_path, server):
     k = Kiosk(tmp_path, server)
     try:
-        body = {"client": {"device_time": T0.isoformat(), "boot_id": "b", "seq": 1},
-                "operations": [{"op_id": "op-1", "kind": "customer.created", "key": "customer:K1-000001",
-                                "payload": to_plain(customer(1))}]}  # fmt: skip
+        body = {
+            "client": {"device_time": T0.isoformat(), "boot_id": "b", "seq": 1},
+            "operations": [
+                {
+                    "op_id": "op-1",
+                    "kind": "customer.created",
+                    "key": "customer:K1-000001",
+                    "payload": to_plain(customer(1)),
+                }
+            ],
+        }
         headers = {"Authorization": f"Bearer {k.cred.token}"}
         first = httpx.post(server.url + "/v1/sync/push", json=body, headers=headers).json()
         again = httpx.post(server.url + "/v1/sync/push", json=body, headers=headers).json()
@@ -151,16 +172,19 @@ def test_replay_and_reused_ids(tmp_path, server):
         body["operations"][0]["payload"] = to_plain(customer(2))
         reused = httpx.post(server.url + "/v1/sync/push", json=body, headers=headers).json()
         assert reused["results"][0] == {
-            "op_id": "op-1", "status": "rejected", "code": 422,
+            "op_id": "op-1",
+            "status": "rejected",
+            "code": 422,
             "reason": "operation id reused with a different payload",
-        }  # fmt: skip
+        }
     finally:
         k.close()
 
 
 def test_no_credential_or_another_shops_kiosk_sees_nothing(tmp_path, server):
-    server.office.put_customer(server.shop_id, Customer(account_number="SECRET", last_name="Dupont",
-                                                        email="d@example.com"))  # fmt: skip
+    server.office.put_customer(
+        server.shop_id, Customer(account_number="SECRET", last_name="Dupont", email="d@example.com")
+    )
     assert httpx.get(server.url + "/v1/sync/changes").status_code == 401
     bad = {"Authorization": "Bearer not-a-credential"}
     assert httpx.get(server.url + "/v1/sync/changes", headers=bad).status_code == 401
@@ -181,9 +205,12 @@ def test_offline_drill(tmp_path, server):
     """Back office down: drop-off, pickup of an order known to be Done, statement payment.
     All of it arrives, once, when the back office is back."""
     eur = Money
-    debtor = Customer(account_number="C-1", last_name="Bérenger", mobile="06 11 22 33 44",
-                      credit=CreditAccount(eur("500", "EUR"), eur("49.90", "EUR"), eur("0", "EUR"),
-                                           T0.date()))  # fmt: skip
+    debtor = Customer(
+        account_number="C-1",
+        last_name="Bérenger",
+        mobile="06 11 22 33 44",
+        credit=CreditAccount(eur("500", "EUR"), eur("49.90", "EUR"), eur("0", "EUR"), T0.date()),
+    )
     done = order(1, "C-1", OrderState.DONE)
     old = order(2, "C-1", OrderState.DONE)
     bill = build_invoice("F-1", done, debtor, T0, prices_include_tax=True)
@@ -204,15 +231,41 @@ def test_offline_drill(tmp_path, server):
         key = "customer:C-1"
         ops = enqueue_customers(k, 1, start=50)  # a drop-off by a new customer
         with k.store.transaction():  # pickup: paid by card, collected
-            pay = Payment("P-1", PaymentMethod.CARD, bill.amount_due, T0, ("F-1",),
-                          customer_account="C-1", terminal_receipt_number="17", card_last4="4242")  # fmt: skip
+            pay = Payment(
+                "P-1",
+                PaymentMethod.CARD,
+                bill.amount_due,
+                T0,
+                ("F-1",),
+                customer_account="C-1",
+                terminal_receipt_number="17",
+                card_last4="4242",
+            )
             ops.append(k.repos.outbox.enqueue("payment.taken", to_plain(pay), key=key, now=T0))
-            ops.append(k.repos.outbox.enqueue(
-                "order.state", {"number": done.number, "state": "collected", "at": T0.isoformat(),
-                                "author": "kiosk"}, key=key, now=T0))  # fmt: skip
+            ops.append(
+                k.repos.outbox.enqueue(
+                    "order.state",
+                    {
+                        "number": done.number,
+                        "state": "collected",
+                        "at": T0.isoformat(),
+                        "author": "kiosk",
+                    },
+                    key=key,
+                    now=T0,
+                )
+            )
         with k.store.transaction():  # statement payment
-            spay = Payment("P-2", PaymentMethod.CARD, statement_invoice.amount_due, T0, ("F-0",),
-                           customer_account="C-1", terminal_receipt_number="18", card_last4="4242")  # fmt: skip
+            spay = Payment(
+                "P-2",
+                PaymentMethod.CARD,
+                statement_invoice.amount_due,
+                T0,
+                ("F-0",),
+                customer_account="C-1",
+                terminal_receipt_number="18",
+                card_last4="4242",
+            )
             ops.append(
                 k.repos.outbox.enqueue(
                     "statement.paid", {"payment": to_plain(spay)}, key=key, now=T0
