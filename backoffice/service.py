@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from backoffice.db import AppliedOperation, EnrolmentCode, Entity, Kiosk, Notification, Shop, utcnow
@@ -64,6 +65,105 @@ class OpResult:
         return out
 
 
+class _Batch:
+    """One database transaction's view of a shop: reads see this transaction's own
+    writes; each operation's writes are held apart until it succeeds (a refused one
+    leaves nothing), and everything reaches the database in a few bulk statements at
+    the end. The shop's change counter is read once, under the write lock."""
+
+    def __init__(self, s: Session, shop_id: int) -> None:
+        self.s = s
+        self.shop_id = shop_id
+        seq = s.scalar(select(Shop.seq).where(Shop.id == shop_id).with_for_update())
+        if seq is None:
+            raise Rejected(f"no shop {shop_id}")
+        self.seq = seq
+        self._read: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._written: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {}
+        self._notes: list[dict[str, Any]] = []
+        self._op_written: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {}
+        self._op_notes: list[dict[str, Any]] = []
+        self._op_seq = seq
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        for layer in (self._op_written, self._written):
+            if (kind, key) in layer:
+                return layer[(kind, key)][0]
+        if (kind, key) not in self._read:
+            self._read[(kind, key)] = self.s.scalar(
+                select(Entity.data).where(
+                    Entity.shop_id == self.shop_id, Entity.kind == kind, Entity.key == key
+                )
+            )
+        return self._read[(kind, key)]
+
+    def put(self, kind: str, key: str, data: dict[str, Any] | None) -> None:
+        self.seq += 1
+        self._op_written[(kind, key)] = (data, self.seq)
+
+    def notify(self, customer_account: str, channel: str, subject: str, body: str) -> None:
+        self._op_notes.append(
+            {"shop_id": self.shop_id, "customer_account": customer_account,
+             "channel": channel, "subject": subject, "body": body[:10000]}
+        )  # fmt: skip
+
+    def keep(self) -> None:
+        """The operation succeeded: its writes join the batch."""
+        self._written.update(self._op_written)
+        self._notes.extend(self._op_notes)
+        self._op_written, self._op_notes, self._op_seq = {}, [], self.seq
+
+    def drop(self) -> None:
+        """The operation was refused: nothing of it remains."""
+        self._op_written, self._op_notes, self.seq = {}, [], self._op_seq
+
+    def flush(self) -> None:
+        self.keep()
+        if self._written:
+            table = Entity.__table__
+            keys = list(self._written)
+            existing: set[tuple[str, str]] = set()
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                rows = self.s.execute(
+                    select(Entity.kind, Entity.key).where(
+                        Entity.shop_id == self.shop_id,
+                        Entity.key.in_({k for _, k in chunk}),
+                        Entity.kind.in_({kind for kind, _ in chunk}),
+                    )
+                )
+                existing.update((r.kind, r.key) for r in rows)
+            new = [
+                {"shop_id": self.shop_id, "kind": kind, "key": key, "data": data, "seq": seq}
+                for (kind, key), (data, seq) in self._written.items()
+                if (kind, key) not in existing
+            ]
+            old = [
+                {"b_kind": kind, "b_key": key, "b_data": data, "b_seq": seq}
+                for (kind, key), (data, seq) in self._written.items()
+                if (kind, key) in existing
+            ]
+            if new:
+                self.s.execute(insert(table), new)
+            if old:
+                self.s.execute(
+                    update(table)
+                    .where(
+                        table.c.shop_id == self.shop_id,
+                        table.c.kind == bindparam("b_kind"),
+                        table.c.key == bindparam("b_key"),
+                    )
+                    .values(data=bindparam("b_data"), seq=bindparam("b_seq")),
+                    old,
+                )
+            self.s.execute(update(Shop).where(Shop.id == self.shop_id).values(seq=self.seq))
+        if self._notes:
+            self.s.execute(insert(Notification.__table__), self._notes)
+
+
+Handler = Callable[["BackOffice", _Batch, dict[str, Any]], None]
+
+
 class BackOffice:
     def __init__(
         self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
@@ -71,7 +171,14 @@ class BackOffice:
         self.sessions = sessions
         self.clock = clock
 
-    # -- shops and kiosks ----------------------------------------------------------------
+    @contextmanager
+    def _batch(self, shop_id: int) -> Iterator[_Batch]:
+        with self.sessions.begin() as s:
+            batch = _Batch(s, shop_id)
+            yield batch
+            batch.flush()
+
+    # -- shops and kiosks --
     def create_shop(self, name: str, currency: str = "EUR") -> int:
         with self.sessions.begin() as s:
             shop = Shop(name=name, currency=currency, seq=0)
@@ -128,13 +235,17 @@ class BackOffice:
             }
 
     def kiosk_for(self, credential: str) -> tuple[int, str]:
-        """(shop id, kiosk id) for a credential, or Unauthorized."""
-        with self.sessions.begin() as s:
-            kiosk = s.scalar(select(Kiosk).where(Kiosk.credential_hash == digest(credential)))
-            if kiosk is None:
-                raise Unauthorized("unknown kiosk credential")
-            kiosk.last_seen = self.clock()
-            return kiosk.shop_id, kiosk.kiosk_id
+        """(shop id, kiosk id) for a credential, or Unauthorized. Read only: last_seen is
+        written in the request's own transaction (push, heartbeat)."""
+        with self.sessions() as s:
+            row = s.execute(
+                select(Kiosk.shop_id, Kiosk.kiosk_id).where(
+                    Kiosk.credential_hash == digest(credential)
+                )
+            ).first()
+        if row is None:
+            raise Unauthorized("unknown kiosk credential")
+        return row.shop_id, row.kiosk_id
 
     def heartbeat(self, shop_id: int, kiosk_id: str, data: dict[str, Any]) -> None:
         with self.sessions.begin() as s:
@@ -147,169 +258,156 @@ class BackOffice:
                 )
             )
 
-    # -- entities --------------------------------------------------------------------------
-    def _next_seq(self, s: Session, shop_id: int) -> int:
-        s.execute(update(Shop).where(Shop.id == shop_id).values(seq=Shop.seq + 1))
-        seq = s.scalar(select(Shop.seq).where(Shop.id == shop_id))
-        if seq is None:
-            raise Rejected(f"no shop {shop_id}")
-        return seq
-
-    def _get(self, s: Session, shop_id: int, kind: str, key: str) -> dict[str, Any] | None:
-        row = s.scalar(
-            select(Entity).where(Entity.shop_id == shop_id, Entity.kind == kind, Entity.key == key)
-        )
-        return row.data if row is not None else None
-
-    def _put(
-        self, s: Session, shop_id: int, kind: str, key: str, data: dict[str, Any] | None
-    ) -> None:
-        seq = self._next_seq(s, shop_id)
-        row = s.scalar(
-            select(Entity).where(Entity.shop_id == shop_id, Entity.kind == kind, Entity.key == key)
-        )
-        if row is None:
-            s.add(Entity(shop_id=shop_id, kind=kind, key=key, data=data, seq=seq))
-        else:
-            row.data, row.seq = data, seq
-
-    def _order(self, s: Session, shop_id: int, number: str) -> ServiceOrder:
-        data = self._get(s, shop_id, "order", number)
+    # -- orders and customers inside a batch --
+    def _order(self, b: _Batch, number: str) -> ServiceOrder:
+        data = b.get("order", number)
         if data is None:
             raise Rejected(f"no service order {number}")
         return from_plain(ServiceOrder, data)
 
-    def _customer(self, s: Session, shop_id: int, account: str) -> Customer:
-        data = self._get(s, shop_id, "customer", account)
+    def _customer(self, b: _Batch, account: str) -> Customer:
+        data = b.get("customer", account)
         if data is None:
             raise Rejected(f"no customer {account}")
         return from_plain(Customer, data)
 
-    def _save_order(
-        self, s: Session, shop_id: int, order: ServiceOrder, before: ServiceOrder | None
-    ) -> None:
-        self._put(s, shop_id, "order", order.number, to_plain(order))
+    def _save_order(self, b: _Batch, order: ServiceOrder, before: ServiceOrder | None) -> None:
+        b.put("order", order.number, to_plain(order))
         if order.state is OrderState.DONE and (
             before is None or before.state is not OrderState.DONE
         ):
-            self._ready_for_pickup(s, shop_id, order)
+            self._ready_for_pickup(b, order)
 
-    def _ready_for_pickup(self, s: Session, shop_id: int, order: ServiceOrder) -> None:
-        data = self._get(s, shop_id, "customer", order.customer_account)
+    def _ready_for_pickup(self, b: _Batch, order: ServiceOrder) -> None:
+        """The "ready for pickup" message, on the customer's preferred channel."""
+        data = b.get("customer", order.customer_account)
         channel = "email"
         if data is not None:
             customer = from_plain(Customer, data)
             channel = "sms" if customer.contact_preference is ContactPreference.SMS else "email"
-        s.add(
-            Notification(
-                shop_id=shop_id,
-                customer_account=order.customer_account,
-                channel=channel,
-                subject=f"Order {order.number} is ready for pickup",
-                body=f"Your item is ready. Claim code {order.claim_code.display}.",
-            )
+        b.notify(
+            order.customer_account,
+            channel,
+            f"Order {order.number} is ready for pickup",
+            f"Your item is ready. Claim code {order.claim_code.display}.",
         )
 
-    # -- push ----------------------------------------------------------------------------------
+    # -- push --
     def apply_batch(
         self, shop_id: int, kiosk_id: str, operations: list[dict[str, Any]]
     ) -> list[OpResult]:
         if len(operations) > MAX_BATCH:
             raise Rejected(f"a batch holds at most {MAX_BATCH} operations")
         results = []
-        with self.sessions.begin() as s:
+        with self._batch(shop_id) as b:
+            seen = self._already_applied(b.s, shop_id, [op["op_id"] for op in operations])
+            now = self.clock()
+            rows = []
             for op in operations:
-                results.append(self._apply_one(s, shop_id, kiosk_id, op))
+                op_id, kind, key, payload = op["op_id"], op["kind"], op["key"], op["payload"]
+                h = payload_hash(kind, key, payload)
+                if op_id in seen:
+                    first_hash, first_status, first_reason = seen[op_id]
+                    if first_hash != h:
+                        reason = "operation id reused with a different payload"
+                        results.append(OpResult(op_id, "rejected", reason, 422))
+                    elif first_status == "rejected":
+                        results.append(OpResult(op_id, "rejected", first_reason))
+                    else:
+                        results.append(OpResult(op_id, "duplicate"))
+                    continue
+                status, reason = "applied", ""
+                try:
+                    handler = HANDLERS.get(kind)
+                    if handler is None:
+                        raise Rejected(f"unknown operation kind {kind!r}")
+                    handler(self, b, payload)
+                    b.keep()
+                except (Rejected, DecodeError, ValueError, KeyError, TypeError, IndexError) as exc:
+                    b.drop()
+                    status, reason = "rejected", _reason(exc)[:500]
+                seen[op_id] = (h, status, reason)
+                rows.append(
+                    {"shop_id": shop_id, "op_id": op_id, "kiosk": kiosk_id, "kind": kind,
+                     "payload_hash": h, "status": status, "reason": reason, "applied_at": now}
+                )  # fmt: skip
+                results.append(OpResult(op_id, status, reason))
+            if rows:
+                b.s.execute(insert(AppliedOperation.__table__), rows)
+            b.s.execute(
+                update(Kiosk)
+                .where(Kiosk.shop_id == shop_id, Kiosk.kiosk_id == kiosk_id)
+                .values(last_seen=now)
+            )
         return results
 
-    def _apply_one(self, s: Session, shop_id: int, kiosk_id: str, op: dict[str, Any]) -> OpResult:
-        op_id, kind, key, payload = op["op_id"], op["kind"], op["key"], op["payload"]
-        h = payload_hash(kind, key, payload)
-        seen = s.scalar(
-            select(AppliedOperation).where(
-                AppliedOperation.shop_id == shop_id, AppliedOperation.op_id == op_id
+    @staticmethod
+    def _already_applied(
+        s: Session, shop_id: int, ids: list[str]
+    ) -> dict[str, tuple[str, str, str]]:
+        seen: dict[str, tuple[str, str, str]] = {}
+        for i in range(0, len(ids), 500):
+            query = select(
+                AppliedOperation.op_id,
+                AppliedOperation.payload_hash,
+                AppliedOperation.status,
+                AppliedOperation.reason,
+            ).where(
+                AppliedOperation.shop_id == shop_id, AppliedOperation.op_id.in_(ids[i : i + 500])
             )
-        )
-        if seen is not None:
-            if seen.payload_hash != h:
-                return OpResult(
-                    op_id, "rejected", "operation id reused with a different payload", code=422
-                )
-            if seen.status == "rejected":
-                return OpResult(op_id, "rejected", seen.reason)
-            return OpResult(op_id, "duplicate")
-        status, reason = "applied", ""
-        try:
-            with s.begin_nested():
-                handler = HANDLERS.get(kind)
-                if handler is None:
-                    raise Rejected(f"unknown operation kind {kind!r}")
-                handler(self, s, shop_id, payload)
-        except (Rejected, DecodeError, ValueError, KeyError, TypeError, IndexError) as exc:
-            status, reason = "rejected", _reason(exc)
-        s.add(
-            AppliedOperation(
-                shop_id=shop_id,
-                op_id=op_id,
-                kiosk=kiosk_id,
-                kind=kind,
-                payload_hash=h,
-                status=status,
-                reason=reason[:500],
-                applied_at=self.clock(),
-            )
-        )
-        return OpResult(op_id, status, reason)
+            for r in s.execute(query):
+                seen[r.op_id] = (r.payload_hash, r.status, r.reason)
+        return seen
 
-    # -- operation handlers -----------------------------------------------------------------------
-    def _op_customer(self, s: Session, shop_id: int, payload: dict[str, Any]) -> None:
+    # -- operation handlers --
+    def _op_customer(self, b: _Batch, payload: dict[str, Any]) -> None:
         customer = from_plain(Customer, payload)
-        self._put(s, shop_id, "customer", customer.account_number, to_plain(customer))
+        b.put("customer", customer.account_number, to_plain(customer))
 
-    def _op_dropoff(self, s: Session, shop_id: int, payload: dict[str, Any]) -> None:
+    def _op_dropoff(self, b: _Batch, payload: dict[str, Any]) -> None:
         order = from_plain(ServiceOrder, payload)
-        existing = self._get(s, shop_id, "order", order.number)
+        existing = b.get("order", order.number)
         if existing is not None and existing != to_plain(order):
             raise Rejected(f"service order {order.number} exists already")
-        if self._get(s, shop_id, "customer", order.customer_account) is None:
+        if b.get("customer", order.customer_account) is None:
             raise Rejected(
                 f"drop-off {order.number} names unknown customer {order.customer_account}"
             )
-        self._save_order(s, shop_id, order, None)
+        self._save_order(b, order, None)
 
-    def _op_state(self, s: Session, shop_id: int, payload: dict[str, Any]) -> None:
-        before = self._order(s, shop_id, payload["number"])
+    def _op_state(self, b: _Batch, payload: dict[str, Any]) -> None:
+        before = self._order(b, payload["number"])
         after = before.move_to(
             OrderState(payload["state"]),
             datetime.fromisoformat(payload["at"]),
             str(payload.get("author", "kiosk")),
             str(payload.get("why", "")),
         )
-        self._save_order(s, shop_id, after, before)
+        self._save_order(b, after, before)
 
-    def _op_located(self, s: Session, shop_id: int, payload: dict[str, Any]) -> None:
-        order = self._order(s, shop_id, payload["number"])
+    def _op_located(self, b: _Batch, payload: dict[str, Any]) -> None:
+        order = self._order(b, payload["number"])
         moved = order.move_item(
             payload["location"], datetime.fromisoformat(payload["at"]), payload["author"]
         )
-        self._save_order(s, shop_id, moved, order)
+        self._save_order(b, moved, order)
 
-    def _op_note(self, s: Session, shop_id: int, payload: dict[str, Any]) -> None:
-        order = self._order(s, shop_id, payload["number"])
+    def _op_note(self, b: _Batch, payload: dict[str, Any]) -> None:
+        order = self._order(b, payload["number"])
         noted = order.add_note(
             payload["text"], datetime.fromisoformat(payload["at"]), payload["author"]
         )
-        self._save_order(s, shop_id, noted, order)
+        self._save_order(b, noted, order)
 
-    def _op_payment(self, s: Session, shop_id: int, payload: dict[str, Any]) -> None:
+    def _op_payment(self, b: _Batch, payload: dict[str, Any]) -> None:
         payment = from_plain(Payment, payload)
-        self._settle(s, shop_id, payment)
-        self._put(s, shop_id, "payment", payment.payment_id, to_plain(payment))
+        self._settle(b, payment)
+        b.put("payment", payment.payment_id, to_plain(payment))
 
-    def _settle(self, s: Session, shop_id: int, payment: Payment) -> None:
+    def _settle(self, b: _Batch, payment: Payment) -> None:
         remaining = payment.amount
         for number in payment.invoice_numbers:
-            data = self._get(s, shop_id, "invoice", number)
+            data = b.get("invoice", number)
             if data is None:
                 raise Rejected(f"payment {payment.payment_id} names unknown invoice {number}")
             invoice = from_plain(Invoice, data)
@@ -317,46 +415,39 @@ class BackOffice:
             if not part.is_zero():
                 invoice = invoice.record_payment(part)
                 remaining = remaining - part
-            self._put(s, shop_id, "invoice", number, to_plain(invoice))
+            b.put("invoice", number, to_plain(invoice))
         if payment.method is PaymentMethod.ACCOUNT:
             customer = charge_on_account(
-                self._customer(s, shop_id, payment.customer_account), payment.amount
+                self._customer(b, payment.customer_account), payment.amount
             )
-            self._put(s, shop_id, "customer", customer.account_number, to_plain(customer))
+            b.put("customer", customer.account_number, to_plain(customer))
 
-    def _op_statement_paid(self, s: Session, shop_id: int, payload: dict[str, Any]) -> None:
+    def _op_statement_paid(self, b: _Batch, payload: dict[str, Any]) -> None:
         payment = from_plain(Payment, payload["payment"])
-        self._settle(s, shop_id, payment)
-        customer = self._customer(s, shop_id, payment.customer_account)
+        self._settle(b, payment)
+        customer = self._customer(b, payment.customer_account)
         if customer.credit is None:
             raise Rejected(f"customer {customer.account_number} has no credit account")
         paid = customer.with_credit(customer.credit.record_payment(payment.amount))
-        self._put(s, shop_id, "customer", paid.account_number, to_plain(paid))
-        self._put(s, shop_id, "payment", payment.payment_id, to_plain(payment))
+        b.put("customer", paid.account_number, to_plain(paid))
+        b.put("payment", payment.payment_id, to_plain(payment))
 
-    def _op_shift(self, s: Session, shop_id: int, payload: dict[str, Any]) -> None:
+    def _op_shift(self, b: _Batch, payload: dict[str, Any]) -> None:
         shift = from_plain(Shift, payload)
-        self._put(s, shop_id, "shift", shift.shift_id, to_plain(shift))
+        b.put("shift", shift.shift_id, to_plain(shift))
 
-    def _op_receipt(self, s: Session, shop_id: int, payload: dict[str, Any]) -> None:
+    def _op_receipt(self, b: _Batch, payload: dict[str, Any]) -> None:
         channel = payload["channel"]
         if channel not in ("email", "sms"):
             raise Rejected(f"unknown channel {channel!r}")
-        s.add(
-            Notification(
-                shop_id=shop_id,
-                customer_account=str(payload["customer_account"]),
-                channel=channel,
-                subject=f"Your {payload['kind']} receipt",
-                body=str(payload["text"])[:10000],
-            )
-        )
+        subject = f"Your {payload['kind']} receipt"
+        b.notify(str(payload["customer_account"]), channel, subject, str(payload["text"]))
 
-    # -- pull ----------------------------------------------------------------------------------
+    # -- pull --
     def changes(self, shop_id: int, cursor: int, limit: int) -> dict[str, Any]:
-        with self.sessions.begin() as s:
-            rows = s.scalars(
-                select(Entity)
+        with self.sessions() as s:
+            rows = s.execute(
+                select(Entity.seq, Entity.kind, Entity.key, Entity.data)
                 .where(
                     Entity.shop_id == shop_id, Entity.seq > cursor, Entity.kind.in_(PULLED_KINDS)
                 )
@@ -372,62 +463,69 @@ class BackOffice:
                 next_cursor = max(cursor, s.scalar(select(Shop.seq).where(Shop.id == shop_id)) or 0)
             return {"changes": changes, "next_cursor": next_cursor, "more": more}
 
-    # -- the shop's own staff ---------------------------------------------------------------------
+    # -- the shop's own staff --
     def put_customer(self, shop_id: int, customer: Customer) -> None:
-        with self.sessions.begin() as s:
-            self._put(s, shop_id, "customer", customer.account_number, to_plain(customer))
+        self.put_record(shop_id, "customer", customer.account_number, to_plain(customer))
 
     def put_order(self, shop_id: int, order: ServiceOrder) -> None:
-        with self.sessions.begin() as s:
-            before_data = self._get(s, shop_id, "order", order.number)
+        with self._batch(shop_id) as b:
+            before_data = b.get("order", order.number)
             before = from_plain(ServiceOrder, before_data) if before_data else None
-            self._save_order(s, shop_id, order, before)
+            self._save_order(b, order, before)
 
     def put_invoice(self, shop_id: int, invoice: Invoice) -> None:
-        with self.sessions.begin() as s:
-            self._put(s, shop_id, "invoice", invoice.number, to_plain(invoice))
+        self.put_record(shop_id, "invoice", invoice.number, to_plain(invoice))
+
+    def bulk_put(self, shop_id: int, kind: str, records: list[tuple[str, dict[str, Any]]]) -> None:
+        """Many records in one transaction (imports, demo data, benchmarks)."""
+        with self._batch(shop_id) as b:
+            for key, data in records:
+                b.put(kind, key, data)
 
     def put_record(self, shop_id: int, kind: str, key: str, data: dict[str, Any]) -> None:
-        with self.sessions.begin() as s:
-            self._put(s, shop_id, kind, key, data)
+        self.bulk_put(shop_id, kind, [(key, data)])
 
     def set_state(
         self, shop_id: int, number: str, state: OrderState, author: str, why: str = ""
     ) -> ServiceOrder:
-        with self.sessions.begin() as s:
-            before = self._order(s, shop_id, number)
+        with self._batch(shop_id) as b:
+            before = self._order(b, number)
             after = before.move_to(state, self.clock(), author, why)
-            self._save_order(s, shop_id, after, before)
+            self._save_order(b, after, before)
             return after
 
     def set_location(self, shop_id: int, number: str, location: str, author: str) -> ServiceOrder:
-        with self.sessions.begin() as s:
-            before = self._order(s, shop_id, number)
+        with self._batch(shop_id) as b:
+            before = self._order(b, number)
             after = before.move_item(location, self.clock(), author)
-            self._save_order(s, shop_id, after, before)
+            self._save_order(b, after, before)
             return after
 
     def set_credit_limit(self, shop_id: int, account: str, limit: Money) -> Customer:
-        with self.sessions.begin() as s:
-            customer = self._customer(s, shop_id, account)
+        with self._batch(shop_id) as b:
+            customer = self._customer(b, account)
             zero = Money.zero(limit.currency)
             credit = customer.credit or CreditAccount(zero, zero, zero, self.clock().date())
             updated = customer.with_credit(
                 CreditAccount(limit, credit.debt, credit.unapplied_deposits, credit.opened_on)
             )
-            self._put(s, shop_id, "customer", account, to_plain(updated))
+            b.put("customer", account, to_plain(updated))
             return updated
 
     def get(self, shop_id: int, kind: str, key: str) -> dict[str, Any] | None:
-        with self.sessions.begin() as s:
-            return self._get(s, shop_id, kind, key)
+        with self.sessions() as s:
+            return s.scalar(
+                select(Entity.data).where(
+                    Entity.shop_id == shop_id, Entity.kind == kind, Entity.key == key
+                )
+            )
 
     def count(self, model: type[Any], shop_id: int) -> int:
-        with self.sessions.begin() as s:
+        with self.sessions() as s:
             return len(s.scalars(select(model.id).where(model.shop_id == shop_id)).all())
 
     def notifications(self, shop_id: int) -> list[dict[str, Any]]:
-        with self.sessions.begin() as s:
+        with self.sessions() as s:
             rows = s.scalars(select(Notification).where(Notification.shop_id == shop_id)).all()
             return [
                 {"customer_account": n.customer_account, "channel": n.channel, "subject": n.subject}
@@ -435,23 +533,21 @@ class BackOffice:
             ]
 
     def operations(self, shop_id: int) -> list[tuple[str, str, str]]:
-        with self.sessions.begin() as s:
+        with self.sessions() as s:
             rows = s.scalars(
                 select(AppliedOperation).where(AppliedOperation.shop_id == shop_id)
             ).all()
             return [(r.op_id, r.status, r.reason) for r in rows]
 
 
-def _record(
-    kind: str, key_field: str
-) -> Callable[[BackOffice, Session, int, dict[str, Any]], None]:
+def _record(kind: str, key_field: str) -> Handler:
     """A handler that keeps the payload as a record of `kind`, keyed by one of its fields."""
 
-    def handler(office: BackOffice, s: Session, shop_id: int, payload: dict[str, Any]) -> None:
+    def handler(office: BackOffice, b: _Batch, payload: dict[str, Any]) -> None:
         key = payload.get(key_field)
         if not isinstance(key, str) or not key:
             raise Rejected(f"{kind} needs {key_field}")
-        office._put(s, shop_id, kind, key, payload)
+        b.put(kind, key, payload)
 
     return handler
 
@@ -466,7 +562,7 @@ def _reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-HANDLERS: dict[str, Callable[[BackOffice, Session, int, dict[str, Any]], None]] = {
+HANDLERS: dict[str, Handler] = {
     "customer.created": BackOffice._op_customer,
     "customer.updated": BackOffice._op_customer,
     "dropoff.created": BackOffice._op_dropoff,

@@ -124,6 +124,18 @@ class SyncWorker:
         self.repos.settings.set(LAST_SUCCESS, self.clock().isoformat())
         return report
 
+    def push(self) -> RoundReport:
+        """Only the push half of a round (staff "send now", the benchmark)."""
+        report = RoundReport()
+        self._push_all(report)
+        return report
+
+    def pull(self) -> RoundReport:
+        """Only the pull half of a round."""
+        report = RoundReport()
+        self._pull_all(report)
+        return report
+
     def _client_info(self) -> dict[str, Any]:
         self._seq += 1
         return {"device_time": self.clock().isoformat(), "boot_id": self.boot_id, "seq": self._seq}
