@@ -289,9 +289,9 @@ def test_offline_drill(tmp_path, server):
         k.close()
 
 
-def _randomized(tmp_path, server, customers, min_faults, seed):
+def _randomized(tmp_path, server, customers, min_faults, seed, batch_size=4):
     transport = FaultyTransport(rate=0.5, seed=seed)
-    k = Kiosk(tmp_path, server, transport=transport, batch_size=4)
+    k = Kiosk(tmp_path, server, transport=transport, batch_size=batch_size)
     try:
         ops = enqueue_customers(k, customers)
         k.drain()
@@ -316,7 +316,7 @@ def test_randomized_faults_fast(tmp_path, server):
 
 @pytest.mark.slow
 def test_randomized_faults_full(tmp_path, server):
-    _randomized(tmp_path, server, customers=500, min_faults=200, seed=12)  # 1,000 operations
+    _randomized(tmp_path, server, customers=500, min_faults=200, seed=12, batch_size=3)  # 1,000 ops
 
 
 def test_an_answer_slower_than_the_timeout_is_a_transient_error():
