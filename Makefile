@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export KIOSK_DEMO_DIR ?= $(CURDIR)/demo-output/store
 
 .PHONY: install demo test test-slow lint typecheck bench clean
 
@@ -24,16 +23,7 @@ $(STAMP): setup.cfg pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	@echo "== make demo: the touchscreen UI is not built yet (issue 5)."
-	@echo "== This demo seeds a store, checks the simulated devices and renders every receipt."
-	rm -rf demo-output && mkdir -p demo-output
-	$(PY) -m kiosk --config demo config check
-	$(PY) -m kiosk --config demo demo seed
-	$(PY) -m kiosk --config demo store check
-	$(PY) -m kiosk --config demo outbox
-	$(PY) -m kiosk --config demo doctor --print-test --open-locker 1
-	$(PY) -m kiosk --config demo demo receipts demo-output/receipts
-	@echo "== store in $(KIOSK_DEMO_DIR), receipt images in demo-output/receipts/"
+	scripts/demo.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check kiosk backoffice bench tests
