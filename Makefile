@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check kiosk backoffice bench tests
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy kiosk/domain kiosk/services kiosk/storage
+	$(VENV)/bin/mypy kiosk/domain kiosk/services kiosk/storage kiosk/sync
 
 # pytest exits 5 when it collected nothing: a test run that tests nothing fails.
 test: $(STAMP) lint typecheck
