@@ -8,13 +8,18 @@ import os
 import secrets
 import sys
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from backoffice.db import make_engine, make_sessions
 from backoffice.service import BackOffice, Rejected
+from kiosk.domain.billing import build_invoice
+from kiosk.domain.claim_codes import ClaimCode
+from kiosk.domain.customers import ContactPreference, Customer
 from kiosk.domain.money import Money
-from kiosk.domain.orders import OrderState
+from kiosk.domain.orders import CustomerItem, OrderState, ServiceLine, ServiceOrder
+from kiosk.domain.plain import DecodeError, from_plain
 
 DEFAULT_DB = "sqlite:///backoffice.db"
 
@@ -64,6 +69,14 @@ def seed_demo(bo: BackOffice, customers: int = 60) -> dict[str, Any]:
     return counts
 
 
+def _line(spec: str) -> ServiceLine:
+    parts = spec.split(":")
+    if len(parts) not in (3, 4):
+        raise ValueError(f"--line {spec!r}: expected CODE:DESCRIPTION:PRICE[:TAX%]")
+    tax = Decimal(parts[3]) if len(parts) == 4 else Decimal(20)
+    return ServiceLine(parts[0], parts[1], Money(parts[2], "EUR"), tax_rate_percent=tax)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m backoffice", description=__doc__)
     parser.add_argument(
@@ -92,6 +105,32 @@ def main(argv: list[str] | None = None) -> int:
     limit.add_argument("--shop", type=int, required=True)
     limit.add_argument("account")
     limit.add_argument("amount")
+    cust = sub.add_parser("customer-add", help="add or replace a customer")
+    cust.add_argument("--shop", type=int, required=True)
+    cust.add_argument("--account", required=True)
+    cust.add_argument("--last-name", required=True)
+    cust.add_argument("--first-name", default="")
+    cust.add_argument("--phone", default="")
+    cust.add_argument("--email", default="")
+    cust.add_argument("--sms", action="store_true", help="prefers SMS to email")
+    add_order = sub.add_parser("order-add", help="add a service order (state New)")
+    add_order.add_argument("--shop", type=int, required=True)
+    add_order.add_argument("--number", required=True)
+    add_order.add_argument("--customer", required=True, help="account number")
+    add_order.add_argument("--item", required=True, help="e.g. 'Vélo Peugeot'")
+    add_order.add_argument("--serial", default="")
+    add_order.add_argument("--work", default="")
+    add_order.add_argument(
+        "--line",
+        action="append",
+        default=[],
+        metavar="CODE:DESCRIPTION:PRICE[:TAX%]",
+        help="a catalogue line (repeat for more)",
+    )
+    inv = sub.add_parser("invoice-add", help="bill a service order")
+    inv.add_argument("--shop", type=int, required=True)
+    inv.add_argument("--order", required=True)
+    inv.add_argument("--number", required=True, help="the invoice number")
     notes = sub.add_parser("notifications", help="messages owed to customers")
     notes.add_argument("--shop", type=int, required=True)
     args = parser.parse_args(argv)
@@ -124,10 +163,53 @@ def main(argv: list[str] | None = None) -> int:
             customer = bo.set_credit_limit(args.shop, args.account, Money(args.amount, "EUR"))
             assert customer.credit is not None
             print(f"{customer.account_number}: limit {customer.credit.limit}")
+        elif args.command == "customer-add":
+            customer = Customer(
+                account_number=args.account,
+                last_name=args.last_name,
+                first_name=args.first_name,
+                phone=args.phone,
+                email=args.email,
+                contact_preference=ContactPreference.SMS if args.sms else ContactPreference.EMAIL,
+            )
+            bo.put_customer(args.shop, customer)
+            print(f"customer {customer.account_number}")
+        elif args.command == "order-add":
+            if bo.get(args.shop, "customer", args.customer) is None:
+                raise Rejected(f"no customer {args.customer}")
+            order = ServiceOrder(
+                number=args.number,
+                claim_code=ClaimCode.from_random(secrets.token_bytes(5)),
+                customer_account=args.customer,
+                currency="EUR",
+                created_at=datetime.now(UTC),
+                items=(CustomerItem(args.item, serial_number=args.serial),),
+                work_requested=args.work,
+                lines=tuple(_line(spec) for spec in args.line),
+            )
+            bo.put_order(args.shop, order)
+            print(f"order {order.number}, claim code {order.claim_code.display}")
+        elif args.command == "invoice-add":
+            order_data = bo.get(args.shop, "order", args.order)
+            if order_data is None:
+                raise Rejected(f"no service order {args.order}")
+            order = from_plain(ServiceOrder, order_data)
+            customer_data = bo.get(args.shop, "customer", order.customer_account)
+            if customer_data is None:
+                raise Rejected(f"no customer {order.customer_account}")
+            invoice = build_invoice(
+                args.number,
+                order,
+                from_plain(Customer, customer_data),
+                datetime.now(UTC),
+                prices_include_tax=True,
+            )
+            bo.put_invoice(args.shop, invoice)
+            print(f"invoice {invoice.number}: {invoice.amount_due} due")
         elif args.command == "notifications":
             for n in bo.notifications(args.shop):
                 print(f"{n['channel']:<6} {n['customer_account']:<12} {n['subject']}")
-    except (Rejected, ValueError) as exc:
+    except (Rejected, ValueError, DecodeError, InvalidOperation) as exc:
         print(f"backoffice: {exc}", file=sys.stderr)
         return 1
     return 0
