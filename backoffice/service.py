@@ -399,6 +399,12 @@ class BackOffice:
         )
         self._save_order(b, noted, order)
 
+    def _op_invoice(self, b: _Batch, payload: dict[str, Any]) -> None:
+        """A bill the kiosk made itself (no invoice came from here for the order)."""
+        invoice = from_plain(Invoice, payload)
+        if b.get("invoice", invoice.number) is None:
+            b.put("invoice", invoice.number, to_plain(invoice))
+
     def _op_payment(self, b: _Batch, payload: dict[str, Any]) -> None:
         payment = from_plain(Payment, payload)
         self._settle(b, payment)
@@ -570,6 +576,7 @@ HANDLERS: dict[str, Handler] = {
     "item.located": BackOffice._op_located,
     "staff.note": BackOffice._op_note,
     "terms.accepted": _record("signature", "number"),
+    "invoice.created": BackOffice._op_invoice,
     "payment.taken": BackOffice._op_payment,
     "statement.paid": BackOffice._op_statement_paid,
     "shift.closed": BackOffice._op_shift,

@@ -59,6 +59,10 @@ class KioskConfig:
     idle_timeout_s: int = field(
         default=90, metadata=_doc("seconds without a touch before the warning")
     )
+    idle_warning_s: int = field(default=15, metadata=_doc("countdown before the session is wiped"))
+    dropoff_locker: str = field(
+        default="", metadata=_doc("locker for drop-offs; empty: the counter")
+    )
 
 
 @dataclass(frozen=True)
@@ -251,6 +255,7 @@ def _validate(config: Config) -> None:
         )
     positive = {
         "[kiosk] idle_timeout_s": config.kiosk.idle_timeout_s,
+        "[kiosk] idle_warning_s": config.kiosk.idle_warning_s,
         "[storage] compact_min_bytes": config.storage.compact_min_bytes,
         "[storage] compact_ratio": config.storage.compact_ratio,
         "[outbox] max_attempts": config.outbox.max_attempts,

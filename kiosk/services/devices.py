@@ -154,6 +154,7 @@ def open_devices(config: Config) -> Devices:
                 doors = LockerBankSimulator(factory, pins, open_after_s=0.3, close_after_s=1.0)
                 doors.start()
                 devices.simulators["lockers"] = doors
+            devices.lockers.wait_stable()
             devices.lockers.start()
     except BaseException:
         devices.close()

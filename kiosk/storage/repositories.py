@@ -274,6 +274,15 @@ class SettingsRepository:
             else:
                 self._table.insert({"name": name, "value": value})
 
+    def with_prefix(self, prefix: str) -> dict[str, Any]:
+        """Every setting whose name starts with prefix (a small table: a scan is fine)."""
+        with self._store.lock:
+            return {
+                d["name"]: d["value"]
+                for _i, d in self._table.scan()
+                if d["name"].startswith(prefix)
+            }
+
     def next_number(self, counter: str) -> int:
         """1, 2, 3… per counter; durable with the transaction it is drawn in."""
         with self._store.lock:

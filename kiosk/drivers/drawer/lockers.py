@@ -200,6 +200,22 @@ class GpioLockers:
                     locker.alarmed = True
                     self._emit(name, LockerEventKind.LEFT_OPEN)
 
+    def wait_stable(self, timeout: float = 1.0) -> bool:
+        """Poll until every door's reading has held for the debounce time (after power-up
+        or after a simulator set the doors), so the first open() sees the real state."""
+        deadline = self._clock() + timeout
+        while self._clock() < deadline:
+            self.poll()
+            now = self._clock()
+            if all(
+                lk.debouncer.confirmed == self._raw_open(lk.pins, lk.door)
+                and now - lk.debouncer._since >= lk.debouncer.hold
+                for lk in self._lockers.values()
+            ):
+                return True
+            self._sleep(0.005)
+        return False
+
     def start(self, interval: float = 0.01) -> None:
         """Watch the doors in a thread (the kiosk's device thread for the lockers)."""
 
@@ -240,7 +256,9 @@ class GpioLockers:
         open_timeout_s, report it: the caller releases the payment and alerts staff."""
         target = self._get(locker)
         if target.debouncer.confirmed:
-            return OpenResult(locker, True, "door was already open")
+            # Only a door *seen* going from shut to open proves the customer could reach
+            # the item now; an already open door proves nothing (staff must look).
+            return OpenResult(locker, False, "the door was already open")
         self.status_stream.publish(DeviceState.BUSY, f"opening locker {locker}")
         self.pulse(locker)
         deadline = self._clock() + self.timings.open_timeout_s

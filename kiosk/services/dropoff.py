@@ -1,0 +1,220 @@
+"""Drop-off: a customer leaves an item for repair.
+
+Everything the customer told the kiosk is written in one transaction (the customer if
+new, the service order in state New, the signed terms) together with the outbox
+operations that tell the back office; only then are the ticket and the item tag
+printed, and the customer told where to leave the item.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from kiosk.config import Config
+from kiosk.domain.claim_codes import ClaimCode
+from kiosk.domain.customers import ContactPreference, Customer, CustomerError
+from kiosk.domain.money import Money
+from kiosk.domain.orders import CustomerItem, ServiceLine, ServiceOrder
+from kiosk.domain.plain import to_plain
+from kiosk.drivers.drawer.lockers import GpioLockers
+from kiosk.i18n import Lang
+from kiosk.receipts.builders import ShopInfo, dropoff_ticket, item_tag
+from kiosk.services.receipt_delivery import Delivery, ReceiptDelivery
+from kiosk.storage.repositories import Repositories
+
+CONDITION_CHECKS = ("scratches", "dents", "cracked screen", "missing parts", "water damage")
+
+
+class DropOffError(ValueError):
+    """What the customer entered cannot make a drop-off, in words for the screen."""
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    last_name: str
+    first_name: str = ""
+    phone: str = ""
+    email: str = ""
+    contact_preference: ContactPreference = ContactPreference.EMAIL
+    marketing_consent: bool = False  # off unless the customer ticks it
+
+
+@dataclass(frozen=True)
+class CatalogueItem:
+    code: str
+    label: str
+    price: Money
+    tax_rate_percent: Decimal
+
+
+@dataclass(frozen=True)
+class DropOffRequest:
+    item_kind: str
+    brand_model: str = ""
+    serial_number: str = ""
+    condition_checks: tuple[str, ...] = ()
+    condition_text: str = ""
+    services: tuple[str, ...] = ()  # catalogue codes
+    described_work: str = ""
+    warranty_claim: bool = False
+    preferred_date: date | None = None
+    signature_png: bytes = b""
+    language: str = "fr"
+    customer_account: str = ""  # a known customer…
+    new_customer: NewCustomer | None = None  # …or a new one
+    previous_item: CustomerItem | None = None  # an item from an earlier repair
+
+
+@dataclass(frozen=True)
+class DropOffResult:
+    order: ServiceOrder
+    customer: Customer
+    ticket: Delivery
+    tag: Delivery
+    locker: str = ""  # the drop-off locker that opened, or "" for the counter
+    locker_opened: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+class DropOffService:
+    def __init__(
+        self,
+        repos: Repositories,
+        config: Config,
+        delivery: ReceiptDelivery,
+        clock: Callable[[], datetime],
+        *,
+        lockers: GpioLockers | None = None,
+        random_bytes: Callable[[int], bytes] = secrets.token_bytes,
+    ) -> None:
+        self._repos = repos
+        self._config = config
+        self._delivery = delivery
+        self._clock = clock
+        self._lockers = lockers
+        self._random = random_bytes
+
+    def catalogue(self) -> list[CatalogueItem]:
+        items = []
+        for value in self._repos.settings.with_prefix("catalogue:").values():
+            if not isinstance(value, dict):
+                continue
+            try:
+                items.append(
+                    CatalogueItem(
+                        str(value["code"]),
+                        str(value["label"]),
+                        Money(str(value["price"]), self._config.shop.currency),
+                        Decimal(str(value.get("tax_rate", "20"))),
+                    )
+                )
+            except (KeyError, ValueError, ArithmeticError):
+                continue  # a catalogue entry the kiosk cannot price is not offered
+        return sorted(items, key=lambda i: i.label)
+
+    def previous_items(self, account: str) -> list[CustomerItem]:
+        seen: dict[tuple[str, str], CustomerItem] = {}
+        for order in self._repos.orders.for_customer(account):
+            for item in order.items:
+                seen[(item.name, item.serial_number)] = item
+        return list(seen.values())
+
+    def _new_customer(self, data: NewCustomer, now: datetime) -> Customer:
+        if not data.last_name.strip():
+            raise DropOffError("last_name")
+        if not (data.phone.strip() or data.email.strip()):
+            raise DropOffError("phone_or_email")
+        try:
+            return Customer(
+                account_number=self._repos.next_account_number(self._config.kiosk.id + "-"),
+                last_name=data.last_name.strip(),
+                first_name=data.first_name.strip(),
+                mobile=data.phone.strip(),
+                email=data.email.strip(),
+                contact_preference=data.contact_preference,
+                marketing_consent=data.marketing_consent,
+                marketing_consent_at=now if data.marketing_consent else None,
+            )
+        except CustomerError as exc:
+            raise DropOffError(exc.field) from exc
+
+    def _lines(self, codes: tuple[str, ...]) -> tuple[ServiceLine, ...]:
+        by_code = {c.code: c for c in self.catalogue()}
+        unknown = [c for c in codes if c not in by_code]
+        if unknown:
+            raise DropOffError("unknown_service")
+        return tuple(
+            ServiceLine(
+                c, by_code[c].label, by_code[c].price, tax_rate_percent=by_code[c].tax_rate_percent
+            )
+            for c in codes
+        )
+
+    def submit(self, request: DropOffRequest) -> DropOffResult:
+        now = self._clock()
+        if not request.signature_png:
+            raise DropOffError("signature")
+        if not (request.item_kind.strip() or request.previous_item):
+            raise DropOffError("item")
+        if not request.services and not request.described_work.strip():
+            raise DropOffError("work")
+        item = request.previous_item or CustomerItem(
+            name=" ".join(p for p in (request.item_kind.strip(), request.brand_model.strip()) if p),
+            serial_number=request.serial_number.strip(),
+            condition=", ".join([*request.condition_checks, request.condition_text.strip()]).strip(
+                ", "
+            ),
+        )
+        lines = self._lines(request.services)
+        with self._repos.store.transaction():
+            if request.new_customer is not None:
+                customer = self._new_customer(request.new_customer, now)
+                self._repos.customers.add(customer)
+                new = True
+            else:
+                found = self._repos.customers.get(request.customer_account)
+                if found is None:
+                    raise DropOffError("customer")
+                customer, new = found, False
+            order = ServiceOrder(
+                number=self._repos.next_order_number(self._config.kiosk.id + "-", now),
+                claim_code=ClaimCode.from_random(self._random(5)),
+                customer_account=customer.account_number,
+                currency=self._config.shop.currency,
+                created_at=now,
+                items=(item,),
+                work_requested=request.described_work.strip()
+                or ", ".join(line.description for line in lines),
+                lines=lines,
+                under_warranty=request.warranty_claim,
+                scheduled_for=request.preferred_date,
+                location="counter",
+            )
+            self._repos.orders.add(order)
+            key = f"customer:{customer.account_number}"
+            outbox = self._repos.outbox
+            if new:
+                outbox.enqueue("customer.created", to_plain(customer), key=key, now=now)
+            outbox.enqueue("dropoff.created", to_plain(order), key=key, now=now)
+            terms = {
+                "number": order.number,
+                "accepted_at": now.isoformat(),
+                "language": request.language,
+                "signature_png": base64.b64encode(request.signature_png).decode(),
+            }
+            outbox.enqueue("terms.accepted", terms, key=key, now=now)
+        lang = Lang(request.language)
+        shop = ShopInfo(self._config.shop.name, tuple(self._config.shop.address_lines))
+        ticket = self._delivery.deliver(
+            "ticket", dropoff_ticket(shop, order, customer, lang, now), customer, key
+        )
+        tag = self._delivery.deliver("tag", item_tag(order, customer, lang), None, key)
+        locker, opened = self._config.kiosk.dropoff_locker, False
+        if locker and self._lockers is not None:
+            opened = self._lockers.open(locker).opened
+        return DropOffResult(order, customer, ticket, tag, locker if opened else "", opened)
