@@ -233,6 +233,33 @@ def cmd_sync_now(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kiosk.app.runner import run
+
+    cfg = _config(args)
+    if args.scenario:
+        from kiosk import config as config_module
+        from kiosk.app.scenarios import CONFIG
+
+        overrides = CONFIG.get(args.scenario, {})
+        if overrides:
+            raw = {"shop": {"name": cfg.shop.name}, "kiosk": {"id": cfg.kiosk.id, "data_dir": cfg.kiosk.data_dir}}
+            raw["kiosk"].update(overrides.get("kiosk", {}))
+            raw["printer"] = {"sim_output_dir": cfg.printer.sim_output_dir}
+            raw["lockers"] = {"locker": [e.__dict__ for e in cfg.lockers.locker]}
+            cfg = config_module.from_mapping(raw, f"<scenario {args.scenario}>")
+    width, _, height = args.size.partition("x")
+    return run(
+        cfg,
+        size=(int(width), int(height)),
+        fullscreen=args.fullscreen,
+        scenario=args.scenario or "",
+        out=Path(args.out) if args.out else None,
+    )
+
+
 def cmd_demo_seed(args: argparse.Namespace) -> int:
     from kiosk.services.context import open_kiosk_store
     from kiosk.services.demo_data import seed
@@ -314,6 +341,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.set_defaults(handler=cmd_sync_status)
     sync_sub.add_parser("now", help="run one sync round").set_defaults(handler=cmd_sync_now)
+
+    run = sub.add_parser("run", help="run the kiosk (touchscreen UI)")
+    run.add_argument("--size", default="1024x600", help="window size WxH (ignored when fullscreen)")
+    run.add_argument("--fullscreen", action="store_true", help="take the whole screen (the shop)")
+    run.add_argument("--scenario", help="play a scripted journey (tests, demo tour)")
+    run.add_argument("--out", help="where a scenario writes screenshots and result.json")
+    run.set_defaults(handler=cmd_run)
 
     doctor = sub.add_parser("doctor", help="test every configured device (exit 1 on a fault)")
     doctor.add_argument("--print-test", action="store_true", help="print a test page")

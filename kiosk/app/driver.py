@@ -1,0 +1,168 @@
+"""Driving the real UI as a person would: touches on widgets, waiting for screens,
+screenshots. Used by the UI tests and by the demo tour, inside the Kivy process.
+
+A scenario is a generator function `scenario(ui)`. Each `ui` step yields either a
+number (seconds to wait) or a predicate (wait until it is true); the driver advances
+the scenario on the Kivy clock, so the app keeps drawing and its worker threads keep
+reporting while the scenario waits.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+from kivy.base import EventLoop
+from kivy.clock import Clock
+from kivy.tests.common import UnitTestTouch
+
+Step = Generator[Any, None, None]
+
+
+class ScenarioFailed(AssertionError):
+    pass
+
+
+class UI:
+    def __init__(self, app: Any, out: Path) -> None:
+        self.app = app
+        self.out = out
+        self.shots: list[str] = []
+        self.screens_seen: list[str] = []
+        self.notes: dict[str, Any] = {}
+        app.on_screen_change.append(self._seen)
+
+    def _seen(self, name: str) -> None:
+        if not self.screens_seen or self.screens_seen[-1] != name:
+            self.screens_seen.append(name)
+
+    # -- finding things --
+    def widget(self, screen: str, wid: str) -> Any:
+        return self.app.screen(screen).ids[wid]
+
+    def current(self) -> str:
+        return str(self.app.sm.current)
+
+    # -- acting --
+    def tap_widget(self, widget: Any) -> Step:
+        x, y = widget.to_window(*widget.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        yield 0.05
+        touch.touch_up()
+        yield 0.1
+
+    def tap(self, screen: str, wid: str) -> Step:
+        yield from self.wait_screen(screen)
+        widget = self.widget(screen, wid)
+        if widget.disabled or widget.opacity == 0:
+            raise ScenarioFailed(f"{screen}.{wid} cannot be tapped (disabled or hidden)")
+        yield from self.tap_widget(widget)
+
+    def type(self, screen: str, field: str, text: str) -> Step:
+        """Tap the field, then tap each key of the on-screen keyboard."""
+        yield from self.tap(screen, field)
+        keyboard = self.widget(screen, "keyboard")
+        for ch in text:
+            key = self._key(keyboard, ch)
+            yield from self.tap_widget(key)
+
+    @staticmethod
+    def _key(keyboard: Any, ch: str) -> Any:
+        """The key that types ch ("\\b" is backspace)."""
+        for row in keyboard.children:
+            for button in row.children:
+                if getattr(button, "key", None) in (ch, ch.upper()):
+                    return button
+        raise ScenarioFailed(f"no key {ch!r} on the {keyboard.layout} keyboard")
+
+    def swipe(self, widget: Any, points: list[tuple[float, float]]) -> Step:
+        """Draw with a finger: positions relative to the widget (0–1)."""
+        def at(p: tuple[float, float]) -> tuple[float, float]:
+            return widget.to_window(widget.x + p[0] * widget.width, widget.y + p[1] * widget.height)
+
+        touch = UnitTestTouch(*at(points[0]))
+        touch.touch_down()
+        for p in points[1:]:
+            yield 0.02
+            touch.touch_move(*at(p))
+        touch.touch_up()
+        yield 0.1
+
+    # -- waiting and looking --
+    def wait_screen(self, name: str, timeout: float = 10.0) -> Step:
+        deadline = time.monotonic() + timeout
+        yield lambda: self.current() == name or time.monotonic() > deadline
+        if self.current() != name:
+            raise ScenarioFailed(f"expected screen {name!r}, still on {self.current()!r} after {timeout} s")
+        yield 0.15  # let it draw
+
+    def wait(self, seconds: float) -> Step:
+        yield seconds
+
+    def shot(self, name: str) -> Step:
+        yield 0.1
+        EventLoop.idle()
+        path = self.out / f"{len(self.shots) + 1:02d}-{name}.png"
+        self.app.root.export_to_png(str(path))
+        self.shots.append(path.name)
+
+    def check(self, ok: bool, message: str) -> None:
+        if not ok:
+            raise ScenarioFailed(message)
+
+    def text(self, screen: str, wid: str) -> str:
+        return str(self.widget(screen, wid).text)
+
+
+class Driver:
+    def __init__(self, app: Any, scenario: Callable[[UI], Iterator[Any]], out: Path) -> None:
+        self.ui = UI(app, out)
+        self.app = app
+        self.out = out
+        self._gen = scenario(self.ui)
+        self._waiting: Any = None
+        self._until = 0.0
+        self.failure = ""
+
+    def install(self) -> None:
+        Clock.schedule_once(self._begin, 0.5)
+
+    def _begin(self, _dt: float) -> None:
+        Clock.schedule_interval(self._tick, 0.02)
+
+    def _tick(self, _dt: float) -> bool:
+        if callable(self._waiting) and not self._waiting():
+            return True
+        if isinstance(self._waiting, int | float) and time.monotonic() < self._until:
+            return True
+        try:
+            self._waiting = next(self._gen)
+            if isinstance(self._waiting, int | float):
+                self._until = time.monotonic() + float(self._waiting)
+        except StopIteration:
+            self._finish()
+            return False
+        except Exception:
+            self.failure = traceback.format_exc()
+            try:
+                self.app.root.export_to_png(str(self.out / "failure.png"))
+            finally:
+                self._finish()
+            return False
+        return True
+
+    def _finish(self) -> None:
+        result = {
+            "ok": not self.failure,
+            "failure": self.failure,
+            "screens": self.ui.screens_seen,
+            "shots": self.ui.shots,
+            "notes": self.ui.notes,
+        }
+        (self.out / "result.json").write_text(json.dumps(result, indent=1, default=str))
+        self.app.stop()

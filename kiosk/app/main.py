@@ -1,0 +1,220 @@
+"""The Kivy application: the view-model and the navigation; the screens are layout.
+
+The App's Kivy properties are the view-model (language, contrast, the customer's
+session, what the terminal says); screens bind to them in their `.kv`. Each screen is
+one class and one `.kv` file, loaded when first shown. Work that blocks (the card
+terminal, a locker) runs on a worker thread and comes back with
+`Clock.schedule_once`: no widget is ever touched from another thread.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.metrics import dp
+from kivy.properties import (
+    BooleanProperty,
+    DictProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
+
+from kiosk.domain.money import Money
+from kiosk.i18n import Lang
+from kiosk.services.kiosk import KioskServices
+
+HERE = Path(__file__).parent
+# name → (module, class); each module has a .kv of the same name beside it
+SCREENS = {
+    "attract": "attract.AttractScreen",
+    "home": "home.HomeScreen",
+    "claim": "claim.ClaimScreen",
+    "verify": "verify.VerifyScreen",
+    "status": "status.StatusScreen",
+    "estimate": "estimate.EstimateScreen",
+    "bill": "bill.BillScreen",
+    "progress": "progress.ProgressScreen",
+    "collected": "collected.CollectedScreen",
+    "message": "message.MessageScreen",
+    "identify": "identify.IdentifyScreen",
+    "statement": "statement.StatementScreen",
+    "customer": "customer.CustomerScreen",
+    "item": "item.ItemScreen",
+    "work": "work.WorkScreen",
+    "terms": "terms.TermsScreen",
+    "dropped": "dropped.DroppedScreen",
+}
+
+PALETTES = {
+    False: {"bg": [0.07, 0.12, 0.22, 1], "fg": [1, 1, 1, 1], "accent": [0.16, 0.55, 0.35, 1],
+            "panel": [0.12, 0.19, 0.32, 1], "warn": [0.85, 0.35, 0.2, 1], "muted": [0.75, 0.8, 0.88, 1]},
+    True: {"bg": [0, 0, 0, 1], "fg": [1, 1, 0, 1], "accent": [0, 0.45, 0, 1],
+           "panel": [0.1, 0.1, 0.1, 1], "warn": [1, 0.2, 0.2, 1], "muted": [1, 1, 1, 1]},
+}  # fmt: skip
+
+
+class KioskScreen(Screen):  # type: ignore[misc]
+    """Base of every screen: reach the app, translate, move on."""
+
+    @property
+    def app(self) -> KioskApp:
+        return App.get_running_app()  # type: ignore[no-any-return]
+
+    def on_pre_enter(self, *args: Any) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Fill the screen from the app's session (override)."""
+
+
+class KioskApp(App):  # type: ignore[misc]
+    lang = StringProperty("fr")
+    high_contrast = BooleanProperty(False)
+    colors = DictProperty(PALETTES[False])
+    font_scale = NumericProperty(1.0)
+    busy = BooleanProperty(False)  # a payment or locker is in progress: idle must wait
+    terminal_text = StringProperty("")
+    shop_name = StringProperty("")
+    idle_left = NumericProperty(0)
+    session = DictProperty({})
+    languages = ListProperty(["fr", "en"])
+    services = ObjectProperty(None, allownone=True)
+
+    def __init__(self, services: KioskServices, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+        cfg = services.config
+        self.shop_name = cfg.shop.name
+        self.languages = list(cfg.kiosk.languages)
+        self.lang = self.languages[0]
+        self._langs = {code: Lang(code) for code in self.languages}
+        self.idle_timeout = cfg.kiosk.idle_timeout_s
+        self.idle_warning = cfg.kiosk.idle_warning_s
+        self._last_touch = time.monotonic()
+        self.on_screen_change: list[Callable[[str], None]] = []
+
+    # -- words and numbers --
+    def tr(self, message: str, *_bind: Any, **values: Any) -> str:
+        """Translate; kv passes app.lang as an extra argument so the text follows it."""
+        return self._langs[self.lang]._(message, **values)
+
+    def money(self, amount: Money, *_bind: Any) -> str:
+        return self._langs[self.lang].money(amount).replace("\u202f", " ")
+
+    def date(self, value: Any, *_bind: Any) -> str:
+        return self._langs[self.lang].date(value)
+
+    def toggle_language(self) -> None:
+        i = self.languages.index(self.lang)
+        self.lang = self.languages[(i + 1) % len(self.languages)]
+
+    def toggle_contrast(self) -> None:
+        self.high_contrast = not self.high_contrast
+        self.colors = PALETTES[self.high_contrast]
+        self.font_scale = 1.25 if self.high_contrast else 1.0
+
+    def fs(self, base: float, *_bind: Any) -> float:
+        """A font size that grows with the window and with large-text mode."""
+        return float(dp(base) * self.font_scale * max(0.8, min(1.6, Window.height / 600)))
+
+    # -- navigation --
+    def build(self) -> ScreenManager:
+        Builder.load_file(str(HERE / "widgets" / "common.kv"))
+        self.sm = ScreenManager(transition=NoTransition())
+        self.go("attract")
+        Window.bind(on_touch_down=self._touched)
+        Clock.schedule_interval(self._idle_tick, 1.0)
+        scanner = self.services.devices.scanner
+        if scanner is not None:
+            scanner.start(lambda code: Clock.schedule_once(lambda _dt: self.scanned(code)))
+        return self.sm
+
+    def screen(self, name: str) -> KioskScreen:
+        if not self.sm.has_screen(name):
+            module_name, cls_name = SCREENS[name].rsplit(".", 1)
+            Builder.load_file(str(HERE / "screens" / f"{module_name}.kv"))
+            module = importlib.import_module(f"kiosk.app.screens.{module_name}")
+            self.sm.add_widget(getattr(module, cls_name)(name=name))
+        return self.sm.get_screen(name)  # type: ignore[no-any-return]
+
+    def go(self, name: str) -> None:
+        self.screen(name)
+        self.sm.current = name
+        for listener in self.on_screen_change:
+            listener(name)
+
+    def show_message(self, title: str, body: str, next_screen: str = "home", **values: Any) -> None:
+        self.session["message"] = {"title": title, "body": body, "next": next_screen, "values": values}
+        self.go("message")
+
+    def reset_session(self) -> None:
+        """Forget everything about the customer (idle, done, cancel)."""
+        self.session = {}
+        self.terminal_text = ""
+
+    # -- background work --
+    def in_background(self, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        self.busy = True
+
+        def run() -> None:
+            try:
+                result: Any = work()
+            except Exception as exc:  # reported on screen, never lost in a thread
+                result = exc
+            Clock.schedule_once(lambda _dt: self._finished(done, result))
+
+        threading.Thread(target=run, name="kiosk-work", daemon=True).start()
+
+    def _finished(self, done: Callable[[Any], None], result: Any) -> None:
+        self.busy = False
+        self._last_touch = time.monotonic()
+        done(result)
+
+    def terminal_says(self, text: str) -> None:
+        """Called on the terminal's thread: hop to Kivy's."""
+        Clock.schedule_once(lambda _dt: setattr(self, "terminal_text", text))
+
+    # -- the scanner --
+    def scanned(self, code: str) -> None:
+        self._last_touch = time.monotonic()
+        if self.busy:
+            return
+        claim = self.screen("claim")
+        if self.sm.current not in ("claim",):
+            self.session = {"journey": "pickup"}
+            self.go("claim")
+        claim.submit(code)  # type: ignore[attr-defined]
+
+    # -- idle --
+    def _touched(self, *_args: Any) -> None:
+        self._last_touch = time.monotonic()
+        if self.idle_left:
+            self.idle_left = 0
+
+    def _idle_tick(self, _dt: float) -> None:
+        if self.sm.current == "attract" or self.busy:
+            self.idle_left = 0
+            return
+        idle = time.monotonic() - self._last_touch
+        if idle < self.idle_timeout:
+            self.idle_left = 0
+            return
+        left = self.idle_timeout + self.idle_warning - idle
+        if left > 0:
+            self.idle_left = int(left) + 1
+            return
+        self.idle_left = 0
+        self.reset_session()
+        self.go("attract")

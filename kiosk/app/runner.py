@@ -1,0 +1,85 @@
+"""`kiosk run`: the kiosk as it runs in the shop, or one scripted journey for the tests
+and the demo tour. Kivy is configured (window, input, its home folder) before it is
+imported, so nothing from the user's own ~/.kivy leaks in."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kiosk.config import Config
+
+log = logging.getLogger(__name__)
+
+
+def configure_kivy(kivy_home: Path, size: tuple[int, int], fullscreen: bool) -> None:
+    kivy_home.mkdir(parents=True, exist_ok=True)
+    os.environ["KIVY_HOME"] = str(kivy_home)
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    from kivy.config import Config as KivyConfig
+
+    KivyConfig.set("graphics", "width", str(size[0]))
+    KivyConfig.set("graphics", "height", str(size[1]))
+    KivyConfig.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    KivyConfig.set("graphics", "show_cursor", "0" if fullscreen else "1")
+    # one input path only: a tap must never arrive twice (mouse + hidinput)
+    KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
+    KivyConfig.set("kivy", "exit_on_escape", "0")
+    KivyConfig.set("kivy", "keyboard_mode", "system")
+
+
+def run(
+    config: Config,
+    *,
+    size: tuple[int, int] = (1024, 600),
+    fullscreen: bool = False,
+    scenario: str = "",
+    out: Path | None = None,
+    clock_now: datetime | None = None,
+) -> int:
+    configure_kivy(config.data_path / "kivy", size, fullscreen)
+    from kiosk.app.main import KioskApp
+    from kiosk.services.context import open_kiosk_store
+    from kiosk.services.devices import open_devices
+    from kiosk.services.kiosk import build_services
+
+    repos = open_kiosk_store(config)
+    devices = open_devices(config)
+    clock = (lambda: clock_now) if clock_now else (lambda: datetime.now(UTC))
+    services = build_services(config, repos, devices, clock)
+    worker = None
+    try:
+        for line in services.startup():
+            log.warning("startup: %s", line)
+        try:
+            from kiosk.services.sync import make_worker
+
+            worker = make_worker(config, repos, clock)
+            worker.start()
+        except Exception as exc:  # not enrolled, or no back office configured: offline
+            log.info("sync not started: %s", exc)
+        app = KioskApp(services)
+        if scenario:
+            from kiosk.app import scenarios
+            from kiosk.app.driver import Driver
+
+            assert out is not None
+            out.mkdir(parents=True, exist_ok=True)
+            scenarios.prepare(services)
+            # Kivy's Clock holds bound methods weakly: the app must keep the driver alive.
+            app.driver = Driver(app, scenarios.SCENARIOS[scenario], out)
+            app.driver.install()
+        app.run()
+    finally:
+        if worker is not None:
+            worker.stop()
+        devices.close()
+        repos.store.close()
+    if scenario and out is not None:
+        result = json.loads((out / "result.json").read_text())
+        return 0 if result["ok"] else 1
+    return 0

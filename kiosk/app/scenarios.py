@@ -1,0 +1,306 @@
+"""Scripted customer journeys through the real screens: the UI tests and the demo tour.
+
+`prepare()` seeds a store with known customers and orders (fixed claim codes), and each
+scenario taps its way through the kiosk with the simulated devices behind it, some of
+them made to fail (declined card, jammed locker, no paper, wrong digits, idle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from kiosk.domain.billing import build_invoice
+from kiosk.domain.claim_codes import ClaimCode
+from kiosk.domain.customers import ContactPreference, CreditAccount, Customer
+from kiosk.domain.money import Money
+from kiosk.domain.orders import CustomerItem, OrderState, ServiceLine, ServiceOrder
+from kiosk.drivers.drawer.simulator import DoorBehaviour
+from kiosk.drivers.terminal.simulator import Script
+from kiosk.services.kiosk import KioskServices
+
+EUR = "EUR"
+PHONE_LAST4 = "5678"
+CODES = {name: ClaimCode.from_random(bytes([n, 0x5A, 0x3C, 0x91, 0x7E])).display
+         for n, name in enumerate(["done", "estimate", "working", "jammed", "warranty"], start=1)}  # fmt: skip
+
+
+def prepare(services: KioskServices) -> None:
+    repos = services.repos
+    now = services.clock()
+    for code, label, price in [("tuneup", "Révision complète", "49.90"), ("brakes", "Freins", "34.99"),
+                               ("screen", "Écran", "129.00"), ("diag", "Diagnostic", "25.00")]:
+        repos.settings.set(f"catalogue:{code}", {"code": code, "label": label, "price": price, "tax_rate": "20"})
+    customer = Customer(
+        account_number="K1-000042", first_name="Élodie", last_name="Lefèvre",
+        mobile="06 12 34 56 78", email="elodie@example.com", contact_preference=ContactPreference.SMS,
+        credit=CreditAccount(Money("500", EUR), Money("99.80", EUR), Money("0", EUR), date(2025, 1, 1)),
+    )  # fmt: skip
+    repos.customers.add(customer)
+    states = {
+        "done": [OrderState.IN_PROGRESS, OrderState.DONE],
+        "estimate": [OrderState.IN_PROGRESS, OrderState.WAITING_FOR_CUSTOMER_CONFIRMATION],
+        "working": [OrderState.IN_PROGRESS],
+        "jammed": [OrderState.IN_PROGRESS, OrderState.DONE],
+        "warranty": [OrderState.IN_PROGRESS, OrderState.DONE],
+    }
+    where = {"done": "locker 2", "jammed": "locker 3", "warranty": "counter"}
+    for n, (name, steps) in enumerate(states.items(), start=1):
+        order = ServiceOrder(
+            number=f"K1-2611-{n:05d}", claim_code=ClaimCode.parse(CODES[name]),
+            customer_account=customer.account_number, currency=EUR, created_at=now - timedelta(days=4),
+            items=(CustomerItem("Vélo Peugeot LC01", "WTU-884213"),), under_warranty=name == "warranty",
+            lines=(ServiceLine("tuneup", "Révision complète", Money("49.90", EUR), tax_rate_percent=Decimal(20)),
+                   ServiceLine("brakes", "Freins", Money("34.99", EUR), tax_rate_percent=Decimal(20))),
+        )  # fmt: skip
+        for step in steps:
+            order = order.move_to(step, now - timedelta(days=1), "tech")
+        if name in where:
+            order = order.move_item(where[name], now, "staff")
+        repos.orders.add(order)
+    old = repos.orders.require("K1-2611-00001")
+    for number, days in (("F-2610-031", 40), ("F-2610-058", 25)):
+        invoice = build_invoice(number, old, customer, now - timedelta(days=days), prices_include_tax=True)
+        repos.invoices.add(invoice)
+
+
+def _start(ui: Any, lang: str = "fr") -> Iterator[Any]:
+    yield from ui.wait_screen("attract")
+    yield from ui.tap("attract", f"start_{lang}")
+    yield from ui.wait_screen("home")
+
+
+def _claim(ui: Any, code: str, digits: str = PHONE_LAST4) -> Iterator[Any]:
+    yield from ui.tap("home", "pickup")
+    yield from ui.type("claim", "code", code.replace("-", ""))
+    yield from ui.tap("claim", "go")
+    yield from ui.wait_screen("verify")
+    yield from ui.type("verify", "digits", digits)
+    yield from ui.tap("verify", "go")
+
+
+def pickup_card(ui: Any, lang: str = "fr") -> Iterator[Any]:
+    yield from _start(ui, lang)
+    yield from ui.shot(f"home-{lang}")
+    yield from ui.tap("home", "pickup")
+    yield from ui.wait_screen("claim")
+    yield from ui.type("claim", "code", CODES["done"].replace("-", ""))
+    yield from ui.shot(f"claim-{lang}")
+    yield from ui.tap("claim", "go")
+    yield from ui.wait_screen("verify")
+    yield from ui.type("verify", "digits", PHONE_LAST4)
+    yield from ui.shot(f"verify-{lang}")
+    yield from ui.tap("verify", "go")
+    yield from ui.wait_screen("bill")
+    yield from ui.shot(f"bill-{lang}")
+    ui.app.services.devices.simulators["terminal"].push(Script(status_delay_s=0.4))
+    yield from ui.tap("bill", "card")
+    yield from ui.wait_screen("progress")
+    yield 0.9
+    yield from ui.shot(f"progress-{lang}")
+    yield from ui.wait_screen("collected", timeout=15)
+    yield from ui.shot(f"collected-{lang}")
+    ui.check("2" in ui.text("collected", "where"), "the locker number is shown")
+    ui.notes["money_taken"] = ui.app.services.devices.simulators["terminal"].money_taken_minor
+    ui.notes["order_state"] = ui.app.services.repos.orders.require("K1-2611-00001").state.value
+    yield from ui.tap("collected", "done")
+    yield from ui.wait_screen("attract")
+
+
+def pickup_declined(ui: Any) -> Iterator[Any]:
+    yield from _start(ui)
+    ui.app.services.devices.simulators["terminal"].push(Script(outcome="decline", decline_code=0x51))
+    yield from _claim(ui, CODES["done"])
+    yield from ui.tap("bill", "card")
+    yield from ui.wait_screen("message", timeout=15)
+    yield from ui.shot("declined-fr")
+    ui.notes["title"] = ui.text("message", "title")
+    ui.notes["money_taken"] = ui.app.services.devices.simulators["terminal"].money_taken_minor
+    yield from ui.tap("message", "ok")
+    yield from ui.wait_screen("bill")
+
+
+def pickup_wrong_codes(ui: Any) -> Iterator[Any]:
+    yield from _start(ui)
+    yield from ui.tap("home", "pickup")
+    yield from ui.type("claim", "code", "ZZZZ")
+    yield from ui.tap("claim", "go")
+    yield 0.2
+    ui.notes["invalid"] = ui.text("claim", "error")
+    yield from ui.shot("claim-invalid-fr")
+    yield from ui.type("claim", "code", "\b" * 4 + CODES["done"].replace("-", ""))
+    yield from ui.tap("claim", "go")
+    yield from ui.wait_screen("verify")
+    for attempt in range(5):
+        yield from ui.type("verify", "digits", "0000")
+        yield from ui.tap("verify", "go")
+        yield 0.2
+        if attempt == 0:
+            yield from ui.shot("verify-wrong-fr")
+            ui.notes["wrong"] = ui.text("verify", "error")
+    yield from ui.wait_screen("message")
+    yield from ui.shot("locked-fr")
+    ui.notes["title"] = ui.text("message", "title")
+
+
+def pickup_jammed(ui: Any) -> Iterator[Any]:
+    yield from _start(ui, "en")
+    ui.app.services.devices.simulators["lockers"].behaviour["3"] = DoorBehaviour.JAMMED
+    yield from _claim(ui, CODES["jammed"])
+    yield from ui.tap("bill", "card")
+    yield from ui.wait_screen("message", timeout=20)
+    yield from ui.shot("locker-failed-en")
+    ui.notes["title"] = ui.text("message", "title")
+    ui.notes["money_taken"] = ui.app.services.devices.simulators["terminal"].money_taken_minor
+    ui.notes["reservations"] = len(ui.app.services.devices.simulators["terminal"].state.reservations)
+
+
+def pickup_paper_out(ui: Any) -> Iterator[Any]:
+    yield from _start(ui, "en")
+    ui.app.services.devices.simulators["printer"].paper = "out"
+    yield from _claim(ui, CODES["done"])
+    yield from ui.tap("bill", "card")
+    yield from ui.wait_screen("collected", timeout=15)
+    yield from ui.shot("paper-out-en")
+    ui.notes["receipt"] = ui.text("collected", "receipt")
+
+
+def nothing_due_and_status(ui: Any) -> Iterator[Any]:
+    yield from _start(ui, "en")
+    yield from _claim(ui, CODES["warranty"])
+    yield from ui.wait_screen("bill")
+    yield from ui.shot("bill-nothing-due-en")
+    yield from ui.tap("bill", "free")
+    yield from ui.wait_screen("collected", timeout=15)
+    ui.notes["where"] = ui.text("collected", "where")
+    yield from ui.tap("collected", "done")
+    yield from _start(ui, "en")
+    yield from _claim(ui, CODES["working"])
+    yield from ui.wait_screen("status")
+    yield from ui.shot("status-en")
+    ui.notes["status"] = ui.text("status", "words")
+
+
+def estimate(ui: Any, lang: str = "fr") -> Iterator[Any]:
+    yield from _start(ui, lang)
+    yield from _claim(ui, CODES["estimate"])
+    yield from ui.wait_screen("estimate")
+    yield from ui.shot(f"estimate-{lang}")
+    yield from ui.tap("estimate", "approve")
+    yield from ui.wait_screen("message")
+    ui.notes["state"] = ui.app.services.repos.orders.require("K1-2611-00002").state.value
+
+
+def statement(ui: Any, lang: str = "fr") -> Iterator[Any]:
+    yield from _start(ui, lang)
+    yield from ui.tap("home", "statement")
+    yield from ui.type("identify", "query", "0612345678")
+    yield from ui.shot(f"identify-{lang}")
+    yield from ui.tap("identify", "go")
+    yield from ui.wait_screen("verify")
+    yield from ui.type("verify", "digits", PHONE_LAST4)
+    yield from ui.tap("verify", "go")
+    yield from ui.wait_screen("statement")
+    yield from ui.shot(f"statement-{lang}")
+    yield from ui.tap("statement", "pay")
+    yield from ui.wait_screen("message", timeout=15)
+    yield from ui.shot(f"statement-paid-{lang}")
+    ui.notes["body"] = ui.text("message", "body")
+    ui.notes["money_taken"] = ui.app.services.devices.simulators["terminal"].money_taken_minor
+
+
+def dropoff_new(ui: Any, lang: str = "fr") -> Iterator[Any]:
+    yield from _start(ui, lang)
+    yield from ui.tap("home", "dropoff")
+    yield from ui.wait_screen("identify")
+    yield from ui.tap("identify", "new")
+    yield from ui.wait_screen("customer")
+    yield from ui.type("customer", "last_name", "MOREAU")
+    yield from ui.type("customer", "first_name", "CHLOE")
+    yield from ui.type("customer", "phone", "0655443322")
+    yield from ui.shot(f"customer-{lang}")
+    yield from ui.tap("customer", "go")
+    yield from ui.wait_screen("item")
+    yield from ui.tap("item", "kind_Bike")
+    yield from ui.type("item", "model", "PEUGEOT LC01")
+    yield from ui.tap("item", "check_scratches")
+    yield from ui.shot(f"item-{lang}")
+    yield from ui.tap("item", "go")
+    yield from ui.wait_screen("work")
+    services = ui.widget("work", "services").children
+    yield from ui.tap_widget(next(b for b in services if b.code == "tuneup"))
+    yield from ui.shot(f"work-{lang}")
+    yield from ui.tap("work", "go")
+    yield from ui.wait_screen("terms")
+    pad = ui.widget("terms", "pad")
+    yield from ui.swipe(pad, [(0.1, 0.5), (0.2, 0.8), (0.3, 0.3), (0.45, 0.7), (0.6, 0.4), (0.8, 0.6)])
+    yield from ui.shot(f"terms-{lang}")
+    yield from ui.tap("terms", "accept")
+    yield from ui.wait_screen("dropped", timeout=15)
+    yield from ui.shot(f"dropped-{lang}")
+    ui.notes["code"] = ui.text("dropped", "code")
+    ui.notes["where"] = ui.text("dropped", "where")
+    ui.notes["orders"] = len(ui.app.services.repos.orders)
+    ui.notes["outbox"] = [e.kind for e in ui.app.services.repos.outbox.next_batch(ui.app.services.clock())]
+
+
+def idle(ui: Any) -> Iterator[Any]:
+    yield from _start(ui)
+    yield from ui.tap("home", "pickup")
+    yield from ui.type("claim", "code", "ABCD")
+    yield lambda: ui.app.idle_left > 0
+    yield from ui.shot("idle-warning-fr")
+    ui.notes["warning_seen"] = True
+    yield from ui.wait_screen("attract", timeout=10)
+    yield from ui.shot("attract-after-idle")
+    ui.notes["session"] = dict(ui.app.session)
+
+
+def tour(ui: Any) -> Iterator[Any]:
+    """Every screen, in both languages, for docs/screens and the demo."""
+    yield from ui.wait_screen("attract")
+    yield from ui.shot("attract")
+    for lang in ("fr", "en"):
+        yield from pickup_card(ui, lang)
+        ui.app.services.repos.orders.save(_back_to_done(ui))
+        yield from estimate(ui, lang)
+        ui.app.services.repos.orders.save(_back_to_estimate(ui))
+        yield from ui.tap("message", "ok")
+        yield from statement(ui, lang)
+        yield from ui.tap("message", "ok")
+        yield from dropoff_new(ui, lang)
+        yield from ui.tap("dropped", "done")
+
+
+def _back_to_done(ui: Any) -> ServiceOrder:
+    """The tour collects the same order in both languages: put it back in its locker."""
+    from dataclasses import replace
+
+    order = ui.app.services.repos.orders.require("K1-2611-00001")
+    return replace(order, state=OrderState.DONE)
+
+
+def _back_to_estimate(ui: Any) -> ServiceOrder:
+    from dataclasses import replace
+
+    order = ui.app.services.repos.orders.require("K1-2611-00002")
+    return replace(order, state=OrderState.WAITING_FOR_CUSTOMER_CONFIRMATION)
+
+
+SCENARIOS = {
+    "pickup_card": pickup_card,
+    "pickup_declined": pickup_declined,
+    "pickup_wrong_codes": pickup_wrong_codes,
+    "pickup_jammed": pickup_jammed,
+    "pickup_paper_out": pickup_paper_out,
+    "nothing_due_and_status": nothing_due_and_status,
+    "estimate": estimate,
+    "statement": statement,
+    "dropoff_new": dropoff_new,
+    "idle": idle,
+    "tour": tour,
+}
+# Settings a scenario needs (short idle time-outs for the idle scenario).
+CONFIG = {"idle": {"kiosk": {"idle_timeout_s": 2, "idle_warning_s": 3}}}

@@ -1,0 +1,79 @@
+from typing import Any
+
+from kivy.uix.label import Label
+
+from kiosk.app.main import KioskScreen
+from kiosk.services.pickup import Outcome, PickupResult
+
+
+class BillScreen(KioskScreen):
+    def refresh(self) -> None:
+        app = self.app
+        order = app.session["order"]
+        bill = app.services.pickup.bill(order)
+        app.session["bill"] = bill
+        rows = []
+        for line in bill.lines:
+            rows.append((line.description, app.money(line.list_amount)))
+            if not line.discount.is_zero():
+                rows.append(("  " + app.tr("Discount"), app.money(-line.discount)))
+        if bill.tax_exempt:
+            rows.append((app.tr("Tax exempt"), ""))
+        else:
+            rows.append((app.tr("of which VAT"), app.money(bill.tax_total)))
+        if not bill.deposits_applied.is_zero():
+            rows.append((app.tr("Deposit already paid"), app.money(-bill.deposits_applied)))
+        table = self.ids.rows
+        table.clear_widgets()
+        for left, right in rows:
+            for text, align in ((left, "left"), (right, "right")):
+                cell = Label(text=text, font_size=app.fs(22), halign=align, valign="middle",
+                             size_hint_y=None, height=app.fs(22) * 1.8)  # fmt: skip
+                cell.bind(size=lambda c, size: setattr(c, "text_size", size))
+                table.add_widget(cell)
+        self.ids.due.text = app.tr("To pay: {amount}", amount=app.money(bill.amount_due))
+        customer = app.services.pickup.customer(order)
+        nothing_due = bill.amount_due.is_zero()
+        self.ids.card.disabled = nothing_due
+        self.ids.card.opacity = 0 if nothing_due else 1
+        can_account = customer.credit is not None and not nothing_due
+        self.ids.account.disabled = not can_account
+        self.ids.account.opacity = 1 if can_account else 0
+        self.ids.free.disabled = not nothing_due
+        self.ids.free.opacity = 1 if nothing_due else 0
+
+    def pay(self, how: str) -> None:
+        app = self.app
+        order, bill = app.session["order"], app.session["bill"]
+        pickup = app.services.pickup
+        app.terminal_text = app.tr("Follow the instructions on the card terminal") if how == "card" else ""
+        app.session["progress_title"] = "Payment" if how == "card" else "Opening your locker"
+        app.go("progress")
+        work: dict[str, Any] = {
+            "card": lambda: pickup.pay_by_card(order, bill, app.terminal_says),
+            "account": lambda: pickup.pay_on_account(order, bill),
+            "free": lambda: pickup.collect_free(order, bill),
+        }
+        app.in_background(work[how], self.paid)
+
+    def paid(self, result: PickupResult | Exception) -> None:
+        app = self.app
+        if isinstance(result, Exception):
+            app.show_message("Something went wrong", "Nothing was charged. Please ask at the counter.", "attract")
+            return
+        app.session["result"] = result
+        if result.outcome is Outcome.COLLECTED:
+            app.go("collected")
+        elif result.outcome is Outcome.DECLINED:
+            app.show_message("Payment not accepted", "Your card was not charged. You can try again or use another card.",
+                             "bill")  # fmt: skip
+        elif result.outcome is Outcome.ACCOUNT_REFUSED:
+            app.show_message("Your account cannot take this", "Please pay by card or ask at the counter.", "bill")
+        elif result.outcome is Outcome.LOCKER_FAILED:
+            app.show_message("The locker did not open",
+                             "You have not been charged. A member of staff has been told and will help you.",
+                             "attract")  # fmt: skip
+        else:
+            app.show_message("Please wait for staff",
+                             "The card terminal stopped answering. We will check whether the payment went through "
+                             "before anything else: you will not be charged twice.", "attract")  # fmt: skip

@@ -1,0 +1,20 @@
+from kiosk.app.main import KioskScreen
+
+
+class EstimateScreen(KioskScreen):
+    def refresh(self) -> None:
+        app = self.app
+        order = app.session["order"]
+        quote = app.services.pickup.bill(order)
+        lines = [f"{line.description}   {app.money(line.gross)}" for line in quote.lines]
+        self.ids.lines.text = "\n".join(lines)
+        self.ids.total.text = app.tr("Estimate: {amount}", amount=app.money(quote.total))
+
+    def answer(self, approved: bool) -> None:
+        app = self.app
+        app.services.pickup.approve_estimate(app.session["order"], approved)
+        if approved:
+            app.show_message("Thank you", "We will start the work and tell you when your item is ready.", "attract")
+        else:
+            app.show_message("Understood", "No work will be done. We will tell you when you can collect your item.",
+                             "attract")  # fmt: skip

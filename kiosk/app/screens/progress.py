@@ -1,0 +1,5 @@
+from kiosk.app.main import KioskScreen
+
+
+class ProgressScreen(KioskScreen):
+    pass

@@ -1,0 +1,61 @@
+from kivy.uix.togglebutton import ToggleButton
+
+from kiosk.app.main import KioskScreen
+from kiosk.services.statements import StatementOutcome, StatementResult
+
+
+class StatementScreen(KioskScreen):
+    def refresh(self) -> None:
+        app = self.app
+        customer = app.session["customer"]
+        statement = app.services.statements.statement(customer)
+        app.session["statement"] = statement
+        box = self.ids.invoices
+        box.clear_widgets()
+        for line in statement.lines:
+            button = ToggleButton(
+                text=f"{line.invoice_number}   {app.date(line.issued_on)}   {app.money(line.amount_due)}",
+                state="down", font_size=app.fs(20), size_hint_y=None, height=app.fs(20) * 2.6,
+            )  # fmt: skip
+            button.invoice = line.invoice_number
+            button.bind(state=lambda *_: self._total())
+            box.add_widget(button)
+        self.ids.summary.text = app.tr(
+            "Owed {debt} · credit limit {limit}",
+            debt=app.money(statement.balance),
+            limit=app.money(statement.credit_limit),
+        )
+        self._total()
+
+    def chosen(self) -> list[str]:
+        return [b.invoice for b in reversed(self.ids.invoices.children) if b.state == "down"]
+
+    def _total(self) -> None:
+        app = self.app
+        amount = app.session["statement"].amount_for(self.chosen())
+        self.ids.pay.text = app.tr("Pay {amount} by card", amount=app.money(amount))
+        self.ids.pay.disabled = amount.is_zero()
+
+    def pay(self) -> None:
+        app = self.app
+        chosen, customer = self.chosen(), app.session["customer"]
+        app.session["progress_title"] = "Payment"
+        app.terminal_text = app.tr("Follow the instructions on the card terminal")
+        app.go("progress")
+        app.in_background(
+            lambda: app.services.statements.pay(customer, chosen, app.terminal_says, lang=app.lang), self.paid
+        )
+
+    def paid(self, result: StatementResult | Exception) -> None:
+        app = self.app
+        if isinstance(result, Exception) or result.outcome is StatementOutcome.PAYMENT_UNKNOWN:
+            app.show_message("Please wait for staff",
+                             "The card terminal stopped answering. We will check whether the payment went through "
+                             "before anything else: you will not be charged twice.", "attract")  # fmt: skip
+        elif result.outcome is StatementOutcome.PAID:
+            assert result.customer is not None and result.customer.credit is not None
+            app.show_message("Thank you!", "Paid. Your account now shows {balance} owed.", "attract",
+                             balance=app.money(result.customer.credit.balance_owed))  # fmt: skip
+        else:
+            app.show_message("Payment not accepted", "Your card was not charged. You can try again or use another card.",
+                             "statement")  # fmt: skip

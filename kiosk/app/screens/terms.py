@@ -1,0 +1,36 @@
+from kiosk.app.main import KioskScreen
+from kiosk.services.dropoff import DropOffError, DropOffRequest, DropOffResult
+
+
+class TermsScreen(KioskScreen):
+    def refresh(self) -> None:
+        self.ids.pad.clear()
+
+    def accept(self) -> None:
+        app = self.app
+        session = app.session
+        customer = session.get("customer")
+        request = DropOffRequest(
+            **(session.get("item") or {"item_kind": ""}),
+            **session["work"],
+            signature_png=self.ids.pad.png(),
+            language=app.lang,
+            customer_account=customer.account_number if customer else "",
+            new_customer=session.get("new_customer"),
+            previous_item=session.get("previous_item"),
+        )
+        session["progress_title"] = "Printing your ticket"
+        app.terminal_text = ""
+        app.go("progress")
+        app.in_background(lambda: app.services.dropoff.submit(request), self.done)
+
+    def done(self, result: DropOffResult | Exception) -> None:
+        app = self.app
+        if isinstance(result, DropOffError):
+            app.show_message("Something is missing", "Please go back and check what you entered.", "home")
+        elif isinstance(result, Exception):
+            app.show_message("Something went wrong", "Your item was not registered. Please ask at the counter.",
+                             "attract")  # fmt: skip
+        else:
+            app.session["dropoff"] = result
+            app.go("dropped")
