@@ -245,7 +245,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         overrides = CONFIG.get(args.scenario, {})
         if overrides:
-            raw = {"shop": {"name": cfg.shop.name}, "kiosk": {"id": cfg.kiosk.id, "data_dir": cfg.kiosk.data_dir}}
+            raw = {
+                "shop": {"name": cfg.shop.name},
+                "kiosk": {"id": cfg.kiosk.id, "data_dir": cfg.kiosk.data_dir},
+            }
             raw["kiosk"].update(overrides.get("kiosk", {}))
             raw["printer"] = {"sim_output_dir": cfg.printer.sim_output_dir}
             raw["lockers"] = {"locker": [e.__dict__ for e in cfg.lockers.locker]}

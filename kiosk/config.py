@@ -63,6 +63,10 @@ class KioskConfig:
     dropoff_locker: str = field(
         default="", metadata=_doc("locker for drop-offs; empty: the counter")
     )
+    screen_dpi: int = field(
+        default=0,
+        metadata=_doc("the panel's DPI, so mm are real mm (the 7-inch Pi display: 133); 0: guess"),
+    )
 
 
 @dataclass(frozen=True)
@@ -346,7 +350,7 @@ def demo(data_dir: str | None = None) -> Config:
                 "name": "Atelier Demo — Repair & Vélo",
                 "address_lines": ["12 rue des Artisans", "75011 Paris"],
             },
-            "kiosk": {"id": "DEMO", "data_dir": folder},
+            "kiosk": {"id": "DEMO", "data_dir": folder, "dropoff_locker": "4"},
             "printer": {"sim_output_dir": str(Path(folder) / "printed")},
             "lockers": {
                 "pin_factory": "mock",

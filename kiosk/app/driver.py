@@ -82,6 +82,7 @@ class UI:
 
     def swipe(self, widget: Any, points: list[tuple[float, float]]) -> Step:
         """Draw with a finger: positions relative to the widget (0–1)."""
+
         def at(p: tuple[float, float]) -> tuple[float, float]:
             return widget.to_window(widget.x + p[0] * widget.width, widget.y + p[1] * widget.height)
 
@@ -98,7 +99,9 @@ class UI:
         deadline = time.monotonic() + timeout
         yield lambda: self.current() == name or time.monotonic() > deadline
         if self.current() != name:
-            raise ScenarioFailed(f"expected screen {name!r}, still on {self.current()!r} after {timeout} s")
+            raise ScenarioFailed(
+                f"expected screen {name!r}, still on {self.current()!r} after {timeout} s"
+            )
         yield 0.15  # let it draw
 
     def wait(self, seconds: float) -> Step:

@@ -15,8 +15,10 @@ from kiosk.config import Config
 log = logging.getLogger(__name__)
 
 
-def configure_kivy(kivy_home: Path, size: tuple[int, int], fullscreen: bool) -> None:
+def configure_kivy(kivy_home: Path, size: tuple[int, int], fullscreen: bool, dpi: int = 0) -> None:
     kivy_home.mkdir(parents=True, exist_ok=True)
+    if dpi:
+        os.environ["KIVY_DPI"] = str(dpi)  # touch targets in real millimetres
     os.environ["KIVY_HOME"] = str(kivy_home)
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
@@ -41,7 +43,7 @@ def run(
     out: Path | None = None,
     clock_now: datetime | None = None,
 ) -> int:
-    configure_kivy(config.data_path / "kivy", size, fullscreen)
+    configure_kivy(config.data_path / "kivy", size, fullscreen, config.kiosk.screen_dpi)
     from kiosk.app.main import KioskApp
     from kiosk.services.context import open_kiosk_store
     from kiosk.services.devices import open_devices

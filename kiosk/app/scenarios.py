@@ -30,13 +30,19 @@ CODES = {name: ClaimCode.from_random(bytes([n, 0x5A, 0x3C, 0x91, 0x7E])).display
 def prepare(services: KioskServices) -> None:
     repos = services.repos
     now = services.clock()
-    for code, label, price in [("tuneup", "Révision complète", "49.90"), ("brakes", "Freins", "34.99"),
-                               ("screen", "Écran", "129.00"), ("diag", "Diagnostic", "25.00")]:
-        repos.settings.set(f"catalogue:{code}", {"code": code, "label": label, "price": price, "tax_rate": "20"})
+    for code, label, price in [
+        ("tuneup", "Révision complète", "49.90"),
+        ("brakes", "Freins", "34.99"),
+        ("screen", "Écran", "129.00"),
+        ("diag", "Diagnostic", "25.00"),
+    ]:
+        repos.settings.set(
+            f"catalogue:{code}", {"code": code, "label": label, "price": price, "tax_rate": "20"}
+        )
     customer = Customer(
         account_number="K1-000042", first_name="Élodie", last_name="Lefèvre",
         mobile="06 12 34 56 78", email="elodie@example.com", contact_preference=ContactPreference.SMS,
-        credit=CreditAccount(Money("500", EUR), Money("99.80", EUR), Money("0", EUR), date(2025, 1, 1)),
+        credit=CreditAccount(Money("500", EUR), Money("169.78", EUR), Money("0", EUR), date(2025, 1, 1)),
     )  # fmt: skip
     repos.customers.add(customer)
     states = {
@@ -62,7 +68,9 @@ def prepare(services: KioskServices) -> None:
         repos.orders.add(order)
     old = repos.orders.require("K1-2611-00001")
     for number, days in (("F-2610-031", 40), ("F-2610-058", 25)):
-        invoice = build_invoice(number, old, customer, now - timedelta(days=days), prices_include_tax=True)
+        invoice = build_invoice(
+            number, old, customer, now - timedelta(days=days), prices_include_tax=True
+        )
         repos.invoices.add(invoice)
 
 
@@ -111,7 +119,9 @@ def pickup_card(ui: Any, lang: str = "fr") -> Iterator[Any]:
 
 def pickup_declined(ui: Any) -> Iterator[Any]:
     yield from _start(ui)
-    ui.app.services.devices.simulators["terminal"].push(Script(outcome="decline", decline_code=0x51))
+    ui.app.services.devices.simulators["terminal"].push(
+        Script(outcome="decline", decline_code=0x51)
+    )
     yield from _claim(ui, CODES["done"])
     yield from ui.tap("bill", "card")
     yield from ui.wait_screen("message", timeout=15)
@@ -154,7 +164,9 @@ def pickup_jammed(ui: Any) -> Iterator[Any]:
     yield from ui.shot("locker-failed-en")
     ui.notes["title"] = ui.text("message", "title")
     ui.notes["money_taken"] = ui.app.services.devices.simulators["terminal"].money_taken_minor
-    ui.notes["reservations"] = len(ui.app.services.devices.simulators["terminal"].state.reservations)
+    ui.notes["reservations"] = len(
+        ui.app.services.devices.simulators["terminal"].state.reservations
+    )
 
 
 def pickup_paper_out(ui: Any) -> Iterator[Any]:
@@ -235,7 +247,9 @@ def dropoff_new(ui: Any, lang: str = "fr") -> Iterator[Any]:
     yield from ui.tap("work", "go")
     yield from ui.wait_screen("terms")
     pad = ui.widget("terms", "pad")
-    yield from ui.swipe(pad, [(0.1, 0.5), (0.2, 0.8), (0.3, 0.3), (0.45, 0.7), (0.6, 0.4), (0.8, 0.6)])
+    yield from ui.swipe(
+        pad, [(0.1, 0.5), (0.2, 0.8), (0.3, 0.3), (0.45, 0.7), (0.6, 0.4), (0.8, 0.6)]
+    )
     yield from ui.shot(f"terms-{lang}")
     yield from ui.tap("terms", "accept")
     yield from ui.wait_screen("dropped", timeout=15)
@@ -243,7 +257,9 @@ def dropoff_new(ui: Any, lang: str = "fr") -> Iterator[Any]:
     ui.notes["code"] = ui.text("dropped", "code")
     ui.notes["where"] = ui.text("dropped", "where")
     ui.notes["orders"] = len(ui.app.services.repos.orders)
-    ui.notes["outbox"] = [e.kind for e in ui.app.services.repos.outbox.next_batch(ui.app.services.clock())]
+    ui.notes["outbox"] = [
+        e.kind for e in ui.app.services.repos.outbox.next_batch(ui.app.services.clock())
+    ]
 
 
 def idle(ui: Any) -> Iterator[Any]:

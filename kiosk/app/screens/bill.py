@@ -46,7 +46,9 @@ class BillScreen(KioskScreen):
         app = self.app
         order, bill = app.session["order"], app.session["bill"]
         pickup = app.services.pickup
-        app.terminal_text = app.tr("Follow the instructions on the card terminal") if how == "card" else ""
+        app.terminal_text = (
+            app.tr("Follow the instructions on the card terminal") if how == "card" else ""
+        )
         app.session["progress_title"] = "Payment" if how == "card" else "Opening your locker"
         app.go("progress")
         work: dict[str, Any] = {
@@ -59,7 +61,9 @@ class BillScreen(KioskScreen):
     def paid(self, result: PickupResult | Exception) -> None:
         app = self.app
         if isinstance(result, Exception):
-            app.show_message("Something went wrong", "Nothing was charged. Please ask at the counter.", "attract")
+            app.show_message(
+                "Something went wrong", "Nothing was charged. Please ask at the counter.", "attract"
+            )
             return
         app.session["result"] = result
         if result.outcome is Outcome.COLLECTED:
@@ -68,7 +72,9 @@ class BillScreen(KioskScreen):
             app.show_message("Payment not accepted", "Your card was not charged. You can try again or use another card.",
                              "bill")  # fmt: skip
         elif result.outcome is Outcome.ACCOUNT_REFUSED:
-            app.show_message("Your account cannot take this", "Please pay by card or ask at the counter.", "bill")
+            app.show_message(
+                "Your account cannot take this", "Please pay by card or ask at the counter.", "bill"
+            )
         elif result.outcome is Outcome.LOCKER_FAILED:
             app.show_message("The locker did not open",
                              "You have not been charged. A member of staff has been told and will help you.",

@@ -13,9 +13,13 @@ class ClaimScreen(KioskScreen):
         text = typed if typed is not None else self.ids.code.value
         found = app.services.pickup.lookup(text)
         if found.found is Found.INVALID:
-            self.ids.error.text = app.tr("That is not a claim code. Check your ticket and try again.")
+            self.ids.error.text = app.tr(
+                "That is not a claim code. Check your ticket and try again."
+            )
         elif found.found is Found.UNKNOWN:
-            self.ids.error.text = app.tr("We do not know this claim code. Please ask at the counter.")
+            self.ids.error.text = app.tr(
+                "We do not know this claim code. Please ask at the counter."
+            )
         elif found.found is Found.LOCKED:
             app.show_message(
                 "Too many wrong tries",

@@ -8,7 +8,9 @@ class CollectedScreen(KioskScreen):
         item = result.order.items[0].name
         if result.locker:
             self.ids.where.text = app.tr(
-                "Locker {locker} is open: take your {item} and close the door.", locker=result.locker, item=item
+                "Locker {locker} is open: take your {item} and close the door.",
+                locker=result.locker,
+                item=item,
             )
         else:
             self.ids.where.text = app.tr("Please collect your {item} at the counter.", item=item)
@@ -16,8 +18,14 @@ class CollectedScreen(KioskScreen):
         if receipt is None or receipt.printed:
             self.ids.receipt.text = app.tr("Your receipt is printing.")
         elif receipt.sent_via == "sms":
-            self.ids.receipt.text = app.tr("The printer is unavailable: we will send your receipt by SMS.")
+            self.ids.receipt.text = app.tr(
+                "The printer is unavailable: we will send your receipt by SMS."
+            )
         elif receipt.sent_via == "email":
-            self.ids.receipt.text = app.tr("The printer is unavailable: we will send your receipt by email.")
+            self.ids.receipt.text = app.tr(
+                "The printer is unavailable: we will send your receipt by email."
+            )
         else:
-            self.ids.receipt.text = app.tr("The printer is unavailable: ask at the counter for your receipt.")
+            self.ids.receipt.text = app.tr(
+                "The printer is unavailable: ask at the counter for your receipt."
+            )

@@ -17,4 +17,6 @@ class DroppedScreen(KioskScreen):
             self.ids.ticket.text = app.tr("The printer is unavailable: we are sending your ticket by {channel}.",
                                           channel=result.ticket.sent_via.upper())  # fmt: skip
         else:
-            self.ids.ticket.text = app.tr("Write down your claim code: you need it to collect your item.")
+            self.ids.ticket.text = app.tr(
+                "Write down your claim code: you need it to collect your item."
+            )

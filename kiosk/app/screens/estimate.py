@@ -14,7 +14,11 @@ class EstimateScreen(KioskScreen):
         app = self.app
         app.services.pickup.approve_estimate(app.session["order"], approved)
         if approved:
-            app.show_message("Thank you", "We will start the work and tell you when your item is ready.", "attract")
+            app.show_message(
+                "Thank you",
+                "We will start the work and tell you when your item is ready.",
+                "attract",
+            )
         else:
             app.show_message("Understood", "No work will be done. We will tell you when you can collect your item.",
                              "attract")  # fmt: skip

@@ -14,11 +14,15 @@ class IdentifyScreen(KioskScreen):
         app = self.app
         found = find_customers(app.services.repos, self.ids.query.value)
         if not found:
-            self.ids.error.text = app.tr("We could not find you. Check what you typed, or ask at the counter.")
+            self.ids.error.text = app.tr(
+                "We could not find you. Check what you typed, or ask at the counter."
+            )
             return
         customer = found[0]
         if app.session.get("journey") == "statement" and customer.credit is None:
-            app.show_message("No account statement", "This customer has no credit account with the shop.", "home")
+            app.show_message(
+                "No account statement", "This customer has no credit account with the shop.", "home"
+            )
             return
         app.session["customer"] = customer
         app.go("verify" if app.session.get("journey") == "statement" else "item")

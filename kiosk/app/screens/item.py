@@ -46,7 +46,9 @@ class ItemScreen(KioskScreen):
             "brand_model": ids.model.value,
             "serial_number": ids.serial.value,
             "condition_checks": tuple(
-                app.tr(c) for c in CONDITION_CHECKS if ids[f"check_{c.replace(' ', '_')}"].state == "down"
+                app.tr(c)
+                for c in CONDITION_CHECKS
+                if ids[f"check_{c.replace(' ', '_')}"].state == "down"
             ),
             "condition_text": ids.condition_text.value,
         }

@@ -43,7 +43,8 @@ class StatementScreen(KioskScreen):
         app.terminal_text = app.tr("Follow the instructions on the card terminal")
         app.go("progress")
         app.in_background(
-            lambda: app.services.statements.pay(customer, chosen, app.terminal_says, lang=app.lang), self.paid
+            lambda: app.services.statements.pay(customer, chosen, app.terminal_says, lang=app.lang),
+            self.paid,
         )
 
     def paid(self, result: StatementResult | Exception) -> None:
@@ -54,8 +55,15 @@ class StatementScreen(KioskScreen):
                              "before anything else: you will not be charged twice.", "attract")  # fmt: skip
         elif result.outcome is StatementOutcome.PAID:
             assert result.customer is not None and result.customer.credit is not None
-            app.show_message("Thank you!", "Paid. Your account now shows {balance} owed.", "attract",
-                             balance=app.money(result.customer.credit.balance_owed))  # fmt: skip
+            owed = result.customer.credit.balance_owed
+            if owed.is_negative():
+                app.show_message("Thank you!", "Paid. Your account is in credit by {amount}.", "attract",
+                                 amount=app.money(-owed))  # fmt: skip
+            elif owed.is_zero():
+                app.show_message("Thank you!", "Paid. Your account is settled.", "attract")
+            else:
+                app.show_message("Thank you!", "Paid. Your account now shows {balance} owed.", "attract",
+                                 balance=app.money(owed))  # fmt: skip
         else:
             app.show_message("Payment not accepted", "Your card was not charged. You can try again or use another card.",
                              "statement")  # fmt: skip

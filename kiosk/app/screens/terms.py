@@ -27,7 +27,9 @@ class TermsScreen(KioskScreen):
     def done(self, result: DropOffResult | Exception) -> None:
         app = self.app
         if isinstance(result, DropOffError):
-            app.show_message("Something is missing", "Please go back and check what you entered.", "home")
+            app.show_message(
+                "Something is missing", "Please go back and check what you entered.", "home"
+            )
         elif isinstance(result, Exception):
             app.show_message("Something went wrong", "Your item was not registered. Please ask at the counter.",
                              "attract")  # fmt: skip

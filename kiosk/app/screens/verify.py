@@ -30,7 +30,9 @@ class VerifyScreen(KioskScreen):
             )
         elif not result.ok:
             self.ids.digits.value = ""
-            self.ids.error.text = app.tr("Those digits do not match. {n} tries left.", n=result.tries_left)
+            self.ids.error.text = app.tr(
+                "Those digits do not match. {n} tries left.", n=result.tries_left
+            )
         elif app.session.get("journey") == "statement":
             app.go("statement")
         else:

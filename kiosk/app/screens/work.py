@@ -20,7 +20,11 @@ class WorkScreen(KioskScreen):
             ids.services.add_widget(button)
         ids.asap.state = "down"
         today = app.services.clock().date()
-        self._dates = {"asap": None, "d3": today + timedelta(days=3), "d7": today + timedelta(days=7)}
+        self._dates = {
+            "asap": None,
+            "d3": today + timedelta(days=3),
+            "d7": today + timedelta(days=7),
+        }
         ids.d3.text = app.date(self._dates["d3"])
         ids.d7.text = app.date(self._dates["d7"])
 
