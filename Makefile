@@ -12,9 +12,16 @@ $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || (apt-get update && apt-get install -y python3-venv)
 	@# Receipt PNGs are drawn in DejaVu Sans Mono, the printer's 12x24 grid; without it
 	@# they fall back to Pillow's built-in font.
-	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf || \
-	  (command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq fonts-dejavu-core) || \
-	  echo "note: fonts-dejavu-core missing; receipt images use a fallback font"
+	@# The touchscreen UI under test: Kivy needs GL/EGL and mtdev; the UI tests and the demo
+	@# run it on a virtual X screen (Xvfb). Receipt PNGs use DejaVu Sans Mono.
+	@missing=""; \
+	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core; do \
+	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	      apt-get update -qq && apt-get install -y -qq $$missing; \
+	    else echo "note: missing system packages:$$missing (UI tests fall back to SDL offscreen)"; fi; \
+	  fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,backoffice]'

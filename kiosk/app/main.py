@@ -58,11 +58,23 @@ SCREENS = {
 }
 
 PALETTES = {
-    False: {"bg": [0.07, 0.12, 0.22, 1], "fg": [1, 1, 1, 1], "accent": [0.16, 0.55, 0.35, 1],
-            "panel": [0.12, 0.19, 0.32, 1], "warn": [0.85, 0.35, 0.2, 1], "muted": [0.75, 0.8, 0.88, 1]},
-    True: {"bg": [0, 0, 0, 1], "fg": [1, 1, 0, 1], "accent": [0, 0.45, 0, 1],
-           "panel": [0.1, 0.1, 0.1, 1], "warn": [1, 0.2, 0.2, 1], "muted": [1, 1, 1, 1]},
-}  # fmt: skip
+    False: {
+        "bg": [0.07, 0.12, 0.22, 1],
+        "fg": [1, 1, 1, 1],
+        "accent": [0.16, 0.55, 0.35, 1],
+        "panel": [0.12, 0.19, 0.32, 1],
+        "warn": [0.85, 0.35, 0.2, 1],
+        "muted": [0.75, 0.8, 0.88, 1],
+    },
+    True: {
+        "bg": [0, 0, 0, 1],
+        "fg": [1, 1, 0, 1],
+        "accent": [0, 0.45, 0, 1],
+        "panel": [0.1, 0.1, 0.1, 1],
+        "warn": [1, 0.2, 0.2, 1],
+        "muted": [1, 1, 1, 1],
+    },
+}
 
 
 class KioskScreen(Screen):  # type: ignore[misc]
@@ -132,7 +144,8 @@ class KioskApp(App):  # type: ignore[misc]
 
     def fs(self, base: float, *_bind: Any) -> float:
         """A font size that grows with the window and with large-text mode."""
-        return float(dp(base) * self.font_scale * max(0.8, min(1.6, Window.height / 600)))
+        fit = min(Window.width / 1024, Window.height / 600)  # portrait: the width decides
+        return float(dp(base) * self.font_scale * max(0.75, min(1.6, fit)))
 
     # -- navigation --
     def build(self) -> ScreenManager:

@@ -33,7 +33,21 @@ def ui_messages() -> set[str]:
     for path in APP.rglob("*.py"):
         found |= _python_messages(path)
     found |= set(STATE_WORDS.values()) | set(INTERMEDIATE_TEXT.values())
-    found |= {"Bike", "Phone", "Appliance", "Other", "scratches", "dents", "cracked screen",
-              "missing parts", "water damage", "Payment", "Opening your locker", "Printing your ticket",
-              "Please wait", "Space", "Delete"}  # fmt: skip
+    found |= {
+        "Bike",
+        "Phone",
+        "Appliance",
+        "Other",
+        "scratches",
+        "dents",
+        "cracked screen",
+        "missing parts",
+        "water damage",
+        "Payment",
+        "Opening your locker",
+        "Printing your ticket",
+        "Please wait",
+        "Space",
+        "Delete",
+    }
     return {m for m in found if m}

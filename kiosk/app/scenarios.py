@@ -23,8 +23,10 @@ from kiosk.services.kiosk import KioskServices
 
 EUR = "EUR"
 PHONE_LAST4 = "5678"
-CODES = {name: ClaimCode.from_random(bytes([n, 0x5A, 0x3C, 0x91, 0x7E])).display
-         for n, name in enumerate(["done", "estimate", "working", "jammed", "warranty"], start=1)}  # fmt: skip
+CODES = {
+    name: ClaimCode.from_random(bytes([n, 0x5A, 0x3C, 0x91, 0x7E])).display
+    for n, name in enumerate(["done", "estimate", "working", "jammed", "warranty"], start=1)
+}
 
 
 def prepare(services: KioskServices) -> None:
@@ -40,10 +42,16 @@ def prepare(services: KioskServices) -> None:
             f"catalogue:{code}", {"code": code, "label": label, "price": price, "tax_rate": "20"}
         )
     customer = Customer(
-        account_number="K1-000042", first_name="Élodie", last_name="Lefèvre",
-        mobile="06 12 34 56 78", email="elodie@example.com", contact_preference=ContactPreference.SMS,
-        credit=CreditAccount(Money("500", EUR), Money("169.78", EUR), Money("0", EUR), date(2025, 1, 1)),
-    )  # fmt: skip
+        account_number="K1-000042",
+        first_name="Élodie",
+        last_name="Lefèvre",
+        mobile="06 12 34 56 78",
+        email="elodie@example.com",
+        contact_preference=ContactPreference.SMS,
+        credit=CreditAccount(
+            Money("500", EUR), Money("169.78", EUR), Money("0", EUR), date(2025, 1, 1)
+        ),
+    )
     repos.customers.add(customer)
     states = {
         "done": [OrderState.IN_PROGRESS, OrderState.DONE],
@@ -55,12 +63,20 @@ def prepare(services: KioskServices) -> None:
     where = {"done": "locker 2", "jammed": "locker 3", "warranty": "counter"}
     for n, (name, steps) in enumerate(states.items(), start=1):
         order = ServiceOrder(
-            number=f"K1-2611-{n:05d}", claim_code=ClaimCode.parse(CODES[name]),
-            customer_account=customer.account_number, currency=EUR, created_at=now - timedelta(days=4),
-            items=(CustomerItem("Vélo Peugeot LC01", "WTU-884213"),), under_warranty=name == "warranty",
-            lines=(ServiceLine("tuneup", "Révision complète", Money("49.90", EUR), tax_rate_percent=Decimal(20)),
-                   ServiceLine("brakes", "Freins", Money("34.99", EUR), tax_rate_percent=Decimal(20))),
-        )  # fmt: skip
+            number=f"K1-2611-{n:05d}",
+            claim_code=ClaimCode.parse(CODES[name]),
+            customer_account=customer.account_number,
+            currency=EUR,
+            created_at=now - timedelta(days=4),
+            items=(CustomerItem("Vélo Peugeot LC01", "WTU-884213"),),
+            under_warranty=name == "warranty",
+            lines=(
+                ServiceLine(
+                    "tuneup", "Révision complète", Money("49.90", EUR), tax_rate_percent=Decimal(20)
+                ),
+                ServiceLine("brakes", "Freins", Money("34.99", EUR), tax_rate_percent=Decimal(20)),
+            ),
+        )
         for step in steps:
             order = order.move_to(step, now - timedelta(days=1), "tech")
         if name in where:
@@ -288,6 +304,11 @@ def tour(ui: Any) -> Iterator[Any]:
         yield from ui.tap("message", "ok")
         yield from dropoff_new(ui, lang)
         yield from ui.tap("dropped", "done")
+        yield from _start(ui, lang)
+        yield from _claim(ui, CODES["working"])
+        yield from ui.wait_screen("status")
+        yield from ui.shot(f"status-{lang}")
+        yield from ui.tap("status", "ok")
 
 
 def _back_to_done(ui: Any) -> ServiceOrder:

@@ -27,8 +27,14 @@ class BillScreen(KioskScreen):
         table.clear_widgets()
         for left, right in rows:
             for text, align in ((left, "left"), (right, "right")):
-                cell = Label(text=text, font_size=app.fs(22), halign=align, valign="middle",
-                             size_hint_y=None, height=app.fs(22) * 1.8)  # fmt: skip
+                cell = Label(
+                    text=text,
+                    font_size=app.fs(22),
+                    halign=align,
+                    valign="middle",
+                    size_hint_y=None,
+                    height=app.fs(22) * 1.8,
+                )
                 cell.bind(size=lambda c, size: setattr(c, "text_size", size))
                 table.add_widget(cell)
         self.ids.due.text = app.tr("To pay: {amount}", amount=app.money(bill.amount_due))
@@ -69,17 +75,25 @@ class BillScreen(KioskScreen):
         if result.outcome is Outcome.COLLECTED:
             app.go("collected")
         elif result.outcome is Outcome.DECLINED:
-            app.show_message("Payment not accepted", "Your card was not charged. You can try again or use another card.",
-                             "bill")  # fmt: skip
+            app.show_message(
+                "Payment not accepted",
+                "Your card was not charged. You can try again or use another card.",
+                "bill",
+            )
         elif result.outcome is Outcome.ACCOUNT_REFUSED:
             app.show_message(
                 "Your account cannot take this", "Please pay by card or ask at the counter.", "bill"
             )
         elif result.outcome is Outcome.LOCKER_FAILED:
-            app.show_message("The locker did not open",
-                             "You have not been charged. A member of staff has been told and will help you.",
-                             "attract")  # fmt: skip
+            app.show_message(
+                "The locker did not open",
+                "You have not been charged. A member of staff has been told and will help you.",
+                "attract",
+            )
         else:
-            app.show_message("Please wait for staff",
-                             "The card terminal stopped answering. We will check whether the payment went through "
-                             "before anything else: you will not be charged twice.", "attract")  # fmt: skip
+            app.show_message(
+                "Please wait for staff",
+                "The card terminal stopped answering. We will check whether the payment went through "
+                "before anything else: you will not be charged twice.",
+                "attract",
+            )

@@ -20,5 +20,8 @@ class EstimateScreen(KioskScreen):
                 "attract",
             )
         else:
-            app.show_message("Understood", "No work will be done. We will tell you when you can collect your item.",
-                             "attract")  # fmt: skip
+            app.show_message(
+                "Understood",
+                "No work will be done. We will tell you when you can collect your item.",
+                "attract",
+            )

@@ -15,8 +15,11 @@ class StatementScreen(KioskScreen):
         for line in statement.lines:
             button = ToggleButton(
                 text=f"{line.invoice_number}   {app.date(line.issued_on)}   {app.money(line.amount_due)}",
-                state="down", font_size=app.fs(20), size_hint_y=None, height=app.fs(20) * 2.6,
-            )  # fmt: skip
+                state="down",
+                font_size=app.fs(20),
+                size_hint_y=None,
+                height=app.fs(20) * 2.6,
+            )
             button.invoice = line.invoice_number
             button.bind(state=lambda *_: self._total())
             box.add_widget(button)
@@ -50,20 +53,34 @@ class StatementScreen(KioskScreen):
     def paid(self, result: StatementResult | Exception) -> None:
         app = self.app
         if isinstance(result, Exception) or result.outcome is StatementOutcome.PAYMENT_UNKNOWN:
-            app.show_message("Please wait for staff",
-                             "The card terminal stopped answering. We will check whether the payment went through "
-                             "before anything else: you will not be charged twice.", "attract")  # fmt: skip
+            app.show_message(
+                "Please wait for staff",
+                "The card terminal stopped answering. We will check whether the payment went through "
+                "before anything else: you will not be charged twice.",
+                "attract",
+            )
         elif result.outcome is StatementOutcome.PAID:
             assert result.customer is not None and result.customer.credit is not None
             owed = result.customer.credit.balance_owed
             if owed.is_negative():
-                app.show_message("Thank you!", "Paid. Your account is in credit by {amount}.", "attract",
-                                 amount=app.money(-owed))  # fmt: skip
+                app.show_message(
+                    "Thank you!",
+                    "Paid. Your account is in credit by {amount}.",
+                    "attract",
+                    amount=app.money(-owed),
+                )
             elif owed.is_zero():
                 app.show_message("Thank you!", "Paid. Your account is settled.", "attract")
             else:
-                app.show_message("Thank you!", "Paid. Your account now shows {balance} owed.", "attract",
-                                 balance=app.money(owed))  # fmt: skip
+                app.show_message(
+                    "Thank you!",
+                    "Paid. Your account now shows {balance} owed.",
+                    "attract",
+                    balance=app.money(owed),
+                )
         else:
-            app.show_message("Payment not accepted", "Your card was not charged. You can try again or use another card.",
-                             "statement")  # fmt: skip
+            app.show_message(
+                "Payment not accepted",
+                "Your card was not charged. You can try again or use another card.",
+                "statement",
+            )

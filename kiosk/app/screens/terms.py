@@ -31,8 +31,11 @@ class TermsScreen(KioskScreen):
                 "Something is missing", "Please go back and check what you entered.", "home"
             )
         elif isinstance(result, Exception):
-            app.show_message("Something went wrong", "Your item was not registered. Please ask at the counter.",
-                             "attract")  # fmt: skip
+            app.show_message(
+                "Something went wrong",
+                "Your item was not registered. Please ask at the counter.",
+                "attract",
+            )
         else:
             app.session["dropoff"] = result
             app.go("dropped")

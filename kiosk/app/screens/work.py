@@ -14,8 +14,11 @@ class WorkScreen(KioskScreen):
         ids.keyboard.target = ids.described
         ids.services.clear_widgets()
         for entry in app.services.dropoff.catalogue():
-            button = ToggleButton(text=f"{entry.label}\n{app.money(entry.price)}", font_size=app.fs(18),
-                                  halign="center")  # fmt: skip
+            button = ToggleButton(
+                text=f"{entry.label}\n{app.money(entry.price)}",
+                font_size=app.fs(18),
+                halign="center",
+            )
             button.code = entry.code
             ids.services.add_widget(button)
         ids.asap.state = "down"

@@ -77,6 +77,11 @@ class OnScreenKeyboard(BoxLayout):
         self._build()
 
     @staticmethod
+    def _font(base: float) -> float | str:
+        app = App.get_running_app()
+        return float(app.fs(base)) if app is not None and hasattr(app, "fs") else f"{base}sp"
+
+    @staticmethod
     def _word(message: str) -> str:
         app = App.get_running_app()
         return str(app.tr(message)) if app is not None and hasattr(app, "tr") else message
@@ -97,12 +102,12 @@ class OnScreenKeyboard(BoxLayout):
             row = BoxLayout(spacing=4)
             for key in row_keys:
                 label = self._word("Space") if key == " " else key
-                button = Button(text=label, font_size="26sp")
+                button = Button(text=label, font_size=self._font(26))
                 button.key = key
                 button.bind(on_release=self._press)
                 row.add_widget(button)
             if row_keys is LAYOUTS[self.layout][-1]:
-                back = Button(text=self._word("Delete"), font_size="22sp")
+                back = Button(text=self._word("Delete"), font_size=self._font(22))
                 back.key = "\b"
                 back.bind(on_release=self._press)
                 row.add_widget(back)

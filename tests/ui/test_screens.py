@@ -1,0 +1,149 @@
+"""The customer journeys through the real Kivy screens, driven by touch events.
+
+Each scenario runs `kiosk run --scenario NAME` in its own process (Kivy's App runs once
+per process) on a virtual X screen (xvfb-run), or SDL's offscreen driver where Xvfb is
+missing. Screenshots stay in build/ui-tests/<scenario>/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from kiosk.app.messages import ui_messages
+from kiosk.i18n import LOCALE_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "build" / "ui-tests"
+
+
+def run_scenario(
+    name: str, tmp_path: Path, size: str = "1024x600", env: dict[str, str] | None = None
+):
+    out = SHOTS / name
+    shutil.rmtree(out, ignore_errors=True)
+    environ = {
+        **os.environ,
+        "KIOSK_DEMO_DIR": str(tmp_path / "store"),
+        "PYTHONPATH": str(ROOT),
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "kiosk", "--config", "demo", "run", "--size", size,
+               "--scenario", name, "--out", str(out)]  # fmt: skip
+    if shutil.which("xvfb-run"):
+        command = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", *command]
+    else:
+        environ["SDL_VIDEODRIVER"] = "offscreen"
+    done = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, timeout=180)
+    result_file = out / "result.json"
+    assert result_file.exists(), done.stderr.decode()[-3000:]
+    result = json.loads(result_file.read_text())
+    assert result["ok"], result["failure"]
+    for shot in result["shots"]:
+        assert (out / shot).stat().st_size > 5000  # a real picture, not an empty frame
+    return result
+
+
+def test_every_screen_message_is_translated_to_french():
+    with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "kiosk.po").open("rb") as fh:
+        catalog = read_po(fh, locale="fr")
+    missing = sorted(m for m in ui_messages() if not (catalog.get(m) and catalog.get(m).string))
+    assert missing == []
+
+
+def test_pickup_pay_by_card_and_the_locker_opens(tmp_path):
+    result = run_scenario("pickup_card", tmp_path)
+    assert result["screens"] == [
+        "attract",
+        "home",
+        "claim",
+        "verify",
+        "bill",
+        "progress",
+        "collected",
+        "attract",
+    ]
+    assert result["notes"] == {"money_taken": 8489, "order_state": "collected"}
+
+
+def test_card_declined(tmp_path):
+    result = run_scenario("pickup_declined", tmp_path)
+    assert result["notes"] == {"title": "Paiement refusé", "money_taken": 0}
+
+
+def test_bad_claim_code_and_five_wrong_verifications(tmp_path):
+    notes = run_scenario("pickup_wrong_codes", tmp_path)["notes"]
+    assert notes["invalid"].startswith("Ce n'est pas un code de retrait")
+    assert notes["wrong"] == "Ces chiffres ne correspondent pas. Encore 4 essais."
+    assert notes["title"] == "Trop d'essais erronés"
+
+
+def test_locker_door_never_opens(tmp_path):
+    notes = run_scenario("pickup_jammed", tmp_path)["notes"]
+    assert notes == {"title": "The locker did not open", "money_taken": 0, "reservations": 0}
+
+
+def test_printer_out_of_paper(tmp_path):
+    notes = run_scenario("pickup_paper_out", tmp_path)["notes"]
+    assert notes["receipt"] == "The printer is unavailable: we will send your receipt by SMS."
+
+
+def test_nothing_due_and_an_order_not_ready(tmp_path):
+    notes = run_scenario("nothing_due_and_status", tmp_path)["notes"]
+    assert notes["where"] == "Please collect your Vélo Peugeot LC01 at the counter."
+    assert notes["status"] == "A technician is working on your item."
+
+
+def test_estimate_approved(tmp_path):
+    assert run_scenario("estimate", tmp_path)["notes"] == {"state": "ready_to_be_done"}
+
+
+def test_statement_paid(tmp_path):
+    notes = run_scenario("statement", tmp_path)["notes"]
+    assert notes == {"body": "Payé. Votre compte est soldé.", "money_taken": 16978}
+
+
+def test_dropoff_by_a_new_customer_on_a_small_screen(tmp_path):
+    notes = run_scenario("dropoff_new", tmp_path, size="800x480")["notes"]
+    assert (
+        notes["where"] == "Le casier 4 est ouvert : déposez-y votre article et refermez la porte."
+    )
+    assert notes["outbox"] == ["customer.created", "dropoff.created", "terms.accepted"]
+    assert len(notes["code"]) == 11
+
+
+def test_idle_timeout_in_the_middle_of_a_journey(tmp_path):
+    notes = run_scenario("idle", tmp_path)["notes"]
+    assert notes == {"warning_seen": True, "session": {}}
+
+
+def test_back_office_unreachable(tmp_path):
+    """Enrolled with a back office that does not answer: the drop-off still completes,
+    and its operations wait in the outbox with the error recorded."""
+    from kiosk import config
+    from kiosk.services.context import open_kiosk_store
+    from kiosk.sync import credentials
+
+    store_dir = tmp_path / "store"
+    credentials.save(store_dir, credentials.Credential("http://127.0.0.1:9", "DEMO", 1, "token"))
+    notes = run_scenario("dropoff_new", tmp_path)["notes"]
+    assert notes["outbox"] == ["customer.created", "dropoff.created", "terms.accepted"]
+    repos = open_kiosk_store(config.demo(str(store_dir)))
+    try:
+        assert repos.outbox.pending_count() == 3
+        assert "ConnectError" in repos.settings.get("sync.last_error")["error"]
+    finally:
+        repos.store.close()
+
+
+@pytest.mark.parametrize("size", ["1920x1080", "600x1024"])
+def test_large_and_portrait_screens(tmp_path, size):
+    result = run_scenario("pickup_card", tmp_path, size=size)
+    assert result["notes"]["order_state"] == "collected"
