@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The demo until the touchscreen UI lands (issue 5): a seeded reference back office on
-# loopback, the kiosk on the demo profile enrolled with it and synced, `kiosk doctor`
-# on the simulated devices, and every receipt rendered to PNG. Output in demo-output/.
+# `make demo`: a seeded reference back office on loopback, the kiosk on the demo profile
+# enrolled with it and synced, `kiosk doctor` on the simulated devices, every receipt
+# rendered to PNG; then the touchscreen in a window if there is a display, or else the
+# scripted customer tour under Xvfb writing a screenshot of every screen in both
+# languages. Everything lands in demo-output/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -35,4 +37,18 @@ echo "== devices (simulated): status, a test page, a locker"
 K doctor --print-test --open-locker 1
 echo "== receipts"
 K demo receipts "$OUT/receipts"
-echo "== the UI is not built yet (issue 5). Receipt images: $OUT/receipts/, printed pages: $OUT/store/printed/"
+if [ -n "${DISPLAY:-}" ] && [ -z "${DEMO_TOUR:-}" ]; then
+    echo "== the kiosk, in a window (close it to finish)"
+    K run --size 1024x600
+else
+    echo "== no display: the scripted customer tour under Xvfb, every screen in both languages"
+    TOUR="$OUT/tour"
+    export KIOSK_DEMO_DIR="$PWD/$OUT/tour-store"
+    if command -v xvfb-run >/dev/null; then
+        xvfb-run -a -s "-screen 0 1280x800x24" $PY -m kiosk --config demo run --size 1024x600 --scenario tour --out "$TOUR"
+    else
+        SDL_VIDEODRIVER=offscreen $PY -m kiosk --config demo run --size 1024x600 --scenario tour --out "$TOUR"
+    fi
+    echo "== screenshots: $TOUR/ ($(ls "$TOUR" | grep -c png) screens)"
+fi
+echo "== receipt images: $OUT/receipts/, printed pages: $OUT/store/printed/"

@@ -16,7 +16,6 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
-from kivy.base import EventLoop
 from kivy.clock import Clock
 from kivy.tests.common import UnitTestTouch
 
@@ -108,8 +107,7 @@ class UI:
         yield seconds
 
     def shot(self, name: str) -> Step:
-        yield 0.1
-        EventLoop.idle()
+        yield 0.15  # a frame or two, drawn by the app's own loop
         path = self.out / f"{len(self.shots) + 1:02d}-{name}.png"
         self.app.root.export_to_png(str(path))
         self.shots.append(path.name)
@@ -130,6 +128,7 @@ class Driver:
         self._gen = scenario(self.ui)
         self._waiting: Any = None
         self._until = 0.0
+        self._running = False
         self.failure = ""
 
     def install(self) -> None:
@@ -139,6 +138,15 @@ class Driver:
         Clock.schedule_interval(self._tick, 0.02)
 
     def _tick(self, _dt: float) -> bool:
+        if self._running:  # a step made Kivy run its clock: never re-enter the scenario
+            return True
+        self._running = True
+        try:
+            return self._step()
+        finally:
+            self._running = False
+
+    def _step(self) -> bool:
         if callable(self._waiting) and not self._waiting():
             return True
         if isinstance(self._waiting, int | float) and time.monotonic() < self._until:

@@ -98,6 +98,7 @@ class KioskApp(App):  # type: ignore[misc]
     font_scale = NumericProperty(1.0)
     busy = BooleanProperty(False)  # a payment or locker is in progress: idle must wait
     terminal_text = StringProperty("")
+    progress_title = StringProperty("Please wait")
     shop_name = StringProperty("")
     idle_left = NumericProperty(0)
     session = DictProperty({})

@@ -82,12 +82,27 @@ def prepare(services: KioskServices) -> None:
         if name in where:
             order = order.move_item(where[name], now, "staff")
         repos.orders.add(order)
-    old = repos.orders.require("K1-2611-00001")
-    for number, days in (("F-2610-031", 40), ("F-2610-058", 25)):
-        invoice = build_invoice(
-            number, old, customer, now - timedelta(days=days), prices_include_tax=True
+    # two repairs collected last month on account: the statement's invoices
+    for n, (number, days) in enumerate((("F-2610-031", 40), ("F-2610-058", 25)), start=90):
+        old = ServiceOrder(
+            number=f"K1-2610-{n:05d}",
+            claim_code=ClaimCode.from_random(bytes([n, 1, 2, 3, 4])),
+            customer_account=customer.account_number,
+            currency=EUR,
+            created_at=now - timedelta(days=days + 5),
+            items=(CustomerItem("Téléphone Fairphone 5"),),
+            lines=(
+                ServiceLine(
+                    "tuneup", "Révision complète", Money("49.90", EUR), tax_rate_percent=Decimal(20)
+                ),
+                ServiceLine("brakes", "Freins", Money("34.99", EUR), tax_rate_percent=Decimal(20)),
+            ),
         )
-        repos.invoices.add(invoice)
+        for step in (OrderState.IN_PROGRESS, OrderState.DONE, OrderState.COLLECTED):
+            old = old.move_to(step, now - timedelta(days=days), "tech")
+        repos.orders.add(old)
+        when = now - timedelta(days=days)
+        repos.invoices.add(build_invoice(number, old, customer, when, prices_include_tax=True))
 
 
 def _start(ui: Any, lang: str = "fr") -> Iterator[Any]:
@@ -301,6 +316,7 @@ def tour(ui: Any) -> Iterator[Any]:
         ui.app.services.repos.orders.save(_back_to_estimate(ui))
         yield from ui.tap("message", "ok")
         yield from statement(ui, lang)
+        _reopen_statement(ui)
         yield from ui.tap("message", "ok")
         yield from dropoff_new(ui, lang)
         yield from ui.tap("dropped", "done")
@@ -317,6 +333,22 @@ def _back_to_done(ui: Any) -> ServiceOrder:
 
     order = ui.app.services.repos.orders.require("K1-2611-00001")
     return replace(order, state=OrderState.DONE)
+
+
+def _reopen_statement(ui: Any) -> None:
+    """The tour pays the same statement in both languages: owe it again."""
+    from dataclasses import replace
+
+    from kiosk.domain.billing import InvoiceStatus
+
+    repos = ui.app.services.repos
+    for number in ("F-2610-031", "F-2610-058"):
+        invoice = repos.invoices.require(number)
+        repos.invoices.save(replace(invoice, amount_paid=None, status=InvoiceStatus.OPEN))
+    customer = repos.customers.require("K1-000042")
+    assert customer.credit is not None
+    credit = replace(customer.credit, debt=Money("169.78", EUR), unapplied_deposits=Money("0", EUR))
+    repos.customers.save(customer.with_credit(credit))
 
 
 def _back_to_estimate(ui: Any) -> ServiceOrder:

@@ -55,7 +55,7 @@ class BillScreen(KioskScreen):
         app.terminal_text = (
             app.tr("Follow the instructions on the card terminal") if how == "card" else ""
         )
-        app.session["progress_title"] = "Payment" if how == "card" else "Opening your locker"
+        app.progress_title = "Payment" if how == "card" else "Opening your locker"
         app.go("progress")
         work: dict[str, Any] = {
             "card": lambda: pickup.pay_by_card(order, bill, app.terminal_says),

@@ -42,7 +42,7 @@ class StatementScreen(KioskScreen):
     def pay(self) -> None:
         app = self.app
         chosen, customer = self.chosen(), app.session["customer"]
-        app.session["progress_title"] = "Payment"
+        app.progress_title = "Payment"
         app.terminal_text = app.tr("Follow the instructions on the card terminal")
         app.go("progress")
         app.in_background(

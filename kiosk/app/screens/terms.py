@@ -19,7 +19,7 @@ class TermsScreen(KioskScreen):
             new_customer=session.get("new_customer"),
             previous_item=session.get("previous_item"),
         )
-        session["progress_title"] = "Printing your ticket"
+        app.progress_title = "Printing your ticket"
         app.terminal_text = ""
         app.go("progress")
         app.in_background(lambda: app.services.dropoff.submit(request), self.done)
