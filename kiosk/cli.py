@@ -260,6 +260,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         fullscreen=args.fullscreen,
         scenario=args.scenario or "",
         out=Path(args.out) if args.out else None,
+        first_frame=Path(args.first_frame) if args.first_frame else None,
     )
 
 
@@ -350,6 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fullscreen", action="store_true", help="take the whole screen (the shop)")
     run.add_argument("--scenario", help="play a scripted journey (tests, demo tour)")
     run.add_argument("--out", help="where a scenario writes screenshots and result.json")
+    run.add_argument(
+        "--first-frame", help=argparse.SUPPRESS
+    )  # bench/ui.py: time of the first frame
     run.set_defaults(handler=cmd_run)
 
     doctor = sub.add_parser("doctor", help="test every configured device (exit 1 on a fault)")

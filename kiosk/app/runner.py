@@ -42,8 +42,14 @@ def run(
     scenario: str = "",
     out: Path | None = None,
     clock_now: datetime | None = None,
+    first_frame: Path | None = None,
 ) -> int:
     configure_kivy(config.data_path / "kivy", size, fullscreen, config.kiosk.screen_dpi)
+    # python-escpos rebuilds its capability pickle in a new temporary folder on every
+    # start (~0.2 s) unless told where to keep it
+    cache = config.data_path / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(cache))
     from kiosk.app.main import KioskApp
     from kiosk.services.context import open_kiosk_store
     from kiosk.services.devices import open_devices
@@ -53,18 +59,16 @@ def run(
     devices = open_devices(config)
     clock = (lambda: clock_now) if clock_now else (lambda: datetime.now(UTC))
     services = build_services(config, repos, devices, clock)
-    worker = None
+    workers: list[object] = []
     try:
         for line in services.startup():
             log.warning("startup: %s", line)
-        try:
-            from kiosk.services.sync import make_worker
-
-            worker = make_worker(config, repos, clock)
-            worker.start()
-        except Exception as exc:  # not enrolled, or no back office configured: offline
-            log.info("sync not started: %s", exc)
         app = KioskApp(services)
+        # The sync worker starts once the first frame is up: it is not needed to draw it.
+        from kivy.clock import Clock
+
+        app.start_sync = lambda _dt: _start_sync(config, repos, clock, workers)
+        Clock.schedule_once(app.start_sync, 0.5)
         if scenario:
             from kiosk.app import scenarios
             from kiosk.app.driver import Driver
@@ -75,13 +79,41 @@ def run(
             # Kivy's Clock holds bound methods weakly: the app must keep the driver alive.
             app.driver = Driver(app, scenarios.SCENARIOS[scenario], out)
             app.driver.install()
+        if first_frame is not None:
+            _stop_after_first_frame(app, first_frame)
         app.run()
     finally:
-        if worker is not None:
-            worker.stop()
+        for worker in workers:
+            worker.stop()  # type: ignore[attr-defined]
         devices.close()
         repos.store.close()
     if scenario and out is not None:
         result = json.loads((out / "result.json").read_text())
         return 0 if result["ok"] else 1
     return 0
+
+
+def _stop_after_first_frame(app: object, path: Path) -> None:
+    """For the benchmark: note when the first frame reached the screen, then stop."""
+    import time
+
+    from kivy.core.window import Window
+
+    def flipped(*_args: object) -> None:
+        Window.unbind(on_flip=flipped)
+        path.write_text(repr(time.time()))
+        app.stop()  # type: ignore[attr-defined]
+
+    Window.bind(on_flip=flipped)
+
+
+def _start_sync(config: Config, repos: object, clock: object, workers: list[object]) -> None:
+    try:
+        from kiosk.services.sync import make_worker
+
+        worker = make_worker(config, repos, clock)  # type: ignore[arg-type]
+    except Exception as exc:  # not enrolled, or no back office configured: offline
+        log.info("sync not started: %s", exc)
+        return
+    worker.start()
+    workers.append(worker)

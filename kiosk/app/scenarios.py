@@ -358,6 +358,77 @@ def _back_to_estimate(ui: Any) -> ServiceOrder:
     return replace(order, state=OrderState.WAITING_FOR_CUSTOMER_CONFIRMATION)
 
 
+def transitions(ui: Any, count: int = 200) -> Iterator[Any]:
+    """For bench/ui.py: tap → next screen drawn, `count` times, and the memory used."""
+    import time
+
+    from kivy.core.window import Window
+
+    flips: list[float] = []
+    Window.bind(on_flip=lambda *_: flips.append(time.perf_counter()))
+    yield from _start(ui)
+    timings = []
+    for i in range(count):
+        here, button, there = (
+            ("home", "pickup", "claim") if i % 2 == 0 else ("claim", "cancel", "home")
+        )
+        widget = ui.app.screen(here).ids[button] if button != "cancel" else _cancel(ui, here)
+        yield from ui.wait_screen(here, timeout=5)
+        from kivy.tests.common import UnitTestTouch
+
+        x, y = widget.to_window(*widget.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        tapped = time.perf_counter()
+        touch.touch_up()
+        yield (
+            lambda there=there, tapped=tapped: (
+                ui.current() == there and any(f > tapped for f in flips)
+            )
+        )
+        drawn = next(f for f in flips if f > tapped)
+        timings.append((drawn - tapped) * 1000)
+        flips.clear()
+    ui.notes["transitions_ms"] = timings
+    with open("/proc/self/status") as fh:
+        rss_kb = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+    ui.notes["rss_mb"] = rss_kb / 1024
+
+
+def _cancel(ui: Any, screen: str) -> Any:
+    """The top bar's Cancel button of a screen."""
+    for widget in ui.app.screen(screen).walk():
+        if getattr(widget, "text", None) == ui.app.tr("Cancel"):
+            return widget
+    raise AssertionError(f"no Cancel on {screen}")
+
+
+def soak(ui: Any, journeys: int = 200) -> Iterator[Any]:
+    """For tests/reliability/test_soak.py: the same pickup, again and again, and memory."""
+    repos = ui.app.services.repos
+    rss = []
+    for i in range(journeys):
+        order = repos.orders.require("K1-2611-00001")
+        from dataclasses import replace
+
+        repos.orders.save(replace(order, state=OrderState.DONE))
+        yield from _start(ui)
+        yield from _claim(ui, CODES["done"])
+        yield from ui.wait_screen("bill")
+        yield from ui.tap("bill", "card")
+        yield from ui.wait_screen("collected", timeout=15)
+        yield from ui.tap("collected", "done")
+        yield from ui.wait_screen("attract")
+        if i in (19, journeys - 1):  # after a warm-up, and at the end
+            with open("/proc/self/status") as fh:
+                rss.append(
+                    next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
+                )
+    ui.notes["rss_mb"] = rss
+    ui.notes["journeys"] = journeys
+    ui.notes["money_taken"] = ui.app.services.devices.simulators["terminal"].money_taken_minor
+
+
 SCENARIOS = {
     "pickup_card": pickup_card,
     "pickup_declined": pickup_declined,
@@ -370,6 +441,8 @@ SCENARIOS = {
     "dropoff_new": dropoff_new,
     "idle": idle,
     "tour": tour,
+    "transitions": transitions,
+    "soak": soak,
 }
 # Settings a scenario needs (short idle time-outs for the idle scenario).
 CONFIG = {"idle": {"kiosk": {"idle_timeout_s": 2, "idle_warning_s": 3}}}
