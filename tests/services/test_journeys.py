@@ -76,7 +76,7 @@ def seed_done_order(services, *, locker="2", credit=None, warranty=False, n=1):
         contact_preference=ContactPreference.SMS,
     )
     order = ServiceOrder(
-        number=f"K1-2611-{n:05d}",
+        number=f"BO-2611-{n:05d}",  # the back office's numbers, not this kiosk's
         claim_code=ClaimCode.from_random(bytes([n, 2, 3, 4, 5])),
         customer_account=customer.account_number,
         currency=EUR,

@@ -25,7 +25,11 @@ SHOTS = ROOT / "build" / "ui-tests"
 
 
 def run_scenario(
-    name: str, tmp_path: Path, size: str = "1024x600", env: dict[str, str] | None = None
+    name: str,
+    tmp_path: Path,
+    size: str = "1024x600",
+    env: dict[str, str] | None = None,
+    timeout: int = 180,
 ):
     out = SHOTS / name
     shutil.rmtree(out, ignore_errors=True)
@@ -41,7 +45,7 @@ def run_scenario(
         command = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", *command]
     else:
         environ["SDL_VIDEODRIVER"] = "offscreen"
-    done = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, timeout=180)
+    done = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, timeout=timeout)
     result_file = out / "result.json"
     assert result_file.exists(), done.stderr.decode()[-3000:]
     result = json.loads(result_file.read_text())
