@@ -7,11 +7,15 @@ import time
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.uix.label import Label
 
 
 class Bare(App):
+    """argv[1]: where to write the first frame's time; with argv[2], stay up 1.5 s and
+    write the resident memory there (the peer of the kiosk's rss_mb)."""
+
     def build(self) -> Label:
         Window.bind(on_flip=self.flipped)
         return Label(text="Bonjour")
@@ -20,6 +24,16 @@ class Bare(App):
         Window.unbind(on_flip=self.flipped)
         with open(sys.argv[1], "w") as fh:
             fh.write(repr(time.time()))
+        if len(sys.argv) > 2:
+            Clock.schedule_once(self.memory, 1.5)
+        else:
+            self.stop()
+
+    def memory(self, _dt: float) -> None:
+        with open("/proc/self/status") as fh:
+            rss_kb = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+        with open(sys.argv[2], "w") as fh:
+            fh.write(str(rss_kb / 1024))
         self.stop()
 
 

@@ -261,6 +261,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         scenario=args.scenario or "",
         out=Path(args.out) if args.out else None,
         first_frame=Path(args.first_frame) if args.first_frame else None,
+        ready_mark=Path(args.ready) if args.ready else None,
     )
 
 
@@ -354,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--first-frame", help=argparse.SUPPRESS
     )  # bench/ui.py: time of the first frame
+    run.add_argument("--ready", help=argparse.SUPPRESS)  # bench/ui.py: when the kiosk is ready
     run.set_defaults(handler=cmd_run)
 
     doctor = sub.add_parser("doctor", help="test every configured device (exit 1 on a fault)")

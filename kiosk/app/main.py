@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -31,9 +31,12 @@ from kivy.properties import (
 )
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
+from kiosk.config import Config
 from kiosk.domain.money import Money
 from kiosk.i18n import Lang
-from kiosk.services.kiosk import KioskServices
+
+if TYPE_CHECKING:  # opened after the first frame, on a worker thread
+    from kiosk.services.kiosk import KioskServices
 
 HERE = Path(__file__).parent
 # name → (module, class); each module has a .kv of the same name beside it
@@ -104,11 +107,12 @@ class KioskApp(App):  # type: ignore[misc]
     session = DictProperty({})
     languages = ListProperty(["fr", "en"])
     services = ObjectProperty(None, allownone=True)
+    ready = BooleanProperty(False)  # the store, devices and use cases are open
+    out_of_order = StringProperty("")
 
-    def __init__(self, services: KioskServices, **kwargs: Any) -> None:
+    def __init__(self, cfg: Config, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.services = services
-        cfg = services.config
+        self.kiosk_config = cfg
         self.shop_name = cfg.shop.name
         self.languages = list(cfg.kiosk.languages)
         self.lang = self.languages[0]
@@ -155,10 +159,19 @@ class KioskApp(App):  # type: ignore[misc]
         self.go("attract")
         Window.bind(on_touch_down=self._touched)
         Clock.schedule_interval(self._idle_tick, 1.0)
-        scanner = self.services.devices.scanner
+        return self.sm
+
+    def attach(self, services: KioskServices | BaseException) -> None:
+        """The use cases are open (they are opened off the Kivy thread, so the attract
+        screen is up at once): customers may start. A failure shows "out of order"."""
+        if isinstance(services, BaseException):
+            self.out_of_order = f"{type(services).__name__}: {services}"
+            return
+        self.services = services
+        scanner = services.devices.scanner
         if scanner is not None:
             scanner.start(lambda code: Clock.schedule_once(lambda _dt: self.scanned(code)))
-        return self.sm
+        self.ready = True
 
     def screen(self, name: str) -> KioskScreen:
         if not self.sm.has_screen(name):
@@ -213,7 +226,7 @@ class KioskApp(App):  # type: ignore[misc]
     # -- the scanner --
     def scanned(self, code: str) -> None:
         self._last_touch = time.monotonic()
-        if self.busy:
+        if self.busy or not self.ready:
             return
         claim = self.screen("claim")
         if self.sm.current not in ("claim",):

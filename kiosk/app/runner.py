@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,6 +45,7 @@ def run(
     out: Path | None = None,
     clock_now: datetime | None = None,
     first_frame: Path | None = None,
+    ready_mark: Path | None = None,
 ) -> int:
     configure_kivy(config.data_path / "kivy", size, fullscreen, config.kiosk.screen_dpi)
     # python-escpos rebuilds its capability pickle in a new temporary folder on every
@@ -50,61 +53,90 @@ def run(
     cache = config.data_path / "cache"
     cache.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(cache))
+    from kivy.clock import Clock
+
     from kiosk.app.main import KioskApp
-    from kiosk.services.context import open_kiosk_store
-    from kiosk.services.devices import open_devices
-    from kiosk.services.kiosk import build_services
 
-    repos = open_kiosk_store(config)
-    devices = open_devices(config)
-    clock = (lambda: clock_now) if clock_now else (lambda: datetime.now(UTC))
-    services = build_services(config, repos, devices, clock)
+    app = KioskApp(config)
+    opened: dict[str, object] = {}
     workers: list[object] = []
-    try:
-        for line in services.startup():
-            log.warning("startup: %s", line)
-        app = KioskApp(services)
-        # The sync worker starts once the first frame is up: it is not needed to draw it.
-        from kivy.clock import Clock
 
-        app.start_sync = lambda _dt: _start_sync(config, repos, clock, workers)
-        Clock.schedule_once(app.start_sync, 0.5)
+    def open_everything() -> None:
+        """On a worker thread, while the attract screen is already up."""
+        try:
+            from kiosk.services.context import open_kiosk_store
+            from kiosk.services.devices import open_devices
+            from kiosk.services.kiosk import build_services
+
+            opened["repos"] = repos = open_kiosk_store(config)
+            opened["devices"] = devices = open_devices(config)
+            clock = (lambda: clock_now) if clock_now else (lambda: datetime.now(UTC))
+            services = build_services(config, repos, devices, clock)
+            for line in services.startup():
+                log.warning("startup: %s", line)
+            if scenario:
+                from kiosk.app import scenarios
+
+                scenarios.prepare(services)
+            result: object = services
+        except Exception as exc:  # shown on the attract screen: "out of order"
+            log.exception("the kiosk could not start")
+            result = exc
+        if ready_mark is not None:
+            ready_mark.write_text(repr(time.time()))
+        Clock.schedule_once(lambda _dt: attached(result))
+
+    def attached(result: object) -> None:
+        app.attach(result)  # type: ignore[arg-type]
+        if app.ready:
+            _start_sync(config, opened["repos"], app.services.clock, workers)
+
+    try:
         if scenario:
             from kiosk.app import scenarios
             from kiosk.app.driver import Driver
 
             assert out is not None
             out.mkdir(parents=True, exist_ok=True)
-            scenarios.prepare(services)
             # Kivy's Clock holds bound methods weakly: the app must keep the driver alive.
             app.driver = Driver(app, scenarios.SCENARIOS[scenario], out)
             app.driver.install()
         if first_frame is not None:
-            _stop_after_first_frame(app, first_frame)
+            _stop_after_first_frame(app, first_frame, ready_mark is not None)
+        threading.Thread(target=open_everything, name="kiosk-start", daemon=True).start()
         app.run()
     finally:
         for worker in workers:
             worker.stop()  # type: ignore[attr-defined]
-        devices.close()
-        repos.store.close()
+        if "devices" in opened:
+            opened["devices"].close()  # type: ignore[attr-defined]
+        if "repos" in opened:
+            opened["repos"].store.close()  # type: ignore[attr-defined]
     if scenario and out is not None:
         result = json.loads((out / "result.json").read_text())
         return 0 if result["ok"] else 1
     return 0
 
 
-def _stop_after_first_frame(app: object, path: Path) -> None:
-    """For the benchmark: note when the first frame reached the screen, then stop."""
-    import time
-
+def _stop_after_first_frame(app: object, path: Path, wait_until_ready: bool) -> None:
+    """For the benchmark: note when the first frame reached the screen; stop then, or
+    once the kiosk is ready when that is measured too."""
+    from kivy.clock import Clock
     from kivy.core.window import Window
 
     def flipped(*_args: object) -> None:
         Window.unbind(on_flip=flipped)
         path.write_text(repr(time.time()))
-        app.stop()  # type: ignore[attr-defined]
+        if not wait_until_ready:
+            app.stop()  # type: ignore[attr-defined]
+
+    def ready(_app: object, _value: object) -> None:
+        # not inside the property's dispatch: the .kv bindings on `ready` still need the app
+        Clock.schedule_once(lambda _dt: app.stop(), 0)  # type: ignore[attr-defined]
 
     Window.bind(on_flip=flipped)
+    if wait_until_ready:
+        app.bind(ready=ready, out_of_order=ready)  # type: ignore[attr-defined]
 
 
 def _start_sync(config: Config, repos: object, clock: object, workers: list[object]) -> None:

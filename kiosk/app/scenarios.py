@@ -107,6 +107,7 @@ def prepare(services: KioskServices) -> None:
 
 def _start(ui: Any, lang: str = "fr") -> Iterator[Any]:
     yield from ui.wait_screen("attract")
+    yield lambda: ui.app.ready  # the store and devices open behind the attract screen
     yield from ui.tap("attract", f"start_{lang}")
     yield from ui.wait_screen("home")
 
