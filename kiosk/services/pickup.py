@@ -160,12 +160,10 @@ class PickupService:
         self, order: ServiceOrder, invoice: Invoice, intent: PaymentIntent
     ) -> PickupResult:
         locker = locker_of(order)
-        if locker and self._lockers is not None:
-            opened = self._lockers.open(locker)
-            if not opened.opened:
-                self._payments.release(intent, f"locker {locker} door not seen open")
-                self._alert(order, f"locker {locker} did not open for pickup: {opened.detail}")
-                return PickupResult(Outcome.LOCKER_FAILED, order, opened.detail, locker)
+        failed = self._open_locker(order, locker)
+        if failed is not None:
+            self._payments.release(intent, f"locker {locker} door not seen open")
+            return failed
         self._repos.settings.set(
             f"pickup:{intent.intent_id}",
             {"door_opened": True, "order": order.number, "invoice": to_plain(invoice)},
@@ -195,11 +193,9 @@ class PickupService:
             why = "no credit account" if customer.credit is None else "over the credit limit"
             return PickupResult(Outcome.ACCOUNT_REFUSED, order, why)
         locker = locker_of(order)
-        if locker and self._lockers is not None:
-            opened = self._lockers.open(locker)
-            if not opened.opened:
-                self._alert(order, f"locker {locker} did not open for pickup: {opened.detail}")
-                return PickupResult(Outcome.LOCKER_FAILED, order, opened.detail, locker)
+        failed = self._open_locker(order, locker)
+        if failed is not None:
+            return failed
         try:
             charged = customer.with_credit(customer.credit.charge(invoice.amount_due))
         except CreditLimitExceeded as exc:
@@ -219,11 +215,9 @@ class PickupService:
         if not invoice.amount_due.is_zero():
             raise ValueError(f"{invoice.amount_due} is due on order {order.number}")
         locker = locker_of(order)
-        if locker and self._lockers is not None:
-            opened = self._lockers.open(locker)
-            if not opened.opened:
-                self._alert(order, f"locker {locker} did not open for pickup: {opened.detail}")
-                return PickupResult(Outcome.LOCKER_FAILED, order, opened.detail, locker)
+        failed = self._open_locker(order, locker)
+        if failed is not None:
+            return failed
         payment = Payment(
             payment_id=f"free-{order.number}",
             method=PaymentMethod.NOTHING_DUE,
@@ -290,6 +284,17 @@ class PickupService:
             key,
         )
         return PickupResult(Outcome.COLLECTED, collected, "", locker, payment, receipt)
+
+    def _open_locker(self, order: ServiceOrder, locker: str) -> PickupResult | None:
+        """Open the item's locker; None when the door was seen open (or the item is at the
+        counter), else the failure, staff alerted. Nothing may be charged after a failure."""
+        if not locker or self._lockers is None:
+            return None
+        opened = self._lockers.open(locker)
+        if opened.opened:
+            return None
+        self._alert(order, f"locker {locker} did not open for pickup: {opened.detail}")
+        return PickupResult(Outcome.LOCKER_FAILED, order, opened.detail, locker)
 
     def _alert(self, order: ServiceOrder, text: str) -> None:
         now = self._clock()
