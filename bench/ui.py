@@ -138,6 +138,7 @@ def main() -> int:
                 "first_frame_ratio": round(
                     statistics.median(kiosk_s) / statistics.median(bare_s), 2
                 ),
+                "ready_s": round(statistics.median(ready_s), 3),
                 "transition_p95_ms": round(p95, 1),
                 "transition_median_ms": round(statistics.median(transitions), 1),
                 "transitions": len(transitions),

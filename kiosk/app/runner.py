@@ -103,7 +103,15 @@ def run(
             app.driver.install()
         if first_frame is not None:
             _stop_after_first_frame(app, first_frame, ready_mark is not None)
-        threading.Thread(target=open_everything, name="kiosk-start", daemon=True).start()
+        from kivy.core.window import Window
+
+        def after_first_frame(*_args: object) -> None:
+            # Only now: the imports behind the use cases would hold the GIL while Kivy
+            # draws its first frame.
+            Window.unbind(on_flip=after_first_frame)
+            threading.Thread(target=open_everything, name="kiosk-start", daemon=True).start()
+
+        Window.bind(on_flip=after_first_frame)
         app.run()
     finally:
         for worker in workers:
