@@ -16,7 +16,8 @@ class BillScreen(KioskScreen):
         for line in bill.lines:
             rows.append((line.description, app.money(line.list_amount)))
             if not line.discount.is_zero():
-                rows.append(("  " + app.tr("Discount"), app.money(-line.discount)))
+                why = app.tr("Under warranty") if order.under_warranty else app.tr("Discount")
+                rows.append(("  " + why, app.money(-line.discount)))
         if bill.tax_exempt:
             rows.append((app.tr("Tax exempt"), ""))
         else:
