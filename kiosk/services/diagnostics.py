@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -46,7 +45,6 @@ def check_devices(devices: Devices) -> list[Check]:
         checks.append(_row(devices, "scanner", status))
     if devices.lockers is not None:
         lockers = devices.lockers
-        time.sleep(lockers.timings.debounce_ms / 1000 * 3)  # let the doors settle
         doors = ", ".join(f"{i}:{lockers.door(i)}" for i in lockers.locker_ids())
         latest = lockers.status_stream.latest
         checks.append(

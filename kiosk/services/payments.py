@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from kiosk.domain.billing import Payment, PaymentMethod
 from kiosk.domain.intents import IntentKind, IntentState, PaymentIntent
 from kiosk.domain.money import Money
 from kiosk.domain.plain import to_plain
@@ -52,6 +53,28 @@ class PaymentAttempt:
     @property
     def succeeded(self) -> bool:
         return self.intent.state in (IntentState.APPROVED, IntentState.RESERVED)
+
+
+def card_payment(
+    intent: PaymentIntent,
+    amount: Money,
+    at: datetime,
+    invoice_numbers: tuple[str, ...],
+    customer_account: str,
+) -> Payment:
+    """The payment record of an approved or booked card intent: only what the terminal
+    told about the card (brand, last four), never more."""
+    return Payment(
+        payment_id=intent.intent_id,
+        method=PaymentMethod.CARD,
+        amount=amount,
+        at=at,
+        invoice_numbers=invoice_numbers,
+        customer_account=customer_account,
+        terminal_receipt_number=str(intent.receipt_number or ""),
+        card_brand=intent.card_brand,
+        card_last4=intent.card_last4,
+    )
 
 
 class CardPayments:

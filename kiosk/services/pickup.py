@@ -27,7 +27,7 @@ from kiosk.drivers.drawer.lockers import GpioLockers
 from kiosk.i18n import Lang
 from kiosk.receipts.builders import ShopInfo, payment_receipt
 from kiosk.services.identify import Verification, Verifier
-from kiosk.services.payments import CardPayments, PaymentsBlocked
+from kiosk.services.payments import CardPayments, PaymentsBlocked, card_payment
 from kiosk.services.receipt_delivery import Delivery, ReceiptDelivery
 from kiosk.storage.repositories import Repositories
 
@@ -174,16 +174,8 @@ class PickupService:
         self, order: ServiceOrder, invoice: Invoice, intent: PaymentIntent, locker: str
     ) -> PickupResult:
         booked = self._payments.book(intent, invoice.amount_due)
-        payment = Payment(
-            payment_id=booked.intent_id,
-            method=PaymentMethod.CARD,
-            amount=invoice.amount_due,
-            at=self._clock(),
-            invoice_numbers=(invoice.number,),
-            customer_account=order.customer_account,
-            terminal_receipt_number=str(booked.receipt_number or ""),
-            card_brand=booked.card_brand,
-            card_last4=booked.card_last4,
+        payment = card_payment(
+            booked, invoice.amount_due, self._clock(), (invoice.number,), order.customer_account
         )
         return self._collected(order, invoice, payment, locker, f"pickup:{intent.intent_id}")
 

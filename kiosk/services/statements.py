@@ -11,13 +11,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from kiosk.config import Config
-from kiosk.domain.billing import Payment, PaymentMethod, Statement, build_statement
+from kiosk.domain.billing import Payment, Statement, build_statement
 from kiosk.domain.customers import Customer
 from kiosk.domain.plain import to_plain
 from kiosk.drivers.base import StatusCallback
 from kiosk.i18n import Lang
 from kiosk.receipts.builders import ShopInfo, statement_receipt
-from kiosk.services.payments import CardPayments, PaymentsBlocked
+from kiosk.services.payments import CardPayments, PaymentsBlocked, card_payment
 from kiosk.services.receipt_delivery import Delivery, ReceiptDelivery
 from kiosk.storage.repositories import Repositories
 
@@ -82,17 +82,7 @@ class StatementService:
         if not attempt.succeeded:
             return StatementResult(StatementOutcome.DECLINED, attempt.intent.message)
         intent, now = attempt.intent, self._clock()
-        payment = Payment(
-            payment_id=intent.intent_id,
-            method=PaymentMethod.CARD,
-            amount=amount,
-            at=now,
-            invoice_numbers=tuple(invoice_numbers),
-            customer_account=customer.account_number,
-            terminal_receipt_number=str(intent.receipt_number or ""),
-            card_brand=intent.card_brand,
-            card_last4=intent.card_last4,
-        )
+        payment = card_payment(intent, amount, now, tuple(invoice_numbers), customer.account_number)
         assert customer.credit is not None  # build_statement refuses a customer without one
         after = customer.with_credit(customer.credit.record_payment(amount))
         repos = self._repos
