@@ -105,6 +105,12 @@ def prepare(services: KioskServices) -> None:
         repos.invoices.add(build_invoice(number, old, customer, when, prices_include_tax=True))
 
 
+def rss_mb() -> float:
+    """This process's resident memory (Linux)."""
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
+
+
 def _start(ui: Any, lang: str = "fr") -> Iterator[Any]:
     yield from ui.wait_screen("attract")
     yield lambda: ui.app.ready  # the store and devices open behind the attract screen
@@ -312,9 +318,9 @@ def tour(ui: Any) -> Iterator[Any]:
     yield from ui.shot("attract")
     for lang in ("fr", "en"):
         yield from pickup_card(ui, lang)
-        ui.app.services.repos.orders.save(_back_to_done(ui))
+        _put_back(ui, "K1-2611-00001", OrderState.DONE)
         yield from estimate(ui, lang)
-        ui.app.services.repos.orders.save(_back_to_estimate(ui))
+        _put_back(ui, "K1-2611-00002", OrderState.WAITING_FOR_CUSTOMER_CONFIRMATION)
         yield from ui.tap("message", "ok")
         yield from statement(ui, lang)
         _reopen_statement(ui)
@@ -328,12 +334,12 @@ def tour(ui: Any) -> Iterator[Any]:
         yield from ui.tap("status", "ok")
 
 
-def _back_to_done(ui: Any) -> ServiceOrder:
-    """The tour collects the same order in both languages: put it back in its locker."""
+def _put_back(ui: Any, number: str, state: OrderState) -> None:
+    """The tour plays each journey in both languages: the order goes back as it was."""
     from dataclasses import replace
 
-    order = ui.app.services.repos.orders.require("K1-2611-00001")
-    return replace(order, state=OrderState.DONE)
+    repos = ui.app.services.repos
+    repos.orders.save(replace(repos.orders.require(number), state=state))
 
 
 def _reopen_statement(ui: Any) -> None:
@@ -350,13 +356,6 @@ def _reopen_statement(ui: Any) -> None:
     assert customer.credit is not None
     credit = replace(customer.credit, debt=Money("169.78", EUR), unapplied_deposits=Money("0", EUR))
     repos.customers.save(customer.with_credit(credit))
-
-
-def _back_to_estimate(ui: Any) -> ServiceOrder:
-    from dataclasses import replace
-
-    order = ui.app.services.repos.orders.require("K1-2611-00002")
-    return replace(order, state=OrderState.WAITING_FOR_CUSTOMER_CONFIRMATION)
 
 
 def transitions(ui: Any, count: int = 200) -> Iterator[Any]:
@@ -391,9 +390,7 @@ def transitions(ui: Any, count: int = 200) -> Iterator[Any]:
         timings.append((drawn - tapped) * 1000)
         flips.clear()
     ui.notes["transitions_ms"] = timings
-    with open("/proc/self/status") as fh:
-        rss_kb = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
-    ui.notes["rss_mb"] = rss_kb / 1024
+    ui.notes["rss_mb"] = rss_mb()
 
 
 def _cancel(ui: Any, screen: str) -> Any:
@@ -421,10 +418,7 @@ def soak(ui: Any, journeys: int = 200) -> Iterator[Any]:
         yield from ui.tap("collected", "done")
         yield from ui.wait_screen("attract")
         if i in (19, journeys - 1):  # after a warm-up, and at the end
-            with open("/proc/self/status") as fh:
-                rss.append(
-                    next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
-                )
+            rss.append(rss_mb())
     ui.notes["rss_mb"] = rss
     ui.notes["journeys"] = journeys
     ui.notes["money_taken"] = ui.app.services.devices.simulators["terminal"].money_taken_minor

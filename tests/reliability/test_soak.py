@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from kiosk.app.scenarios import rss_mb
 from kiosk.domain.claim_codes import ClaimCode
 from kiosk.domain.orders import OrderState
 from kiosk.drivers.drawer.lockers import Door
@@ -15,11 +16,6 @@ from kiosk.services.dropoff import DropOffRequest, NewCustomer
 from kiosk.services.pickup import Outcome
 from tests.services.test_journeys import NOW, kiosk, make_config, seed_done_order  # noqa: F401
 from tests.ui.test_screens import run_scenario
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
 
 
 @pytest.mark.slow
