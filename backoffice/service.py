@@ -580,6 +580,7 @@ HANDLERS: dict[str, Handler] = {
     "payment.taken": BackOffice._op_payment,
     "statement.paid": BackOffice._op_statement_paid,
     "shift.closed": BackOffice._op_shift,
+    "payment.refunded": _record("refund", "payment_id"),  # staff mode, manager only
     "receipt.send": BackOffice._op_receipt,
     **{
         f"card.{state}": _record("payment_intent", "intent_id")

@@ -106,6 +106,24 @@ def cmd_store_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_store_prune(args: argparse.Namespace) -> int:
+    from kiosk.services.context import open_kiosk_store
+    from kiosk.services.retention import Retention
+
+    config = _config(args)
+    repos = open_kiosk_store(config)
+    try:
+        report = Retention(repos, lambda: datetime.now(UTC), config.storage.retention_days).prune()
+        print(
+            f"pruned (older than {config.storage.retention_days} days, already synced): "
+            f"{report.orders} orders, {report.invoices} invoices, {report.payments} payments, "
+            f"{report.intents} card intents, {report.shifts} shifts, {report.markers} markers"
+        )
+    finally:
+        repos.store.close()
+    return 0
+
+
 def cmd_store_compact(args: argparse.Namespace) -> int:
     from kiosk.services.context import open_kiosk_store
 
@@ -332,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     store_sub.add_parser("compact", help="fold the journal into a new snapshot").set_defaults(
         handler=cmd_store_compact
     )
+    store_sub.add_parser(
+        "prune", help="forget synced history older than [storage] retention_days"
+    ).set_defaults(handler=cmd_store_prune)
 
     enroll = sub.add_parser("enroll", help="exchange a one-time code for this kiosk's credential")
     enroll.add_argument("url", help="the back office, e.g. https://pos.example.com")

@@ -77,6 +77,13 @@ class StorageConfig:
     compact_ratio: float = field(
         default=2.0, metadata=_doc("compact when the journal exceeds this × the snapshot")
     )
+    retention_days: int = field(
+        default=90,
+        metadata=_doc(
+            "days a collected or cancelled order, its payments and finished card intents stay "
+            "on the kiosk once the back office has them"
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -262,6 +269,7 @@ def _validate(config: Config) -> None:
         "[kiosk] idle_warning_s": config.kiosk.idle_warning_s,
         "[storage] compact_min_bytes": config.storage.compact_min_bytes,
         "[storage] compact_ratio": config.storage.compact_ratio,
+        "[storage] retention_days": config.storage.retention_days,
         "[outbox] max_attempts": config.outbox.max_attempts,
         "[outbox] retry_base_s": config.outbox.retry_base_s,
         "[outbox] retry_max_s": config.outbox.retry_max_s,

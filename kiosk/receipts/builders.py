@@ -135,9 +135,12 @@ def payment_receipt(
     lang: Lang,
     *,
     account_after: CreditAccount | None = None,
+    copy: bool = False,
 ) -> Document:
     _ = lang._
     doc = _header(shop, _("Receipt"))
+    if copy:  # a reprint from staff mode must never pass for the original
+        doc.append(Text(_("COPY"), align="center", bold=True, size=1))
     doc += [
         Pair(_("Date"), lang.datetime(payment.at)),
         Pair(_("Invoice"), invoice.number),

@@ -28,13 +28,16 @@ def _row(devices: Devices, name: str, status: DeviceStatus) -> Check:
     return Check(name, backend, port, status.state, status.detail)
 
 
-def check_devices(devices: Devices) -> list[Check]:
+def check_devices(devices: Devices, *, probe_scanner: bool = True) -> list[Check]:
+    """probe_scanner=False when the kiosk is running and already listening to it."""
     checks = []
     if devices.printer is not None:
         checks.append(_row(devices, "printer", devices.printer.status()))
     if devices.terminal is not None:
         checks.append(_row(devices, "terminal", devices.terminal.status()))
-    if devices.scanner is not None:
+    if devices.scanner is not None and not probe_scanner:
+        checks.append(_row(devices, "scanner", devices.scanner.status_stream.latest))
+    elif devices.scanner is not None:
         try:
             devices.scanner.start(lambda code: None)
             status = devices.scanner.status_stream.latest

@@ -10,9 +10,11 @@ from datetime import datetime
 from kiosk.config import Config
 from kiosk.services.devices import Devices
 from kiosk.services.dropoff import DropOffService
+from kiosk.services.identify import Verifier
 from kiosk.services.payments import CardPayments
 from kiosk.services.pickup import PickupService
 from kiosk.services.receipt_delivery import ReceiptDelivery
+from kiosk.services.staff import StaffService
 from kiosk.services.statements import StatementService
 from kiosk.storage.repositories import Repositories
 
@@ -28,6 +30,7 @@ class KioskServices:
     dropoff: DropOffService
     pickup: PickupService
     statements: StatementService
+    staff: StaffService
 
     def startup(self) -> list[str]:
         """Before the first customer: resolve any payment a crash left open, then any
@@ -53,4 +56,5 @@ def build_services(
         dropoff=DropOffService(repos, config, delivery, clock, lockers=devices.lockers),
         pickup=PickupService(repos, config, payments, delivery, clock, lockers=devices.lockers),
         statements=StatementService(repos, config, payments, delivery, clock),
+        staff=StaffService(repos, config, devices, delivery, Verifier(repos, clock), clock),
     )

@@ -142,7 +142,12 @@ class PickupService:
 
     # -- paying and collecting --
     def pay_by_card(
-        self, order: ServiceOrder, invoice: Invoice, on_status: StatusCallback | None = None
+        self,
+        order: ServiceOrder,
+        invoice: Invoice,
+        on_status: StatusCallback | None = None,
+        *,
+        lang: str | None = None,
     ) -> PickupResult:
         try:
             attempt = self._payments.reserve(invoice.amount_due, f"order:{order.number}", on_status)
@@ -154,10 +159,10 @@ class PickupService:
             )
         if not attempt.succeeded:
             return PickupResult(Outcome.DECLINED, order, attempt.intent.message)
-        return self._open_then_book(order, invoice, attempt.intent)
+        return self._open_then_book(order, invoice, attempt.intent, lang)
 
     def _open_then_book(
-        self, order: ServiceOrder, invoice: Invoice, intent: PaymentIntent
+        self, order: ServiceOrder, invoice: Invoice, intent: PaymentIntent, lang: str | None
     ) -> PickupResult:
         locker = locker_of(order)
         failed = self._open_locker(order, locker)
@@ -168,18 +173,25 @@ class PickupService:
             f"pickup:{intent.intent_id}",
             {"door_opened": True, "order": order.number, "invoice": to_plain(invoice)},
         )
-        return self._book(order, invoice, intent, locker)
+        return self._book(order, invoice, intent, locker, lang)
 
     def _book(
-        self, order: ServiceOrder, invoice: Invoice, intent: PaymentIntent, locker: str
+        self,
+        order: ServiceOrder,
+        invoice: Invoice,
+        intent: PaymentIntent,
+        locker: str,
+        lang: str | None,
     ) -> PickupResult:
         booked = self._payments.book(intent, invoice.amount_due)
         payment = card_payment(
             booked, invoice.amount_due, self._clock(), (invoice.number,), order.customer_account
         )
-        return self._collected(order, invoice, payment, locker, f"pickup:{intent.intent_id}")
+        return self._collected(order, invoice, payment, locker, f"pickup:{intent.intent_id}", lang)
 
-    def pay_on_account(self, order: ServiceOrder, invoice: Invoice) -> PickupResult:
+    def pay_on_account(
+        self, order: ServiceOrder, invoice: Invoice, *, lang: str | None = None
+    ) -> PickupResult:
         customer = self.customer(order)
         if customer.credit is None or not customer.credit.can_charge(invoice.amount_due):
             why = "no credit account" if customer.credit is None else "over the credit limit"
@@ -200,9 +212,11 @@ class PickupService:
             invoice_numbers=(invoice.number,),
             customer_account=customer.account_number,
         )
-        return self._collected(order, invoice, payment, locker, "", customer_after=charged)
+        return self._collected(order, invoice, payment, locker, "", lang, customer_after=charged)
 
-    def collect_free(self, order: ServiceOrder, invoice: Invoice) -> PickupResult:
+    def collect_free(
+        self, order: ServiceOrder, invoice: Invoice, *, lang: str | None = None
+    ) -> PickupResult:
         """Nothing due (warranty, prepaid): the locker opens, the order is collected."""
         if not invoice.amount_due.is_zero():
             raise ValueError(f"{invoice.amount_due} is due on order {order.number}")
@@ -218,7 +232,7 @@ class PickupService:
             invoice_numbers=(invoice.number,),
             customer_account=order.customer_account,
         )
-        return self._collected(order, invoice, payment, locker, "")
+        return self._collected(order, invoice, payment, locker, "", lang)
 
     def _collected(
         self,
@@ -227,6 +241,7 @@ class PickupService:
         payment: Payment,
         locker: str,
         done_marker: str,
+        lang: str | None,
         *,
         customer_after: Customer | None = None,
     ) -> PickupResult:
@@ -264,14 +279,14 @@ class PickupService:
                 key=key,
                 now=now,
             )
-            if done_marker:
-                repos.settings.set(done_marker, {"done": True})
+            if done_marker:  # the crash-recovery marker has served
+                repos.settings.remove(done_marker)
         customer = customer_after or self.customer(order)
-        lang = Lang(self._config.kiosk.languages[0])
+        language = Lang(lang or self._config.kiosk.languages[0])
         shop = ShopInfo(self._config.shop.name, tuple(self._config.shop.address_lines))
         receipt = self._delivery.deliver(
             "payment",
-            payment_receipt(shop, paid, payment, lang, account_after=customer.credit),
+            payment_receipt(shop, paid, payment, language, account_after=customer.credit),
             customer,
             key,
         )
@@ -341,7 +356,7 @@ class PickupService:
                 if marker.get("door_opened") and not marker.get("done"):
                     order = self._repos.orders.require(marker["order"])
                     invoice = from_plain(Invoice, marker["invoice"])
-                    self._book(order, invoice, intent, locker_of(order))
+                    self._book(order, invoice, intent, locker_of(order), None)
                     done.append(f"booked {intent.intent_id}")
                 else:
                     self._payments.release(intent, "kiosk restarted before the locker opened")

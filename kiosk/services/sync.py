@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from kiosk.config import Config
+from kiosk.services.retention import Retention
 from kiosk.storage.repositories import Repositories
 from kiosk.sync import credentials
 from kiosk.sync.client import BackOfficeClient
@@ -38,6 +39,7 @@ def make_worker(
         batch_size=config.sync.batch_size,
         interval_s=config.sync.interval_s,
         backoff=Backoff(cap_s=config.sync.backoff_cap_s),
+        after_success=Retention(repos, clock, config.storage.retention_days).prune_if_due,
     )
 
 

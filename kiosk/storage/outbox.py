@@ -154,6 +154,20 @@ class Outbox:
             self._table.replace(doc_id, to_plain(updated))
             return updated
 
+    def discard(self, op_id: str, reason: str, by: str, now: datetime) -> OutboxEntry:
+        """Staff gave up on a dead letter: it leaves the queue, and a record of what it was,
+        who discarded it and why stays in the `outbox_discarded` table."""
+        with self._store.lock, self._store.transaction():
+            doc_id, entry = self._get(op_id)
+            if not entry.dead:
+                raise OutboxError(f"{op_id} is not a dead letter: only those can be discarded")
+            self._store.table("outbox_discarded").insert(
+                {**to_plain(entry), "discarded_by": by, "discard_reason": reason,
+                 "discarded_at": now.isoformat()}
+            )  # fmt: skip
+            self._table.remove(doc_ids=[doc_id])
+            return entry
+
     # -- reading --
     def next_batch(self, now: datetime, limit: int = 100) -> list[OutboxEntry]:
         """Due entries in queue order, never one ahead of an earlier pending entry with the
@@ -189,6 +203,12 @@ class Outbox:
                     break  # queue order is creation order
             dead = [self._decode(d) for d in self._table.get_many(self._dead.lookup("dead"))]
             return OutboxStats(self.pending_count(), oldest, dead)
+
+    def keys(self) -> set[str]:
+        """The keys of every entry still here, pending or dead: what has not reached the
+        back office yet."""
+        with self._store.lock:
+            return {doc["key"] for _doc_id, doc in self._table.scan()}
 
     def get(self, op_id: str) -> OutboxEntry:
         with self._store.lock:

@@ -20,6 +20,7 @@ from kiosk.domain.intents import PaymentIntent
 from kiosk.domain.orders import OrderState, ServiceOrder
 from kiosk.domain.plain import from_plain, to_plain
 from kiosk.domain.shifts import Shift
+from kiosk.domain.staff import StaffMember
 from kiosk.storage.outbox import Outbox, RetryPolicy
 from kiosk.storage.store import Index, Store, StoreError, UniqueViolation
 
@@ -164,6 +165,12 @@ class OrderRepository(_Repository[ServiceOrder]):
         )
         self._by_customer = self._index("customer", lambda d: [d["customer_account"]])
         self._by_state = self._index("state", lambda d: [d["state"]])
+        self._by_location = self._index(
+            "location", lambda d: [d["location"]] if d.get("location") else []
+        )
+
+    def located_in(self, location: str) -> list[ServiceOrder]:
+        return self._find(self._by_location, location)
 
     def by_claim_code(self, code: ClaimCode | str) -> ServiceOrder | None:
         try:
@@ -226,6 +233,19 @@ class ShiftRepository(_Repository[Shift]):
         return found[0] if found else None
 
 
+class StaffRepository(_Repository[StaffMember]):
+    table_name = "staff"
+    record_type = StaffMember
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store, "staff_id")
+        self._by_card = self._index("card", lambda d: [d["card"]] if d.get("card") else [])
+
+    def by_card(self, card: str) -> StaffMember | None:
+        found = self._find(self._by_card, card.strip())
+        return found[0] if found else None
+
+
 class PaymentIntentRepository(_Repository[PaymentIntent]):
     table_name = "payment_intents"
     record_type = PaymentIntent
@@ -274,6 +294,10 @@ class SettingsRepository:
             else:
                 self._table.insert({"name": name, "value": value})
 
+    def remove(self, name: str) -> bool:
+        with self._store.lock:
+            return bool(self._table.remove(doc_ids=self._by_name.lookup(name)))
+
     def with_prefix(self, prefix: str) -> dict[str, Any]:
         """Every setting whose name starts with prefix (a small table: a scan is fine)."""
         with self._store.lock:
@@ -302,6 +326,7 @@ class Repositories:
     settings: SettingsRepository
     outbox: Outbox
     intents: PaymentIntentRepository
+    staff: StaffRepository
 
     def next_account_number(self, prefix: str) -> str:
         return account_number_for(prefix, self.settings.next_number("account"))
@@ -323,4 +348,5 @@ def open_repositories(
         settings=SettingsRepository(store),
         outbox=Outbox(store, retry),
         intents=PaymentIntentRepository(store),
+        staff=StaffRepository(store),
     )

@@ -90,6 +90,7 @@ class SyncWorker:
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
         health: Callable[[], dict[str, str]] = dict,
+        after_success: Callable[[], object] | None = None,
     ) -> None:
         self.repos = repos
         self.client = client
@@ -100,6 +101,7 @@ class SyncWorker:
         self.backoff = backoff or Backoff()
         self.rng = rng or random.Random()
         self.health = health
+        self.after_success = after_success  # housekeeping once the back office is in step
         self.boot_id = uuid.uuid4().hex
         self._seq = 0
         self._wake = threading.Event()
@@ -122,6 +124,11 @@ class SyncWorker:
             log.warning("sync round failed: %s", exc)
             return report
         self.repos.settings.set(LAST_SUCCESS, self.clock().isoformat())
+        if self.after_success is not None:
+            try:
+                self.after_success()
+            except StoreError as exc:  # housekeeping must never stop the sync
+                log.error("housekeeping after sync failed: %s", exc)
         return report
 
     def push(self) -> RoundReport:

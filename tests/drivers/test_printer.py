@@ -28,7 +28,7 @@ def printer(sim):
 def test_prints_when_ready(sim, printer):
     assert printer.status().state is DeviceState.READY
     printer.print_job(JOB)
-    assert sim.jobs == [JOB]
+    assert list(sim.jobs) == [JOB]
     (page,) = sim.render(JOB).pages
     assert "Reçu : 12,50 €" in page.text
 
@@ -46,7 +46,7 @@ def test_faults_refuse_the_job_with_a_reason(sim, printer, setup, detail):
         setattr(sim, key, value)
     with pytest.raises(PrinterFault, match=detail):
         printer.print_job(JOB)
-    assert sim.jobs == []
+    assert list(sim.jobs) == []
     assert printer.status_stream.latest.state is DeviceState.FAULT
 
 
@@ -54,7 +54,7 @@ def test_paper_low_is_a_warning_and_still_prints(sim, printer):
     sim.paper = "low"
     assert printer.status().state is DeviceState.WARNING
     printer.print_job(JOB)
-    assert sim.jobs == [JOB]
+    assert list(sim.jobs) == [JOB]
 
 
 def test_no_reply_is_unknown_not_offline(sim, printer):
@@ -62,7 +62,7 @@ def test_no_reply_is_unknown_not_offline(sim, printer):
     status = printer.status()
     assert status.state is DeviceState.UNKNOWN
     printer.print_job(JOB)  # tried anyway
-    assert sim.jobs == [JOB]
+    assert list(sim.jobs) == [JOB]
 
 
 def test_stuck_printer_times_out_instead_of_hanging(sim, printer):

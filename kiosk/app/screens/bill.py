@@ -59,9 +59,9 @@ class BillScreen(KioskScreen):
         app.progress_title = "Payment" if how == "card" else "Opening your locker"
         app.go("progress")
         work: dict[str, Any] = {
-            "card": lambda: pickup.pay_by_card(order, bill, app.terminal_says),
-            "account": lambda: pickup.pay_on_account(order, bill),
-            "free": lambda: pickup.collect_free(order, bill),
+            "card": lambda: pickup.pay_by_card(order, bill, app.terminal_says, lang=app.lang),
+            "account": lambda: pickup.pay_on_account(order, bill, lang=app.lang),
+            "free": lambda: pickup.collect_free(order, bill, lang=app.lang),
         }
         app.in_background(work[how], self.paid)
 

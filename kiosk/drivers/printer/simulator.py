@@ -10,12 +10,15 @@ import select
 import socket
 import threading
 import tty
+from collections import deque
 from pathlib import Path
 
 from escpos.escpos import Escpos
 
 from kiosk.drivers.printer.codepages import DEFAULT_PROFILE, profile_codepages
 from kiosk.drivers.printer.interpreter import EscPosInterpreter, Interpretation
+
+KEEP_JOBS = 200
 
 
 class SimulatedPrinter(Escpos):  # type: ignore[misc]
@@ -30,8 +33,11 @@ class SimulatedPrinter(Escpos):  # type: ignore[misc]
         self.no_reply = False
         self.stuck = False
         self.output_dir = output_dir
-        self.jobs: list[bytes] = []
-        self.pages_written: list[Path] = []
+        # the latest jobs only: a demo kiosk left running for weeks must not grow
+        self.jobs: deque[bytes] = deque(maxlen=KEEP_JOBS)
+        self.jobs_printed = 0
+        self.pages_written: deque[Path] = deque(maxlen=KEEP_JOBS)
+        self.pages_count = 0
         self._reply = b""
         self._interpreter = EscPosInterpreter(profile_codepages(profile))
 
@@ -56,10 +62,12 @@ class SimulatedPrinter(Escpos):  # type: ignore[misc]
         if self.offline or self.cover_open or self.paper == "out":
             return  # a real printer holds or drops the data; nothing comes out
         self.jobs.append(bytes(msg))
+        self.jobs_printed += 1
         if self.output_dir is not None:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             for page in self.render(msg).pages:
-                path = self.output_dir / f"print-{len(self.pages_written) + 1:03d}.png"
+                self.pages_count += 1
+                path = self.output_dir / f"print-{self.pages_count:03d}.png"
                 page.image.save(path)
                 self.pages_written.append(path)
 

@@ -102,7 +102,7 @@ class TerminalSimulator:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._script = Script()
-        self.received: list[Apdu] = []  # every command, for tests to read
+        self.received: deque[Apdu] = deque(maxlen=200)  # the latest commands, for tests
         self.bad_frames = 0
 
     # -- lifecycle --
@@ -416,16 +416,26 @@ class TerminalSimulator:
             if charge is None:
                 self._refuse(0x83)
                 return
+            if any(c.kind == "reversal" and c.receipt_number == receipt for c in s.charges):
+                self._refuse(0x83)  # reversed already
+                return
             self._accept()
+            s.trace_number += 1
+            s.receipt_number += 1
             s.charges.append(Charge("reversal", -charge.amount_minor, receipt))
             s.day_total_minor -= charge.amount_minor
+            s.last_status = self._status_info(z.RESULT_APPROVED, charge.amount_minor, "reversal")
+            self._send(Apdu(*z.STATUS_INFORMATION, s.last_status))
             self._complete()
         elif cmd == z.REFUND:
             amount = z.from_bcd(z.parse_bmps(command.data[3:])[0x04])
             self._accept()
+            s.trace_number += 1
             s.receipt_number += 1
             s.charges.append(Charge("refund", -amount, s.receipt_number))
             s.day_total_minor -= amount
+            s.last_status = self._status_info(z.RESULT_APPROVED, amount, "refund")
+            self._send(Apdu(*z.STATUS_INFORMATION, s.last_status))
             self._complete()
         elif cmd == z.ABORT:
             self._refuse(0x83)  # nothing running to abort

@@ -1,0 +1,503 @@
+"""Staff mode: signing in with a PIN (or a staff card and a PIN), and the daily tasks at
+the screen, each checked against the signed-in member's role.
+
+Every task that changes something the back office must know goes through the outbox in
+the same transaction as the local change (item locations, closed shifts, refunds,
+discarded operations); every task is logged with who did it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from kiosk.config import Config
+from kiosk.domain.billing import Invoice, Payment, PaymentMethod
+from kiosk.domain.claim_codes import ClaimCode, InvalidClaimCode
+from kiosk.domain.money import Money
+from kiosk.domain.orders import OrderState, ServiceOrder
+from kiosk.domain.plain import to_plain
+from kiosk.domain.shifts import Shift
+from kiosk.domain.staff import Permission, Role, StaffError, StaffMember, check_pin
+from kiosk.drivers.base import TerminalError
+from kiosk.drivers.drawer.lockers import Door
+from kiosk.i18n import Lang
+from kiosk.receipts.builders import LockerContent, ShopInfo, payment_receipt, shift_report
+from kiosk.services.devices import Devices
+from kiosk.services.diagnostics import Check, check_devices
+from kiosk.services.identify import Verifier
+from kiosk.services.receipt_delivery import Delivery, ReceiptDelivery
+from kiosk.storage.outbox import OutboxEntry
+from kiosk.storage.repositories import Repositories
+
+log = logging.getLogger("kiosk.staff")
+
+MAX_PIN_TRIES = 5
+PIN_LOCKOUT = timedelta(minutes=15)
+PIN_LOCK_KEY = "staff.pin_lock"
+
+
+class Forbidden(PermissionError):
+    """The signed-in member's role does not allow this task."""
+
+
+class StaffTaskError(Exception):
+    """A task that could not be done, in words for the screen."""
+
+
+@dataclass(frozen=True)
+class SignIn:
+    member: StaffMember | None
+    tries_left: int
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LockerRow:
+    locker: str
+    door: Door | None  # None: no lockers on this kiosk
+    order: ServiceOrder | None
+    customer: str  # masked name
+
+
+@dataclass(frozen=True)
+class LockerTask:
+    locker: str
+    order: ServiceOrder | None
+    done: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class ShiftClosed:
+    shift: Shift
+    payments: list[Payment]
+    terminal_card_total: Money | None
+    card_difference: Money | None
+    receipt: Delivery
+
+
+@dataclass(frozen=True)
+class Refund:
+    payment: Payment
+    refund: Payment
+    how: str  # "reversal" (same day, no card needed) or "refund" (card presented)
+
+
+class RecentLog(logging.Handler):
+    """The last few hundred log lines, for the staff screen (journald keeps them all)."""
+
+    def __init__(self, size: int = 300) -> None:
+        super().__init__(logging.INFO)
+        self.lines: deque[str] = deque(maxlen=size)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # a log line must never break the kiosk
+            self.handleError(record)
+
+
+class StaffService:
+    def __init__(
+        self,
+        repos: Repositories,
+        config: Config,
+        devices: Devices,
+        delivery: ReceiptDelivery,
+        verifier: Verifier,
+        clock: Callable[[], datetime],
+        *,
+        recent_log: RecentLog | None = None,
+        door_timeout_s: float = 120.0,
+    ) -> None:
+        self._repos = repos
+        self._config = config
+        self._devices = devices
+        self._delivery = delivery
+        self._verifier = verifier
+        self._clock = clock
+        self.recent_log = recent_log or RecentLog()
+        self.door_timeout_s = door_timeout_s
+        self._shop = ShopInfo(config.shop.name, tuple(config.shop.address_lines))
+
+    # -- people --
+    def add_member(
+        self, staff_id: str, name: str, role: Role | str, pin: str, card: str = ""
+    ) -> StaffMember:
+        check_pin(pin)
+        if any(m.pin_matches(pin) for m in self._repos.staff.all()):
+            raise StaffError("that PIN is already someone's: choose another")
+        member = StaffMember.create(staff_id, name, Role(role), pin, card.strip())
+        self._repos.staff.add(member)
+        log.info("staff member %s (%s) added", staff_id, member.role)
+        return member
+
+    def pin_locked_until(self) -> datetime | None:
+        until = (self._repos.settings.get(PIN_LOCK_KEY) or {}).get("until")
+        if until and datetime.fromisoformat(until) > self._clock():
+            return datetime.fromisoformat(until)
+        return None
+
+    def sign_in(self, pin: str, card: str = "") -> SignIn:
+        """A PIN alone (matched against every active member) or after a staff card. Five
+        wrong PINs in a row lock staff mode for 15 minutes, across restarts."""
+        locked = self.pin_locked_until()
+        if locked is not None:
+            return SignIn(None, 0, locked)
+        if card:
+            holder = self._repos.staff.by_card(card)
+            candidates = [holder] if holder is not None else []
+        else:
+            candidates = self._repos.staff.all()
+        for member in candidates:
+            if member.active and member.pin_matches(pin):
+                self._repos.settings.set(PIN_LOCK_KEY, {"tries": 0})
+                log.info("staff mode: %s signed in (%s)", member.staff_id, member.role)
+                return SignIn(member, MAX_PIN_TRIES)
+        tries = int((self._repos.settings.get(PIN_LOCK_KEY) or {}).get("tries", 0)) + 1
+        if tries >= MAX_PIN_TRIES:
+            until = self._clock() + PIN_LOCKOUT
+            self._repos.settings.set(PIN_LOCK_KEY, {"tries": 0, "until": until.isoformat()})
+            log.warning("staff mode locked until %s after %d wrong PINs", until, tries)
+            return SignIn(None, 0, until)
+        self._repos.settings.set(PIN_LOCK_KEY, {"tries": tries})
+        log.warning("staff mode: wrong PIN (%d of %d)", tries, MAX_PIN_TRIES)
+        return SignIn(None, MAX_PIN_TRIES - tries)
+
+    def is_staff_card(self, code: str) -> bool:
+        return self._repos.staff.by_card(code) is not None
+
+    @staticmethod
+    def require(member: StaffMember, permission: Permission) -> None:
+        if not member.may(permission):
+            raise Forbidden(f"a {member.role} may not do this ({permission})")
+
+    # -- lockers --
+    def _locker_ids(self) -> list[str]:
+        return [entry.id for entry in self._config.lockers.locker]
+
+    def _occupant(self, locker: str) -> ServiceOrder | None:
+        for order in self._repos.orders.located_in(f"locker {locker}"):
+            if order.state not in (OrderState.COLLECTED, OrderState.CANCELLED):
+                return order
+        return None
+
+    def inventory(self, member: StaffMember) -> list[LockerRow]:
+        self.require(member, Permission.LOCKERS)
+        lockers = self._devices.lockers
+        rows = []
+        for locker in self._locker_ids():
+            order = self._occupant(locker)
+            customer = ""
+            if order is not None:
+                found = self._repos.customers.get(order.customer_account)
+                customer = found.masked_name if found is not None else ""
+            door = lockers.door(locker) if lockers is not None else None
+            rows.append(LockerRow(locker, door, order, customer))
+        return rows
+
+    def order_for_tag(self, scanned: str) -> ServiceOrder:
+        try:
+            code = ClaimCode.parse(scanned.strip())
+        except InvalidClaimCode as exc:
+            raise StaffTaskError(f"not an item tag: {exc}") from exc
+        order = self._repos.orders.by_claim_code(code)
+        if order is None:
+            raise StaffTaskError(f"no order with claim code {code.display}")
+        return order
+
+    def free_locker(self) -> str | None:
+        lockers = self._devices.lockers
+        for locker in self._locker_ids():
+            if locker == self._config.kiosk.dropoff_locker:
+                continue  # the drop-off locker takes customers' items, not finished ones
+            if self._occupant(locker) is None and (
+                lockers is None or lockers.door(locker) is Door.CLOSED
+            ):
+                return locker
+        return None
+
+    def load_locker(self, member: StaffMember, scanned: str) -> LockerTask:
+        """Scan the item's tag → a free locker opens → the item goes in, the door shuts →
+        the order is in that locker (and the back office hears it)."""
+        self.require(member, Permission.LOCKERS)
+        order = self.order_for_tag(scanned)
+        if order.state is not OrderState.DONE:
+            raise StaffTaskError(f"order {order.number} is {order.state.value}, not done")
+        if order.location.startswith("locker "):
+            raise StaffTaskError(f"order {order.number} is already in {order.location}")
+        locker = self.free_locker()
+        if locker is None:
+            raise StaffTaskError("every locker is full")
+        opened = self._open(locker)
+        if not opened.done:
+            return LockerTask(locker, order, False, opened.detail)
+        if not self._wait_shut(locker):
+            return LockerTask(locker, order, False, f"locker {locker} was left open")
+        moved = self._move(order, f"locker {locker}", member)
+        return LockerTask(locker, moved, True, f"order {order.number} is in locker {locker}")
+
+    def empty_locker(self, member: StaffMember, locker: str) -> LockerTask:
+        """Open a locker to take its item back to the counter."""
+        self.require(member, Permission.LOCKERS)
+        if locker not in self._locker_ids():
+            raise StaffTaskError(f"there is no locker {locker}")
+        order = self._occupant(locker)
+        opened = self._open(locker)
+        if not opened.done:
+            return LockerTask(locker, order, False, opened.detail)
+        if order is not None:
+            order = self._move(order, "counter", member)
+        return LockerTask(locker, order, True, f"locker {locker} emptied")
+
+    def _open(self, locker: str) -> LockerTask:
+        lockers = self._devices.lockers
+        if lockers is None:
+            raise StaffTaskError("this kiosk has no lockers")
+        result = lockers.open(locker)
+        return LockerTask(locker, None, result.opened, result.detail)
+
+    def _wait_shut(self, locker: str) -> bool:
+        lockers = self._devices.lockers
+        assert lockers is not None
+        deadline = time.monotonic() + self.door_timeout_s
+        while time.monotonic() < deadline:
+            if lockers.door(locker) is Door.CLOSED:
+                return True
+            time.sleep(0.02)
+        return False
+
+    def _move(self, order: ServiceOrder, location: str, member: StaffMember) -> ServiceOrder:
+        now = self._clock()
+        moved = order.move_item(location, now, member.name)
+        with self._repos.store.transaction():
+            self._repos.orders.save(moved)
+            self._repos.outbox.enqueue(
+                "item.located",
+                {
+                    "number": order.number,
+                    "location": location,
+                    "at": now.isoformat(),
+                    "author": member.name,
+                },
+                key=f"customer:{order.customer_account}",
+                now=now,
+            )
+        log.info("%s: order %s → %s", member.staff_id, order.number, location)
+        return moved
+
+    # -- shifts --
+    def current_shift(self) -> Shift | None:
+        return self._repos.shifts.current()
+
+    def open_shift(self, member: StaffMember) -> Shift:
+        self.require(member, Permission.SHIFT)
+        if self._repos.shifts.current() is not None:
+            raise StaffTaskError("a shift is already open")
+        now = self._clock()
+        shift = Shift(f"{self._config.kiosk.id}-{now:%Y%m%d-%H%M%S}", now, member.name,
+                      self._config.shop.currency)  # fmt: skip
+        self._repos.shifts.add(shift)
+        log.info("%s opened shift %s", member.staff_id, shift.shift_id)
+        return shift
+
+    def close_shift(self, member: StaffMember, lang: str = "fr") -> ShiftClosed:
+        """Close with the report: every payment since the shift opened, totals by method,
+        the card total against the terminal's end-of-day total, and what is in the
+        lockers. Printed (or sent) and synced."""
+        self.require(member, Permission.SHIFT)
+        shift = self._repos.shifts.current()
+        if shift is None:
+            raise StaffTaskError("no shift is open")
+        now = self._clock()
+        payments = [p for p in self._repos.payments.all() if shift.opened_at <= p.at <= now]
+        terminal_total: Money | None = None
+        terminal = self._devices.terminal
+        if terminal is not None:
+            try:
+                eod = terminal.end_of_day()
+                if eod.approved and eod.amount_minor is not None:
+                    terminal_total = Money.from_minor(eod.amount_minor, shift.currency)
+                else:
+                    log.warning("terminal end of day: %s", eod.message)
+            except TerminalError as exc:
+                log.warning("terminal end of day failed: %s", exc)
+        closed = shift.close(now, member.name)
+        contents = [
+            LockerContent(
+                row.locker,
+                row.order.number if row.order else "",
+                row.order.claim_code.display if row.order else "",
+            )
+            for row in self.inventory(member)
+        ] if member.may(Permission.LOCKERS) else []  # fmt: skip
+        with self._repos.store.transaction():
+            self._repos.shifts.save(closed)
+            self._repos.outbox.enqueue(
+                "shift.closed", to_plain(closed), key=f"shift:{closed.shift_id}", now=now
+            )
+        doc = shift_report(
+            self._shop,
+            closed,
+            payments,
+            Lang(lang),
+            terminal_card_total=terminal_total,
+            lockers=contents,
+        )
+        receipt = self._delivery.deliver("shift", doc, None, f"shift:{closed.shift_id}")
+        difference = closed.card_difference(terminal_total) if terminal_total else None
+        log.info("%s closed shift %s (card difference %s)", member.staff_id, shift.shift_id,
+                 difference)  # fmt: skip
+        return ShiftClosed(closed, payments, terminal_total, difference, receipt)
+
+    # -- transactions --
+    def search(
+        self,
+        member: StaffMember,
+        *,
+        on: date | None = None,
+        claim_code: str = "",
+        customer: str = "",
+        card_last4: str = "",
+    ) -> list[Payment]:
+        """Payments matching every criterion given, newest first."""
+        self.require(member, Permission.SEARCH)
+        if card_last4:
+            if len(card_last4) != 4 or not card_last4.isdigit():
+                raise StaffTaskError("the card's last four digits, please")
+            found = self._repos.payments.by_card_last4(card_last4)
+        else:
+            found = self._repos.payments.all()
+        if claim_code:
+            order = self.order_for_tag(claim_code)
+            invoices = {i.number for i in self._repos.invoices.for_order(order.number)}
+            found = [p for p in found if invoices & set(p.invoice_numbers)]
+        if customer:
+            wanted = customer.strip().casefold()
+            accounts = {
+                c.account_number
+                for c in self._repos.customers.all()
+                if wanted in (c.account_number.casefold(), c.last_name.casefold())
+            }
+            found = [p for p in found if p.customer_account in accounts]
+        if on is not None:
+            found = [p for p in found if p.at.date() == on]
+        return sorted(found, key=lambda p: p.at, reverse=True)
+
+    def reprint(self, member: StaffMember, payment_id: str, lang: str = "fr") -> Delivery:
+        self.require(member, Permission.SEARCH)
+        payment = self._repos.payments.get(payment_id)
+        if payment is None:
+            raise StaffTaskError(f"no payment {payment_id}")
+        invoice = self._invoice_of(payment)
+        customer = self._repos.customers.get(payment.customer_account)
+        doc = payment_receipt(
+            self._shop, invoice, payment, Lang(lang), account_after=None, copy=True
+        )
+        log.info("%s reprinted the receipt of %s", member.staff_id, payment_id)
+        return self._delivery.deliver("payment", doc, customer, f"reprint:{payment_id}")
+
+    def _invoice_of(self, payment: Payment) -> Invoice:
+        for number in payment.invoice_numbers:
+            invoice = self._repos.invoices.get(number)
+            if invoice is not None:
+                return invoice
+        raise StaffTaskError(f"the invoice of payment {payment.payment_id} is no longer here")
+
+    # -- claim codes --
+    def unlock_claim(self, member: StaffMember, scanned: str) -> ServiceOrder:
+        self.require(member, Permission.UNLOCK_CLAIM)
+        order = self.order_for_tag(scanned)
+        self._verifier.unlock(order.claim_code.value)
+        log.info("%s unlocked claim code %s", member.staff_id, order.claim_code.display)
+        return order
+
+    def claim_locked_until(self, order: ServiceOrder) -> datetime | None:
+        return self._verifier.locked_until(order.claim_code.value)
+
+    # -- refunds --
+    def refund(self, member: StaffMember, payment_id: str) -> Refund:
+        """Give a card payment back: a reversal by receipt number while the terminal's
+        day is still open (no card needed), else a refund to the card presented."""
+        self.require(member, Permission.REFUND)
+        payment = self._repos.payments.get(payment_id)
+        if payment is None or payment.method is not PaymentMethod.CARD:
+            raise StaffTaskError(f"no card payment {payment_id}")
+        refund_id = f"refund-{payment_id}"
+        if self._repos.payments.get(refund_id) is not None:
+            raise StaffTaskError(f"payment {payment_id} was already refunded")
+        terminal = self._devices.terminal
+        if terminal is None:
+            raise StaffTaskError("this kiosk has no card terminal")
+        how = "reversal"
+        try:
+            result = terminal.reverse(int(payment.terminal_receipt_number))
+            if not result.approved:
+                how = "refund"
+                result = terminal.refund(payment.amount.to_minor())
+        except TerminalError as exc:
+            raise StaffTaskError(f"the card terminal stopped answering: {exc}") from exc
+        if not result.approved:
+            raise StaffTaskError(f"the terminal refused the refund: {result.message}")
+        now = self._clock()
+        refund = Payment(
+            payment_id=refund_id,
+            method=PaymentMethod.CARD,
+            amount=payment.amount,
+            at=now,
+            invoice_numbers=payment.invoice_numbers,
+            customer_account=payment.customer_account,
+            terminal_receipt_number=str(result.receipt_number or ""),
+            card_brand=result.card_brand or payment.card_brand,
+            card_last4=result.card_last4 or payment.card_last4,
+        )
+        with self._repos.store.transaction():
+            self._repos.payments.add(refund)
+            self._repos.outbox.enqueue(
+                "payment.refunded",
+                {**to_plain(refund), "refunds": payment_id, "how": how, "by": member.name},
+                key=f"customer:{payment.customer_account}",
+                now=now,
+            )
+        log.info("%s refunded %s (%s, %s)", member.staff_id, payment_id, how, payment.amount)
+        return Refund(payment, refund, how)
+
+    # -- sync and devices --
+    def sync_queue(self, member: StaffMember) -> tuple[int, list[OutboxEntry]]:
+        self.require(member, Permission.SYNC)
+        stats = self._repos.outbox.stats(self._clock())
+        return stats.pending, stats.dead_letters
+
+    def retry_dead(self, member: StaffMember, op_id: str) -> OutboxEntry:
+        self.require(member, Permission.SYNC)
+        log.info("%s put dead letter %s back in the queue", member.staff_id, op_id)
+        return self._repos.outbox.requeue(op_id, self._clock())
+
+    def discard_dead(self, member: StaffMember, op_id: str, reason: str) -> OutboxEntry:
+        self.require(member, Permission.SYNC)
+        if not reason.strip():
+            raise StaffTaskError("say why it is discarded")
+        entry = self._repos.outbox.discard(op_id, reason.strip(), member.name, self._clock())
+        log.warning("%s discarded %s (%s): %s", member.staff_id, op_id, entry.kind, reason)
+        return entry
+
+    def device_status(self, member: StaffMember) -> list[Check]:
+        self.require(member, Permission.DEVICES)
+        return check_devices(self._devices, probe_scanner=False)
+
+    def log_lines(self, member: StaffMember, count: int = 40) -> list[str]:
+        self.require(member, Permission.DEVICES)
+        return list(self.recent_log.lines)[-count:]
+
+
+def describe(value: Any) -> str:
+    """A short, safe line for a dead letter's payload on screen."""
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "…"
