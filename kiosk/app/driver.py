@@ -62,6 +62,23 @@ class UI:
             raise ScenarioFailed(f"{screen}.{wid} cannot be tapped (disabled or hidden)")
         yield from self.tap_widget(widget)
 
+    def tap_at(self, x: float, y: float) -> Step:
+        """A tap at window coordinates (a hidden gesture has no widget to aim at)."""
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        yield 0.05
+        touch.touch_up()
+        yield 0.1
+
+    def tap_text(self, screen: str, text: str) -> Step:
+        """Tap the button showing `text` (those of a shared bar have no id on the screen)."""
+        yield from self.wait_screen(screen)
+        for widget in self.app.screen(screen).walk():
+            if getattr(widget, "text", None) == text and hasattr(widget, "trigger_action"):
+                yield from self.tap_widget(widget)
+                return
+        raise ScenarioFailed(f"no button {text!r} on {screen}")
+
     def type(self, screen: str, field: str, text: str) -> Step:
         """Tap the field, then tap each key of the on-screen keyboard."""
         yield from self.tap(screen, field)

@@ -10,6 +10,7 @@ terminal, a locker) runs on a worker thread and comes back with
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -58,6 +59,14 @@ SCREENS = {
     "work": "work.WorkScreen",
     "terms": "terms.TermsScreen",
     "dropped": "dropped.DroppedScreen",
+    "staff_pin": "staff_pin.StaffPinScreen",
+    "staff_menu": "staff_menu.StaffMenuScreen",
+    "staff_lockers": "staff_lockers.StaffLockersScreen",
+    "staff_scan": "staff_scan.StaffScanScreen",
+    "staff_shift": "staff_shift.StaffShiftScreen",
+    "staff_search": "staff_search.StaffSearchScreen",
+    "staff_sync": "staff_sync.StaffSyncScreen",
+    "staff_devices": "staff_devices.StaffDevicesScreen",
 }
 
 PALETTES = {
@@ -109,6 +118,8 @@ class KioskApp(App):  # type: ignore[misc]
     services = ObjectProperty(None, allownone=True)
     ready = BooleanProperty(False)  # the store, devices and use cases are open
     out_of_order = StringProperty("")
+    staff = ObjectProperty(None, allownone=True)  # the signed-in staff member, if any
+    staff_label = StringProperty("")
 
     def __init__(self, cfg: Config, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -132,6 +143,9 @@ class KioskApp(App):  # type: ignore[misc]
 
     def date(self, value: Any, *_bind: Any) -> str:
         return self._langs[self.lang].date(value)
+
+    def when(self, value: Any, *_bind: Any) -> str:
+        return self._langs[self.lang].datetime(value)
 
     def toggle_language(self) -> None:
         i = self.languages.index(self.lang)
@@ -168,6 +182,7 @@ class KioskApp(App):  # type: ignore[misc]
             self.out_of_order = f"{type(services).__name__}: {services}"
             return
         self.services = services
+        logging.getLogger("kiosk").addHandler(services.staff.recent_log)  # staff mode shows it
         scanner = services.devices.scanner
         if scanner is not None:
             scanner.start(lambda code: Clock.schedule_once(lambda _dt: self.scanned(code)))
@@ -197,9 +212,30 @@ class KioskApp(App):  # type: ignore[misc]
         self.go("message")
 
     def reset_session(self) -> None:
-        """Forget everything about the customer (idle, done, cancel)."""
+        """Forget everything about the customer (idle, done, cancel); staff are signed
+        out too, so a kiosk left in staff mode locks itself."""
         self.session = {}
         self.terminal_text = ""
+        self.sign_out()
+
+    # -- staff mode --
+    def enter_staff_mode(self, card: str = "") -> None:
+        self.session = {"journey": "staff", "staff_card": card}
+        self.go("staff_pin")
+
+    def signed_in(self, member: Any) -> None:
+        self.staff = member
+        self.staff_label = f"{member.name} ({self.tr(member.role.value.capitalize())})"
+        self.go("staff_menu")
+
+    def sign_out(self) -> None:
+        self.staff = None
+        self.staff_label = ""
+
+    def staff_may(self, permission: str, *_bind: Any) -> bool:
+        from kiosk.domain.staff import Permission
+
+        return self.staff is not None and bool(self.staff.may(Permission(permission)))
 
     # -- background work --
     def in_background(self, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
@@ -227,6 +263,14 @@ class KioskApp(App):  # type: ignore[misc]
     def scanned(self, code: str) -> None:
         self._last_touch = time.monotonic()
         if self.busy or not self.ready:
+            return
+        if self.sm.current.startswith("staff_"):
+            handler = getattr(self.sm.current_screen, "scanned", None)
+            if handler is not None:
+                handler(code)
+            return
+        if self.services.staff.is_staff_card(code):
+            self.enter_staff_mode(card=code)
             return
         claim = self.screen("claim")
         if self.sm.current not in ("claim",):

@@ -25,8 +25,13 @@ EUR = "EUR"
 PHONE_LAST4 = "5678"
 CODES = {
     name: ClaimCode.from_random(bytes([n, 0x5A, 0x3C, 0x91, 0x7E])).display
-    for n, name in enumerate(["done", "estimate", "working", "jammed", "warranty"], start=1)
+    for n, name in enumerate(
+        ["done", "estimate", "working", "jammed", "warranty", "finished"], start=1
+    )
 }
+STAFF = {"sam": ("s1", "Sam", "staff", "1111", "STAFF-0001"),
+         "tess": ("t1", "Tess", "technician", "2222", ""),
+         "maud": ("m1", "Maud", "manager", "3333", "")}  # fmt: skip
 
 
 def prepare(services: KioskServices) -> None:
@@ -59,8 +64,9 @@ def prepare(services: KioskServices) -> None:
         "working": [OrderState.IN_PROGRESS],
         "jammed": [OrderState.IN_PROGRESS, OrderState.DONE],
         "warranty": [OrderState.IN_PROGRESS, OrderState.DONE],
+        "finished": [OrderState.IN_PROGRESS, OrderState.DONE],  # staff put it in a locker
     }
-    where = {"done": "locker 2", "jammed": "locker 3", "warranty": "counter"}
+    where = {"done": "locker 2", "jammed": "locker 3", "warranty": "counter", "finished": "counter"}
     for n, (name, steps) in enumerate(states.items(), start=1):
         order = ServiceOrder(
             number=f"K1-2611-{n:05d}",
@@ -103,6 +109,9 @@ def prepare(services: KioskServices) -> None:
         repos.orders.add(old)
         when = now - timedelta(days=days)
         repos.invoices.add(build_invoice(number, old, customer, when, prices_include_tax=True))
+    for staff_id, name, role, pin, card in STAFF.values():
+        services.staff.add_member(staff_id, name, role, pin, card)
+    services.staff.door_timeout_s = 20.0
 
 
 def rss_mb() -> float:
@@ -424,7 +433,211 @@ def soak(ui: Any, journeys: int = 200) -> Iterator[Any]:
     ui.notes["money_taken"] = ui.app.services.devices.simulators["terminal"].money_taken_minor
 
 
+def _corner(ui: Any) -> Iterator[Any]:
+    """The hidden gesture: three taps in the attract screen's top-left corner."""
+    from kivy.core.window import Window
+    from kivy.metrics import mm
+
+    yield from ui.wait_screen("attract")
+    yield lambda: ui.app.ready
+    for _ in range(3):
+        yield from ui.tap_at(mm(5), Window.height - mm(5))
+    yield from ui.wait_screen("staff_pin")
+
+
+def _sign_in(ui: Any, who: str, *, card: bool = False) -> Iterator[Any]:
+    if card:  # a staff card read by the scanner on the attract screen
+        yield from ui.wait_screen("attract")
+        yield lambda: ui.app.ready
+        ui.app.scanned(STAFF[who][4])
+        yield from ui.wait_screen("staff_pin")
+    else:
+        yield from _corner(ui)
+    yield from ui.type("staff_pin", "pin", STAFF[who][3])
+    yield from ui.tap("staff_pin", "go")
+    yield from ui.wait_screen("staff_menu")
+
+
+def _menu(ui: Any, screen: str) -> Iterator[Any]:
+    yield from ui.tap_text(screen, ui.app.tr("Menu"))
+    yield from ui.wait_screen("staff_menu")
+
+
+def _sign_out(ui: Any, screen: str) -> Iterator[Any]:
+    yield from ui.tap_text(screen, ui.app.tr("Sign out"))
+    yield from ui.wait_screen("attract")
+
+
+def staff_lockers(ui: Any, lang: str = "en") -> Iterator[Any]:
+    """Hidden corner → a wrong PIN → the manager's PIN → load the finished order into a
+    free locker (the door opens, staff shut it) → the inventory → empty it again."""
+    ui.app.lang = lang
+    yield from _corner(ui)
+    yield from ui.type("staff_pin", "pin", "9999")
+    yield from ui.tap("staff_pin", "go")
+    yield lambda: bool(ui.text("staff_pin", "error"))
+    yield from ui.shot(f"staff-pin-wrong-{lang}")
+    ui.notes["wrong_pin"] = ui.text("staff_pin", "error")
+    yield from ui.type("staff_pin", "pin", STAFF["maud"][3])
+    yield from ui.tap("staff_pin", "go")
+    yield from ui.wait_screen("staff_menu")
+    yield from ui.shot(f"staff-menu-manager-{lang}")
+    yield from ui.tap("staff_menu", "lockers")
+    yield from ui.wait_screen("staff_lockers")
+    yield from ui.shot(f"staff-lockers-{lang}")
+    yield from ui.tap("staff_lockers", "load")
+    yield from ui.wait_screen("staff_scan")
+    yield from ui.type("staff_scan", "code", CODES["finished"].replace("-", ""))
+    yield from ui.shot(f"staff-load-scan-{lang}")
+    doors = ui.app.services.devices.simulators["lockers"]
+    doors.close_after_s = 1.5  # the technician takes a moment to put the bike in
+    yield from ui.tap("staff_scan", "go")
+    yield from ui.wait_screen("progress")
+    yield lambda: bool(ui.app.terminal_text)
+    yield from ui.shot(f"staff-load-open-{lang}")
+    ui.notes["open_text"] = ui.app.terminal_text
+    yield from ui.wait_screen("staff_lockers", timeout=20)
+    yield from ui.shot(f"staff-load-done-{lang}")
+    ui.notes["loaded"] = ui.text("staff_lockers", "result")
+    order = ui.app.services.repos.orders.require("K1-2611-00006")
+    ui.notes["location"] = order.location
+    locker = order.location.split()[-1]
+    yield from ui.tap("staff_lockers", f"empty_{locker}")
+    yield from ui.wait_screen("staff_lockers", timeout=20)
+    yield lambda: bool(ui.text("staff_lockers", "result"))
+    ui.notes["emptied"] = ui.text("staff_lockers", "result")
+    ui.notes["location_after"] = ui.app.services.repos.orders.require("K1-2611-00006").location
+    ui.notes["outbox"] = [
+        e.kind for e in ui.app.services.repos.outbox.next_batch(ui.app.services.clock())
+    ]
+    yield from _sign_out(ui, "staff_lockers")
+
+
+def staff_shift(ui: Any, lang: str = "en") -> Iterator[Any]:
+    """Staff card + PIN → open the shift → a customer collects and pays → staff card
+    again → close the shift: the report against the terminal's end of day."""
+    ui.app.lang = lang
+    yield from _sign_in(ui, "sam", card=True)
+    yield from ui.shot(f"staff-menu-staff-{lang}")
+    ui.notes["menu_disabled"] = sorted(
+        w for w in ("lockers", "shift", "search", "unlock", "sync", "devices")
+        if ui.widget("staff_menu", w).disabled
+    )  # fmt: skip
+    yield from ui.tap("staff_menu", "shift")
+    yield from ui.wait_screen("staff_shift")
+    yield from ui.tap("staff_shift", "open")
+    yield 0.2
+    yield from ui.shot(f"staff-shift-open-{lang}")
+    yield from _sign_out(ui, "staff_shift")
+    yield from pickup_card(ui, lang)  # a customer pays 84,89 € by card
+    yield from _sign_in(ui, "sam", card=True)
+    yield from ui.tap("staff_menu", "shift")
+    yield from ui.tap("staff_shift", "close")
+    yield from ui.wait_screen("staff_shift", timeout=20)
+    yield (
+        lambda: (
+            "closed" in ui.text("staff_shift", "summary")
+            or "clôturé" in ui.text("staff_shift", "summary")
+        )
+    )
+    yield from ui.shot(f"staff-shift-closed-{lang}")
+    ui.notes["summary"] = ui.text("staff_shift", "summary")
+    printer = ui.app.services.devices.simulators["printer"]
+    ui.notes["report"] = printer.render(printer.jobs[-1]).pages[0].text
+    yield from _sign_out(ui, "staff_shift")
+
+
+def staff_search(ui: Any, lang: str = "en") -> Iterator[Any]:
+    """A customer pays; the manager finds the payment, reprints it and refunds it; a
+    ticket locked by five wrong tries is unlocked."""
+    ui.app.lang = lang
+    yield from pickup_card(ui, lang)
+    yield from _start(ui, lang)
+    yield from _claim(ui, CODES["working"], digits="0000")
+    for _ in range(4):
+        yield from ui.type("verify", "digits", "0000")
+        yield from ui.tap("verify", "go")
+        yield 0.2
+    yield from ui.wait_screen("message")
+    yield from ui.tap("message", "ok")
+    yield from ui.tap_text("home", ui.app.tr("Cancel"))  # on home, Cancel ends the session
+    yield from _sign_in(ui, "maud")
+    yield from ui.tap("staff_menu", "search")
+    yield from ui.wait_screen("staff_search")
+    yield from ui.tap("staff_search", "today")
+    yield lambda: "reprint_0" in ui.app.screen("staff_search").ids
+    yield from ui.shot(f"staff-search-{lang}")
+    ui.notes["found"] = ui.text("staff_search", "result")
+    yield from ui.tap("staff_search", "reprint_0")
+    yield 0.3
+    ui.notes["reprint"] = ui.text("staff_search", "result")
+    printer = ui.app.services.devices.simulators["printer"]
+    ui.notes["reprint_text"] = printer.render(printer.jobs[-1]).pages[0].text
+    yield from ui.tap("staff_search", "refund_0")
+    yield from ui.wait_screen("staff_search", timeout=20)
+    yield lambda: "(" in ui.text("staff_search", "result")
+    yield from ui.shot(f"staff-refunded-{lang}")
+    ui.notes["refund"] = ui.text("staff_search", "result")
+    ui.notes["money_taken"] = ui.app.services.devices.simulators["terminal"].money_taken_minor
+    yield from _menu(ui, "staff_search")
+    yield from ui.tap("staff_menu", "unlock")
+    yield from ui.wait_screen("staff_scan")
+    yield from ui.type("staff_scan", "code", CODES["working"].replace("-", ""))
+    yield from ui.tap("staff_scan", "go")
+    yield lambda: bool(ui.text("staff_scan", "result"))
+    yield from ui.shot(f"staff-unlocked-{lang}")
+    ui.notes["unlocked"] = ui.text("staff_scan", "result")
+    yield from _sign_out(ui, "staff_scan")
+    yield from _start(ui, lang)
+    yield from _claim(ui, CODES["working"])
+    yield from ui.wait_screen("status")  # the customer gets in again
+
+
+def staff_sync_devices(ui: Any, lang: str = "en") -> Iterator[Any]:
+    """The technician: two dead letters, one retried, one discarded with a reason; the
+    devices and the recent log."""
+    ui.app.lang = lang
+    yield lambda: ui.app.ready
+    outbox, now = ui.app.services.repos.outbox, ui.app.services.clock()
+    for number in ("K1-2611-00077", "K1-2611-00078"):
+        op_id = outbox.enqueue("staff.note", {"number": number, "text": "?", "at":
+                               now.isoformat(), "author": "kiosk"}, key="note", now=now)  # fmt: skip
+        outbox.dead_letter(op_id, f"unknown order {number}", now)
+    yield from _sign_in(ui, "tess")
+    ui.notes["menu_disabled"] = sorted(
+        w for w in ("lockers", "shift", "search", "unlock", "sync", "devices")
+        if ui.widget("staff_menu", w).disabled
+    )  # fmt: skip
+    yield from ui.tap("staff_menu", "sync")
+    yield from ui.wait_screen("staff_sync")
+    yield from ui.shot(f"staff-sync-{lang}")
+    yield from ui.tap("staff_sync", "retry_0")
+    yield 0.2
+    yield from ui.tap("staff_sync", "discard_0")  # no reason yet: refused
+    yield 0.2
+    ui.notes["no_reason"] = ui.text("staff_sync", "result")
+    yield from ui.type("staff_sync", "reason", "ORDER DELETED")
+    yield from ui.tap("staff_sync", "discard_0")
+    yield 0.2
+    yield from ui.shot(f"staff-sync-after-{lang}")
+    ui.notes["summary"] = ui.text("staff_sync", "summary")
+    ui.notes["discarded"] = [
+        d["discard_reason"] for d in ui.app.services.repos.store.table("outbox_discarded").all()
+    ]
+    yield from _menu(ui, "staff_sync")
+    yield from ui.tap("staff_menu", "devices")
+    yield from ui.wait_screen("staff_devices")
+    yield from ui.shot(f"staff-devices-{lang}")
+    ui.notes["table"] = ui.text("staff_devices", "table")
+    ui.notes["log"] = ui.text("staff_devices", "log")
+    yield from _sign_out(ui, "staff_devices")
+
+
 SCENARIOS = {
+    "staff_lockers": staff_lockers,
+    "staff_shift": staff_shift,
+    "staff_search": staff_search,
+    "staff_sync_devices": staff_sync_devices,
     "pickup_card": pickup_card,
     "pickup_declined": pickup_declined,
     "pickup_wrong_codes": pickup_wrong_codes,

@@ -224,7 +224,12 @@ class StaffService:
                 return locker
         return None
 
-    def load_locker(self, member: StaffMember, scanned: str) -> LockerTask:
+    def load_locker(
+        self,
+        member: StaffMember,
+        scanned: str,
+        on_open: Callable[[str], None] | None = None,
+    ) -> LockerTask:
         """Scan the item's tag → a free locker opens → the item goes in, the door shuts →
         the order is in that locker (and the back office hears it)."""
         self.require(member, Permission.LOCKERS)
@@ -239,6 +244,8 @@ class StaffService:
         opened = self._open(locker)
         if not opened.done:
             return LockerTask(locker, order, False, opened.detail)
+        if on_open is not None:
+            on_open(locker)  # "Locker 2 is open: put the item in and close the door"
         if not self._wait_shut(locker):
             return LockerTask(locker, order, False, f"locker {locker} was left open")
         moved = self._move(order, f"locker {locker}", member)
@@ -302,8 +309,12 @@ class StaffService:
         if self._repos.shifts.current() is not None:
             raise StaffTaskError("a shift is already open")
         now = self._clock()
-        shift = Shift(f"{self._config.kiosk.id}-{now:%Y%m%d-%H%M%S}", now, member.name,
-                      self._config.shop.currency)  # fmt: skip
+        shift = Shift(
+            f"{self._config.kiosk.id}-{now:%Y%m%d-%H%M%S}",
+            now,
+            member.name,
+            self._config.shop.currency,
+        )
         self._repos.shifts.add(shift)
         log.info("%s opened shift %s", member.staff_id, shift.shift_id)
         return shift
@@ -330,14 +341,18 @@ class StaffService:
             except TerminalError as exc:
                 log.warning("terminal end of day failed: %s", exc)
         closed = shift.close(now, member.name)
-        contents = [
-            LockerContent(
-                row.locker,
-                row.order.number if row.order else "",
-                row.order.claim_code.display if row.order else "",
-            )
-            for row in self.inventory(member)
-        ] if member.may(Permission.LOCKERS) else []  # fmt: skip
+        contents = (
+            [
+                LockerContent(
+                    row.locker,
+                    row.order.number if row.order else "",
+                    row.order.claim_code.display if row.order else "",
+                )
+                for row in self.inventory(member)
+            ]
+            if member.may(Permission.LOCKERS)
+            else []
+        )
         with self._repos.store.transaction():
             self._repos.shifts.save(closed)
             self._repos.outbox.enqueue(
@@ -353,8 +368,9 @@ class StaffService:
         )
         receipt = self._delivery.deliver("shift", doc, None, f"shift:{closed.shift_id}")
         difference = closed.card_difference(terminal_total) if terminal_total else None
-        log.info("%s closed shift %s (card difference %s)", member.staff_id, shift.shift_id,
-                 difference)  # fmt: skip
+        log.info(
+            "%s closed shift %s (card difference %s)", member.staff_id, shift.shift_id, difference
+        )
         return ShiftClosed(closed, payments, terminal_total, difference, receipt)
 
     # -- transactions --

@@ -151,3 +151,52 @@ def test_back_office_unreachable(tmp_path):
 def test_large_and_portrait_screens(tmp_path, size):
     result = run_scenario("pickup_card", tmp_path, size=size)
     assert result["notes"]["order_state"] == "collected"
+
+
+# -- staff mode (issue 6) --
+
+
+def test_staff_load_and_empty_a_locker_after_a_wrong_pin(tmp_path):
+    result = run_scenario("staff_lockers", tmp_path)
+    notes = result["notes"]
+    assert result["screens"][:4] == ["attract", "staff_pin", "staff_menu", "staff_lockers"]
+    assert notes["wrong_pin"] == "Wrong PIN. 4 tries left."
+    assert notes["open_text"] == "Locker 1 is open: put the item in and close the door."
+    assert notes["location"] == "locker 1" and notes["location_after"] == "counter"
+    assert notes["emptied"] == "Locker 1 is open: take the item to the counter."
+    assert notes["outbox"] == ["item.located", "item.located"]
+
+
+def test_staff_close_a_shift_against_the_terminal(tmp_path):
+    notes = run_scenario("staff_shift", tmp_path)["notes"]
+    assert notes["menu_disabled"] == ["devices", "sync"]  # a staff member's role
+    assert notes["money_taken"] == 8489
+    assert "Card terminal end of day: €84.89" in notes["summary"]
+    assert "The card totals agree." in notes["summary"]
+    report = notes["report"]
+    assert "End of shift report" in report and "VISA **** 4242" in report
+    assert "Difference                                 €0.00" in report
+    assert "Locker 3               K1-2611-00004 0HD3-S4BY-1" in report
+
+
+def test_staff_search_reprint_refund_and_unlock(tmp_path):
+    result = run_scenario("staff_search", tmp_path)
+    notes = result["notes"]
+    assert notes["found"] == "1 payments found"
+    assert notes["reprint"] == "Receipt reprinted (marked COPY)."
+    assert "COPY" in notes["reprint_text"] and "VISA **** 4242" in notes["reprint_text"]
+    assert notes["refund"] == "Refunded €84.89 (reversal)."
+    assert notes["money_taken"] == 0  # the reversal gave it back
+    assert notes["unlocked"] == "Ticket 0DD3-S4BY-A is unlocked: the customer can try again."
+    assert result["screens"][-1] == "status"  # and the customer gets in again
+
+
+def test_staff_dead_letters_devices_and_log(tmp_path):
+    notes = run_scenario("staff_sync_devices", tmp_path)["notes"]
+    assert notes["menu_disabled"] == ["shift", "unlock"]  # a technician's role
+    assert notes["no_reason"] == "Type why it is discarded first."
+    assert notes["discarded"] == ["ORDER DELETED"]
+    assert notes["summary"].startswith("1 operations waiting")
+    assert "0 dead letters" in notes["summary"]
+    assert "terminal  sim" in notes["table"] and "lockers   mock" in notes["table"]
+    assert "t1 signed in" in notes["log"] and "discarded" in notes["log"]

@@ -1,0 +1,110 @@
+from typing import Any
+
+from kivy.factory import Factory
+
+from kiosk.app.main import KioskScreen
+from kiosk.domain.billing import PaymentMethod
+
+
+class StaffSearchScreen(KioskScreen):
+    """Find payments by day, claim code, customer (account or last name) or the card's
+    last four digits; reprint a receipt; a manager may refund a card payment."""
+
+    _last = ""
+
+    def refresh(self) -> None:
+        if self.app.session.pop("staff_search_again", False) and self._last:
+            self.search(self._last)  # back from a refund: the list shows it
+            return
+        self._last = ""
+        self.ids.query.value = ""
+        self.ids.result.text = ""
+        self.ids.keyboard.target = self.ids.query
+        self.ids.rows.clear_widgets()
+
+    def scanned(self, code: str) -> None:
+        self.ids.query.value = code
+        self.search("claim")
+
+    def search(self, how: str) -> None:
+        app = self.app
+        self._last = how
+        staff = app.services.staff
+        text = self.ids.query.value.strip()
+        try:
+            if how == "today":
+                found = staff.search(app.staff, on=app.services.clock().date())
+            elif how == "claim":
+                found = staff.search(app.staff, claim_code=text)
+            elif how == "customer":
+                found = staff.search(app.staff, customer=text)
+            else:
+                found = staff.search(app.staff, card_last4=text)
+        except Exception as exc:  # bad claim code, not four digits…
+            self.ids.result.text = str(exc)
+            self.ids.rows.clear_widgets()
+            return
+        self.show(found)
+
+    def show(self, payments: list[Any]) -> None:
+        app = self.app
+        self.ids.result.text = app.tr("{n} payments found", n=len(payments))
+        rows = self.ids.rows
+        rows.clear_widgets()
+        for n, payment in enumerate(payments[:50]):
+            line = Factory.Row()
+            card = f" {payment.card_brand} …{payment.card_last4}" if payment.card_last4 else ""
+            refunded = payment.payment_id.startswith("refund-")
+            what = app.tr("refund") if refunded else payment.method.value
+            line.add_widget(
+                Factory.RowLabel(
+                    text=f"{app.when(payment.at)} · {app.money(payment.amount)} · {what}{card}"
+                    f" · {payment.customer_account}"
+                )
+            )
+            reprint = Factory.RowButton(text=app.tr("Reprint"))
+            reprint.bind(on_release=lambda _b, p=payment: self.reprint(p))
+            self.ids[f"reprint_{n}"] = reprint
+            line.add_widget(reprint)
+            if app.staff_may("refund") and payment.method is PaymentMethod.CARD and not refunded:
+                refund = Factory.RowButton(text=app.tr("Refund"))
+                refund.bind(on_release=lambda _b, p=payment: self.refund(p))
+                self.ids[f"refund_{n}"] = refund
+                line.add_widget(refund)
+            rows.add_widget(line)
+
+    def reprint(self, payment: Any) -> None:
+        app = self.app
+        try:
+            delivery = app.services.staff.reprint(app.staff, payment.payment_id, app.lang)
+        except Exception as exc:
+            self.ids.result.text = str(exc)
+            return
+        self.ids.result.text = (
+            app.tr("Receipt reprinted (marked COPY).")
+            if delivery.printed
+            else app.tr("The receipt could not be printed: {why}", why=delivery.reason)
+        )
+
+    def refund(self, payment: Any) -> None:
+        app = self.app
+        app.progress_title = app.tr("Refund {amount}", amount=app.money(payment.amount))
+        app.terminal_text = ""
+        app.go("progress")
+        app.in_background(
+            lambda: app.services.staff.refund(app.staff, payment.payment_id), self._refunded
+        )
+
+    def _refunded(self, result: Any) -> None:
+        app = self.app
+        app.terminal_text = ""
+        app.session["staff_search_again"] = True
+        app.go("staff_search")
+        if isinstance(result, Exception):
+            self.ids.result.text = str(result)
+            return
+        self.ids.result.text = app.tr(
+            "Refunded {amount} ({how}).",
+            amount=app.money(result.refund.amount),
+            how=app.tr(result.how),
+        )
