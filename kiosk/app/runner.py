@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk.config import Config
+from kiosk.systemd_notify import HealthCheck, Supervisor, watchdog_interval_s
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ def run(
     from kiosk.app.main import KioskApp
 
     app = KioskApp(config)
+    supervisor = Supervisor()
     opened: dict[str, object] = {}
     workers: list[object] = []
 
@@ -90,6 +93,13 @@ def run(
         app.attach(result)  # type: ignore[arg-type]
         if app.ready:
             _start_sync(config, opened["repos"], app.services.clock, workers)
+            supervisor.checks = _health_checks(config, opened, workers)
+            supervisor.ready()
+            interval = watchdog_interval_s()
+            if interval:  # from the Kivy loop: a frozen UI stops the pings too
+                Clock.schedule_interval(lambda _dt: supervisor.tick(), interval)
+        else:
+            supervisor.failed_to_start(app.out_of_order)
 
     try:
         if scenario:
@@ -112,8 +122,16 @@ def run(
             threading.Thread(target=open_everything, name="kiosk-start", daemon=True).start()
 
         Window.bind(on_flip=after_first_frame)
+
+        def stop_gently(signum: int, _frame: object) -> None:
+            # systemd stops with SIGTERM: leave the loop so the store and devices close
+            log.info("signal %d: stopping", signum)
+            Clock.schedule_once(lambda _dt: app.stop())
+
+        signal.signal(signal.SIGTERM, stop_gently)
         app.run()
     finally:
+        supervisor.stopping()
         for worker in workers:
             worker.stop()  # type: ignore[attr-defined]
         if "devices" in opened:
@@ -145,6 +163,26 @@ def _stop_after_first_frame(app: object, path: Path, wait_until_ready: bool) -> 
     Window.bind(on_flip=flipped)
     if wait_until_ready:
         app.bind(ready=ready, out_of_order=ready)  # type: ignore[attr-defined]
+
+
+def _health_checks(
+    config: Config, opened: dict[str, object], workers: list[object]
+) -> list[HealthCheck]:
+    """What a restart would mend: the data folder no longer writable (a remounted SD
+    card), the sync or locker thread dead. A device that is merely unplugged or out of
+    paper is not one: the kiosk says so on screen and carries on."""
+
+    def data_writable() -> str:
+        return "" if os.access(config.data_path, os.W_OK) else f"{config.data_path} not writable"
+
+    def threads_alive() -> str:
+        threads = [("sync", getattr(w, "_thread", None)) for w in workers]
+        lockers = getattr(opened.get("devices"), "lockers", None)
+        threads.append(("lockers", getattr(lockers, "_thread", None)))
+        dead = [name for name, t in threads if t is not None and not t.is_alive()]
+        return f"{', '.join(dead)} thread stopped" if dead else ""
+
+    return [data_writable, threads_alive]
 
 
 def _start_sync(config: Config, repos: object, clock: object, workers: list[object]) -> None:

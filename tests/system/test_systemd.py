@@ -1,0 +1,165 @@
+"""systemd: the notify protocol the kiosk speaks, the kiosk's READY and watchdog pings
+from a real `kiosk run`, and the unit files checked by systemd-analyze (verify, and the
+offline security exposure: ≤ 4.5 for kiosk.service, ≤ 2.5 for backoffice.service)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kiosk.systemd_notify import Supervisor, notify, watchdog_interval_s
+
+ROOT = Path(__file__).resolve().parents[2]
+UNITS = ROOT / "systemd"
+needs_systemd_analyze = pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"
+)
+
+
+@pytest.fixture
+def listener(tmp_path):
+    path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    sock.settimeout(0.5)
+    yield str(path), sock
+    sock.close()
+
+
+def received(sock) -> list[str]:
+    out = []
+    while True:
+        try:
+            out.append(sock.recv(4096).decode())
+        except TimeoutError:
+            return out
+
+
+def test_notify_speaks_to_the_socket_and_is_silent_outside_systemd(listener):
+    path, sock = listener
+    assert notify("READY=1", {"NOTIFY_SOCKET": path})
+    assert received(sock) == ["READY=1"]
+    assert not notify("READY=1", {})
+
+
+def test_abstract_socket_names():
+    name = f"kiosk-test-{os.getpid()}"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind("\0" + name)
+    sock.settimeout(0.5)
+    try:
+        assert notify("WATCHDOG=1", {"NOTIFY_SOCKET": "@" + name})
+        assert received(sock) == ["WATCHDOG=1"]
+    finally:
+        sock.close()
+
+
+def test_watchdog_interval_is_half_of_watchdogsec_and_only_for_this_process():
+    assert watchdog_interval_s({"WATCHDOG_USEC": "30000000"}) == 15.0
+    assert watchdog_interval_s({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
+    assert watchdog_interval_s({}) is None
+
+
+def test_the_watchdog_starves_while_a_health_check_fails(listener):
+    path, sock = listener
+    state = {"problem": ""}
+    supervisor = Supervisor([lambda: state["problem"]], {"NOTIFY_SOCKET": path})
+    supervisor.ready()
+    assert supervisor.tick()
+    state["problem"] = "sync thread stopped"
+    assert not supervisor.tick() and not supervisor.tick()  # said once, then silence
+    state["problem"] = ""
+    assert supervisor.tick()
+    assert received(sock) == [
+        "READY=1\nSTATUS=serving customers",
+        "WATCHDOG=1",
+        "STATUS=unhealthy: sync thread stopped",
+        "STATUS=serving customers",
+        "WATCHDOG=1",
+    ]
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb")
+def test_kiosk_run_sends_ready_then_feeds_the_watchdog(listener, tmp_path):
+    """The real thing: `kiosk run` on the demo config, as systemd would start it."""
+    path, sock = listener
+    env = {**os.environ, "KIOSK_DEMO_DIR": str(tmp_path / "store"), "PYTHONPATH": str(ROOT)}
+    # the socket for the kiosk only: Xvfb speaks the protocol too (its own READY=1)
+    command = ["xvfb-run", "-a", "-s", "-screen 0 1024x768x24", "env", f"NOTIFY_SOCKET={path}",
+               "WATCHDOG_USEC=1000000", sys.executable, "-m", "kiosk", "--config", "demo",
+               "run"]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    messages: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and messages.count("WATCHDOG=1") < 3:
+            messages += received(sock)
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        kiosk_pid = _kiosk_in_session(proc.pid)
+        os.kill(kiosk_pid, 15)  # as `systemctl stop` does; Xvfb must outlive it here
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+    messages += received(sock)
+    assert messages[0] == "READY=1\nSTATUS=serving customers", messages
+    assert messages.count("WATCHDOG=1") >= 3
+    assert messages[-1] == "STOPPING=1"
+
+
+def _kiosk_in_session(session: int) -> int:
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            sid = os.getsid(int(entry.name))
+        except (OSError, ProcessLookupError):
+            continue
+        if sid == session and b"python" in cmdline[0] and b"kiosk" in cmdline:
+            return int(entry.name)
+    raise AssertionError("the kiosk process is gone")
+
+
+@needs_systemd_analyze
+@pytest.mark.parametrize("unit", ["kiosk.service", "backoffice.service"])
+def test_units_pass_systemd_analyze_verify(unit, tmp_path):
+    # verify wants ExecStart= to exist: the unit as written, with /opt/kiosk staged here
+    venv = tmp_path / "opt/kiosk/venv/bin"
+    venv.mkdir(parents=True)
+    for exe in ("kiosk", "python"):
+        (venv / exe).write_text("#!/bin/sh\n")
+        (venv / exe).chmod(0o755)
+    staged = tmp_path / unit
+    staged.write_text((UNITS / unit).read_text().replace("/opt/kiosk/", f"{tmp_path}/opt/kiosk/"))
+    done = subprocess.run(
+        ["systemd-analyze", "verify", str(staged)], capture_output=True, text=True
+    )
+    problems = [
+        line for line in (done.stdout + done.stderr).splitlines()
+        if unit in line or "error" in line.lower()
+    ]  # fmt: skip
+    assert done.returncode == 0 and problems == [], done.stdout + done.stderr
+
+
+@needs_systemd_analyze
+@pytest.mark.parametrize("unit, limit", [("kiosk.service", 4.5), ("backoffice.service", 2.5)])
+def test_unit_exposure(unit, limit):
+    done = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", str(UNITS / unit)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    found = re.search(r"Overall exposure level for \S+: ([\d.]+)", done.stdout)
+    assert found, done.stdout + done.stderr
+    exposure = float(found.group(1))
+    print(f"{unit}: exposure {exposure} (limit {limit})")
+    assert exposure <= limit
