@@ -32,7 +32,11 @@ def configure_kivy(kivy_home: Path, size: tuple[int, int], fullscreen: bool, dpi
     KivyConfig.set("graphics", "height", str(size[1]))
     KivyConfig.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     KivyConfig.set("graphics", "show_cursor", "0" if fullscreen else "1")
-    # one input path only: a tap must never arrive twice (mouse + hidinput)
+    # exactly one input path: SDL reads the touchscreen (kmsdrm: straight from evdev)
+    # and hands Kivy its taps through the mouse provider. Kivy's default config adds
+    # probesysfs (hidinput on every touch device) too, and then every tap arrives twice.
+    for option in KivyConfig.options("input"):
+        KivyConfig.remove_option("input", option)
     KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
     KivyConfig.set("kivy", "exit_on_escape", "0")
     KivyConfig.set("kivy", "keyboard_mode", "system")

@@ -1,0 +1,669 @@
+#!/usr/bin/env python3
+"""Turn a fresh Raspberry Pi OS Lite (Bookworm, 64-bit) into a kiosk, in one command:
+
+    sudo python3 provisioning/provision.py --shop-name "Atelier Vélo" \\
+        --backoffice-url https://pos.example.com --enrol-code 7H3K-99QX --kiosk-id K1
+
+Standard library only: it runs on the OS's own python3, before anything is installed.
+Every step looks before it changes anything, so a second run changes nothing; --dry-run
+shows what would change and touches nothing; --root DIR works on a staged tree (an SD
+card mounted on a laptop, or a chroot), where the steps that need the target's own
+programs (apt, the venv, enrolment, doctor) run through chroot when DIR is a whole OS,
+and are reported as skipped when it is not. It ends with `kiosk doctor` and a report,
+also written to /var/lib/kiosk/provisioning-report.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SOURCE = HERE.parent  # the kiosk's source tree (setup.cfg, kiosk/, systemd/)
+
+APP_DIR = "/opt/kiosk"
+VENV = f"{APP_DIR}/venv"
+DATA_DIR = "/var/lib/kiosk"
+CONFIG = "/etc/kiosk/kiosk.toml"
+USER = "kiosk"
+GROUPS = ("gpio", "dialout", "lp", "input", "video", "render")
+PACKAGES = (
+    "python3-venv",
+    "python3-dev",
+    "build-essential",
+    "pkg-config",
+    # Kivy on KMS/DRM through SDL2, no desktop
+    "libsdl2-2.0-0",
+    "libsdl2-image-2.0-0",
+    "libsdl2-ttf-2.0-0",
+    "libsdl2-mixer-2.0-0",
+    "libgl1",
+    "libegl1",
+    "libgles2",
+    "libgbm1",
+    "libdrm2",
+    "libmtdev1",
+    "fonts-dejavu-core",
+    # devices: the USB printer (libusb), GPIO (lgpio on a Pi 5, works on a Pi 4 too)
+    "libusb-1.0-0",
+    "liblgpio-dev",
+    "udev",
+    "ca-certificates",
+)
+BOOT_DIRS = ("boot/firmware", "boot")  # Bookworm, then older images
+
+
+class ProvisionError(Exception):
+    pass
+
+
+@dataclass
+class Step:
+    name: str
+    status: str = "unchanged"  # unchanged | changed | skipped | failed | would change
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Settings:
+    shop_name: str
+    kiosk_id: str
+    backoffice_url: str
+    enrol_code: str
+    printer: str
+    terminal: str
+    scanner: str
+    lockers: list[tuple[str, int, int]]
+    dropoff_locker: str
+    printer_usb: str  # VID:PID for the udev rule
+    terminal_usb: str
+    data_device: str
+    read_only_root: bool
+
+
+class Provisioner:
+    def __init__(self, root: Path, dry_run: bool, source: Path = SOURCE) -> None:
+        self.root = root
+        self.dry_run = dry_run
+        self.source = source
+        self.steps: list[Step] = []
+        self.live = root == Path("/")
+
+    # -- the tree --
+    def path(self, absolute: str) -> Path:
+        return self.root / absolute.lstrip("/")
+
+    def is_whole_os(self) -> bool:
+        """A chroot we can run the target's own programs in."""
+        return self.live or (
+            self.path("/usr/bin/apt-get").exists() and self.path("/usr/bin/python3").exists()
+        )
+
+    def run(self, step: Step, command: list[str], *, check: bool = True) -> str:
+        """Run on the target: directly when live, through chroot on a staged OS."""
+        full = command if self.live else ["chroot", str(self.root), *command]
+        if self.dry_run:
+            step.details.append(f"would run: {shlex.join(command)}")
+            return ""
+        done = subprocess.run(full, capture_output=True, text=True)
+        if check and done.returncode != 0:
+            raise ProvisionError(
+                f"{shlex.join(command)} failed ({done.returncode}): "
+                f"{(done.stderr or done.stdout).strip()[-800:]}"
+            )
+        return done.stdout
+
+    def write(self, step: Step, absolute: str, text: str, mode: int = 0o644) -> None:
+        target = self.path(absolute)
+        old = target.read_text() if target.exists() else None
+        if old == text and (target.stat().st_mode & 0o777) == mode:
+            return
+        step.status = "would change" if self.dry_run else "changed"
+        if old is None:
+            step.details.append(f"create {absolute}")
+        else:
+            diff = list(difflib.unified_diff(old.splitlines(), text.splitlines(), lineterm=""))
+            step.details.append(f"update {absolute} ({max(0, len(diff) - 3)} diff lines)")
+        if self.dry_run:
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".provision-tmp")
+        tmp.write_text(text)
+        tmp.chmod(mode)
+        os.replace(tmp, target)
+
+    # -- the steps --
+    def step(self, name: str) -> Step:
+        s = Step(name)
+        self.steps.append(s)
+        return s
+
+    def packages(self) -> None:
+        s = self.step("system packages")
+        if not self.is_whole_os():
+            s.status = "skipped"
+            s.details.append(f"{self.root} has no apt-get: install on the target")
+            return
+        installed = self.run(
+            s, ["dpkg-query", "-W", "-f=${Package} ${Status}\\n", *PACKAGES], check=False
+        )
+        have = {line.split()[0] for line in installed.splitlines() if line.endswith("installed")}
+        missing = [p for p in PACKAGES if p not in have]
+        if not missing or (self.dry_run and not installed):
+            if self.dry_run and not installed:
+                s.details.append(f"would check and install: {' '.join(PACKAGES)}")
+            return
+        s.status = "would change" if self.dry_run else "changed"
+        s.details.append(f"install {' '.join(missing)}")
+        env_cmd = ["env", "DEBIAN_FRONTEND=noninteractive"]
+        self.run(s, [*env_cmd, "apt-get", "update", "-q"])
+        self.run(
+            s, [*env_cmd, "apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
+        )
+
+    def _group_lines(self) -> dict[str, list[str]]:
+        lines = self.path("/etc/group").read_text().splitlines()
+        return {line.split(":")[0]: line.split(":") for line in lines if line.count(":") == 3}
+
+    def user(self) -> None:
+        s = self.step("kiosk user and groups")
+        if not self.path("/etc/passwd").exists():
+            raise ProvisionError(f"{self.path('/etc/passwd')} is missing: not an OS tree")
+        root_opt = [] if self.live else ["--root", str(self.root)]
+        groups = self._group_lines()
+        for group in GROUPS:
+            if group not in groups:
+                s.status = "would change" if self.dry_run else "changed"
+                s.details.append(f"add group {group}")
+                self._local(s, ["groupadd", "--system", *root_opt, group])
+        passwd = self.path("/etc/passwd").read_text()
+        if not re.search(rf"^{USER}:", passwd, re.M):
+            s.status = "would change" if self.dry_run else "changed"
+            s.details.append(f"add system user {USER}")
+            self._local(
+                s,
+                [
+                    "useradd",
+                    "--system",
+                    *root_opt,
+                    "--home-dir",
+                    DATA_DIR,
+                    "--no-create-home",
+                    "--shell",
+                    "/usr/sbin/nologin",
+                    "--user-group",
+                    USER,
+                ],
+            )
+        groups = self._group_lines() if not self.dry_run else groups
+        missing = [g for g in GROUPS if USER not in (groups.get(g, ["", "", "", ""])[3].split(","))]
+        if missing:
+            s.status = "would change" if self.dry_run else "changed"
+            s.details.append(f"put {USER} in {', '.join(missing)}")
+            self._local(s, ["usermod", *root_opt, "--append", "--groups", ",".join(missing), USER])
+
+    def _local(self, step: Step, command: list[str]) -> None:
+        """shadow-utils work on a staged tree themselves (--root), no chroot needed."""
+        if self.dry_run:
+            step.details.append(f"would run: {shlex.join(command)}")
+            return
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise ProvisionError(f"{shlex.join(command)}: {done.stderr.strip()}")
+
+    def data_dir(self, settings: Settings) -> None:
+        s = self.step("data folder")
+        for folder, mode in ((DATA_DIR, 0o750), (f"{DATA_DIR}/kivy", 0o750)):
+            target = self.path(folder)
+            if not target.is_dir() or (target.stat().st_mode & 0o777) != mode:
+                s.status = "would change" if self.dry_run else "changed"
+                s.details.append(f"create {folder} ({oct(mode)})")
+                if not self.dry_run:
+                    target.mkdir(parents=True, exist_ok=True)
+                    target.chmod(mode)
+            if not self.dry_run:
+                self._chown(s, folder)
+        if settings.data_device:
+            line = f"{settings.data_device} {DATA_DIR} ext4 defaults,noatime,commit=5 0 2"
+            fstab = self.path("/etc/fstab")
+            text = fstab.read_text() if fstab.exists() else ""
+            if line not in text.splitlines():
+                self.write(s, "/etc/fstab", text.rstrip("\n") + "\n" + line + "\n")
+        if settings.read_only_root:
+            if self.path("/usr/bin/raspi-config").exists():
+                if not self.path("/etc/overlayroot.local.conf").exists():
+                    s.status = "would change" if self.dry_run else "changed"
+                    s.details.append("read-only root: overlay file system on next boot")
+                    self.run(s, ["raspi-config", "nonint", "do_overlayfs", "0"])
+            else:
+                s.details.append("read-only root asked for, but no raspi-config here: skipped")
+
+    def _chown(self, step: Step, absolute: str) -> None:
+        target = self.path(absolute)
+        ids = self._ids()
+        if ids is None:
+            return
+        st = target.stat()
+        if (st.st_uid, st.st_gid) != ids:
+            step.status = "changed"
+            step.details.append(f"chown {absolute} {USER}:{USER}")
+            os.chown(target, *ids)
+
+    def _ids(self) -> tuple[int, int] | None:
+        for line in self.path("/etc/passwd").read_text().splitlines():
+            fields = line.split(":")
+            if fields[0] == USER:
+                return int(fields[2]), int(fields[3])
+        return None
+
+    def app(self) -> None:
+        s = self.step("application")
+        if not self.is_whole_os():
+            s.status = "skipped"
+            s.details.append(f"{self.root} is not a whole OS: install {VENV} on the target")
+            return
+        version = _source_version(self.source)
+        kiosk = self.path(f"{VENV}/bin/kiosk")
+        if kiosk.exists() and not self.dry_run:
+            current = self.run(s, [f"{VENV}/bin/kiosk", "--version"], check=False).strip()
+            if current == f"kiosk {version}":
+                s.details.append(f"kiosk {version} already installed")
+                return
+        s.status = "would change" if self.dry_run else "changed"
+        s.details.append(f"install kiosk {version} into {VENV}")
+        if not self.path(f"{VENV}/bin/python").exists():
+            self.run(s, ["python3", "-m", "venv", VENV])
+        # the source is copied in, so the chroot (or the Pi) installs from its own files
+        staged = f"{APP_DIR}/src"
+        if not self.dry_run:
+            target = self.path(staged)
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(
+                self.source,
+                target,
+                ignore=shutil.ignore_patterns(
+                    ".git",
+                    ".venv",
+                    "build",
+                    "demo-output",
+                    "dist",
+                    "__pycache__",
+                    "*.egg-info",
+                    ".mypy_cache",
+                    ".ruff_cache",
+                    ".pytest_cache",
+                ),
+            )
+        self.run(s, [f"{VENV}/bin/pip", "install", "--quiet", f"{staged}[pi]"])
+        docs = self.path(f"{APP_DIR}/docs")
+        if not self.dry_run:
+            shutil.rmtree(docs, ignore_errors=True)
+            shutil.copytree(self.source / "docs", docs)
+
+    def config(self, settings: Settings) -> None:
+        s = self.step("configuration")
+        self.write(s, CONFIG, render_config(settings), 0o640)
+        if not self.dry_run and (ids := self._ids()) is not None:
+            target = self.path(CONFIG)
+            if target.stat().st_gid != ids[1]:
+                os.chown(target, 0, ids[1])  # root writes it, the kiosk reads it
+        kivy = "\n".join(
+            [
+                "# written by provisioning: exactly one input path (SDL's), no cursor",
+                "[graphics]",
+                "fullscreen = auto",
+                "show_cursor = 0",
+                "",
+                "[input]",
+                "mouse = mouse,disable_multitouch",
+                "",
+                "[kivy]",
+                "exit_on_escape = 0",
+                "keyboard_mode = system",
+                "",
+            ]
+        )
+        self.write(s, f"{DATA_DIR}/kivy/config.ini", kivy, 0o640)
+        if self.is_whole_os() and self.path(f"{VENV}/bin/kiosk").exists():
+            self.run(s, [f"{VENV}/bin/kiosk", "--config", CONFIG, "config", "check"])
+
+    def udev(self, settings: Settings) -> None:
+        s = self.step("udev rules")
+        rules = [
+            "# written by provisioning: stable names for the kiosk's devices",
+            'SUBSYSTEM=="gpio", GROUP="gpio", MODE="0660"',
+            'SUBSYSTEM=="input", GROUP="input", MODE="0660"',
+        ]
+        if settings.printer_usb:
+            vid, pid = settings.printer_usb.split(":")
+            rules += [
+                f'SUBSYSTEM=="usb", ATTR{{idVendor}}=="{vid}", ATTR{{idProduct}}=="{pid}", '
+                'GROUP="lp", MODE="0660", SYMLINK+="kiosk-printer"',
+                f'SUBSYSTEM=="usbmisc", ATTRS{{idVendor}}=="{vid}", ATTRS{{idProduct}}=="{pid}", '
+                'GROUP="lp", MODE="0660", SYMLINK+="kiosk-printer"',
+            ]
+        if settings.terminal_usb:
+            vid, pid = settings.terminal_usb.split(":")
+            rules.append(
+                f'SUBSYSTEM=="tty", ATTRS{{idVendor}}=="{vid}", ATTRS{{idProduct}}=="{pid}", '
+                'GROUP="dialout", MODE="0660", SYMLINK+="kiosk-terminal"'
+            )
+        before = self.path("/etc/udev/rules.d/99-kiosk.rules")
+        old = before.read_text() if before.exists() else None
+        self.write(s, "/etc/udev/rules.d/99-kiosk.rules", "\n".join(rules) + "\n")
+        if self.live and not self.dry_run and old != before.read_text():
+            self.run(s, ["udevadm", "control", "--reload-rules"], check=False)
+            self.run(s, ["udevadm", "trigger"], check=False)
+
+    def screen_and_watchdog(self) -> None:
+        s = self.step("screen, console and watchdog")
+        boot = next((b for b in BOOT_DIRS if self.path(f"/{b}/cmdline.txt").exists()), None)
+        if boot is None:
+            s.details.append(
+                "no /boot/firmware/cmdline.txt (not a Pi image): boot settings skipped"
+            )
+        else:
+            cmdline = self.path(f"/{boot}/cmdline.txt").read_text().strip()
+            tokens = cmdline.split()
+            # no blanking, no blinking cursor on the console behind the kiosk
+            for token in ("consoleblank=0", "vt.global_cursor_default=0", "logo.nologo"):
+                if token not in tokens:
+                    tokens.append(token)
+            self.write(s, f"/{boot}/cmdline.txt", " ".join(tokens) + "\n", 0o755)
+            config_txt = self.path(f"/{boot}/config.txt")
+            text = config_txt.read_text() if config_txt.exists() else ""
+            wanted = ["dtparam=watchdog=on", "dtoverlay=vc4-kms-v3d", "disable_splash=1"]
+            missing = [line for line in wanted if line not in text.splitlines()]
+            if missing:
+                block = "\n# kiosk (provisioning)\n" + "\n".join(missing) + "\n"
+                self.write(s, f"/{boot}/config.txt", text.rstrip("\n") + "\n" + block, 0o755)
+        # systemd feeds the hardware watchdog: a hung kernel reboots the Pi
+        self.write(
+            s,
+            "/etc/systemd/system.conf.d/kiosk-watchdog.conf",
+            "[Manager]\nRuntimeWatchdogSec=15s\nRebootWatchdogSec=2min\n",
+        )
+        # nothing else on the screen: no login prompt on tty1
+        link = self.path("/etc/systemd/system/getty@tty1.service")
+        if not link.is_symlink():
+            s.status = "would change" if self.dry_run else "changed"
+            s.details.append("mask getty@tty1 (the kiosk owns the screen)")
+            if not self.dry_run:
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to("/dev/null")
+
+    def units(self) -> None:
+        s = self.step("systemd units")
+        for unit in ("kiosk.service", "backoffice.service"):
+            text = (self.source / "systemd" / unit).read_text()
+            self.write(s, f"/etc/systemd/system/{unit}", text)
+        wants = self.path("/etc/systemd/system/multi-user.target.wants/kiosk.service")
+        if not wants.is_symlink():
+            s.status = "would change" if self.dry_run else "changed"
+            s.details.append("enable kiosk.service")
+            if not self.dry_run:
+                wants.parent.mkdir(parents=True, exist_ok=True)
+                wants.symlink_to("/etc/systemd/system/kiosk.service")
+        if self.live and not self.dry_run and s.status == "changed":
+            self.run(s, ["systemctl", "daemon-reload"], check=False)
+
+    def enrol(self, settings: Settings) -> None:
+        s = self.step("enrolment")
+        if self.path(f"{DATA_DIR}/credential.json").exists():
+            s.details.append("already enrolled")
+            return
+        if not settings.enrol_code:
+            s.status = "skipped"
+            s.details.append(
+                "no --enrol-code: later, `sudo -u kiosk kiosk --config /etc/kiosk/kiosk.toml "
+                "enroll URL CODE`"
+            )
+            return
+        if not self.is_whole_os() or not self.path(f"{VENV}/bin/kiosk").exists():
+            s.status = "skipped"
+            s.details.append("the application is not installed here: enrol on the target")
+            return
+        s.status = "would change" if self.dry_run else "changed"
+        s.details.append(f"enrol with {settings.backoffice_url}")
+        self.run(
+            s,
+            [
+                "runuser",
+                "-u",
+                USER,
+                "--",
+                f"{VENV}/bin/kiosk",
+                "--config",
+                CONFIG,
+                "enroll",
+                settings.backoffice_url,
+                settings.enrol_code,
+            ],
+        )
+
+    def doctor(self) -> None:
+        s = self.step("kiosk doctor")
+        if not self.is_whole_os() or not self.path(f"{VENV}/bin/kiosk").exists():
+            s.status = "skipped"
+            s.details.append("the application is not installed here")
+            return
+        out = self.run(
+            s,
+            ["runuser", "-u", USER, "--", f"{VENV}/bin/kiosk", "--config", CONFIG, "doctor"],
+            check=False,
+        )
+        s.details += out.splitlines()
+
+    def report(self, settings: Settings) -> str:
+        lines = [
+            f"kiosk provisioning report ({'dry run' if self.dry_run else 'applied'})",
+            f"root: {self.root}",
+            f"shop: {settings.shop_name}  kiosk: {settings.kiosk_id}",
+            "",
+        ]
+        for step in self.steps:
+            lines.append(f"[{step.status:>12}] {step.name}")
+            lines += [f"               {d}" for d in step.details]
+        changed = sum(s.status == "changed" for s in self.steps)
+        lines += ["", f"{changed} steps changed something"]
+        text = "\n".join(lines) + "\n"
+        if not self.dry_run:
+            target = self.path(f"{DATA_DIR}/provisioning-report.txt")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        return text
+
+
+def _source_version(source: Path) -> str:
+    text = (source / "kiosk" / "__init__.py").read_text()
+    found = re.search(r'__version__\s*=\s*"([^"]+)"', text)
+    if not found:
+        raise ProvisionError(f"no __version__ in {source / 'kiosk/__init__.py'}")
+    return found.group(1)
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def render_config(s: Settings) -> str:
+    """The kiosk's TOML (kiosk/config.py documents every key; `kiosk config example`)."""
+    lines = [
+        "# /etc/kiosk/kiosk.toml, written by provisioning/provision.py",
+        "# `kiosk config example` lists every key with its meaning.",
+        "",
+        "[shop]",
+        f"name = {_toml(s.shop_name)}",
+        "",
+        "[kiosk]",
+        f"id = {_toml(s.kiosk_id)}",
+        f"data_dir = {_toml(DATA_DIR)}",
+    ]
+    if s.dropoff_locker:
+        lines.append(f"dropoff_locker = {_toml(s.dropoff_locker)}")
+    lines += ["", "[sync]", f"url = {_toml(s.backoffice_url)}", ""]
+    backend, _, where = s.printer.partition(":")
+    lines += ["[printer]", f"backend = {_toml(backend)}"]
+    if backend == "usb":
+        vid, pid = where.split(":")
+        lines += [f"usb_vendor = 0x{vid.lower()}", f"usb_product = 0x{pid.lower()}"]
+    elif backend in ("serial", "file"):
+        lines.append(f"port = {_toml(where)}")
+    elif backend == "network":
+        lines.append(f"host = {_toml(where)}")
+    backend, _, where = s.terminal.partition(":")
+    lines += ["", "[terminal]", f"backend = {_toml(backend)}"]
+    if backend == "serial":
+        lines.append(f"port = {_toml(where)}")
+    elif backend == "tcp":
+        host, _, port = where.rpartition(":")
+        lines += [f"host = {_toml(host)}", f"tcp_port = {int(port)}"]
+    backend, _, where = s.scanner.partition(":")
+    backend = {"wedge": "evdev"}.get(backend, backend)
+    lines += ["", "[scanner]", f"backend = {_toml(backend)}"]
+    if backend == "serial":
+        lines.append(f"port = {_toml(where)}")
+    elif backend == "evdev":
+        lines.append(f"device = {_toml(where)}")
+    lines += ["", "[lockers]", f"pin_factory = {_toml('lgpio' if s.lockers else 'mock')}"]
+    for locker, lock_pin, door_pin in s.lockers:
+        lines += [
+            "",
+            "[[lockers.locker]]",
+            f"id = {_toml(locker)}",
+            f"lock_pin = {lock_pin}",
+            f"door_pin = {door_pin}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def parse_lockers(spec: str) -> list[tuple[str, int, int]]:
+    """ "1:17:27,2:22:23" → [("1", 17, 27), ("2", 22, 23)] (id:lock_pin:door_pin, BCM)."""
+    out = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        fields = part.split(":")
+        if len(fields) != 3 or not fields[1].isdigit() or not fields[2].isdigit():
+            raise ProvisionError(f"--lockers {part!r}: expected ID:LOCK_PIN:DOOR_PIN")
+        out.append((fields[0], int(fields[1]), int(fields[2])))
+    return out
+
+
+def _ask(args: argparse.Namespace, name: str, question: str, default: str = "") -> str:
+    value = getattr(args, name)
+    if value is not None:
+        return str(value)
+    if args.non_interactive or not sys.stdin.isatty():
+        if default or name in ("enrol_code",):
+            return default
+        raise ProvisionError(f"--{name.replace('_', '-')} is needed ({question})")
+    answer = input(f"{question}{f' [{default}]' if default else ''}: ").strip()
+    return answer or default
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    url = _ask(args, "backoffice_url", "Back office URL (https://…)")
+    if not re.match(r"^https?://", url):
+        raise ProvisionError(f"--backoffice-url: expected http:// or https://, got {url!r}")
+    printer = _ask(
+        args,
+        "printer",
+        "Printer (usb:VID:PID, serial:/dev/…, network:host)",
+        "serial:/dev/kiosk-printer",
+    )
+    printer_usb = printer.split(":", 1)[1] if printer.startswith("usb:") else ""
+    if printer_usb and not re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", printer_usb):
+        raise ProvisionError(
+            f"--printer {printer!r}: expected usb:VID:PID in hex, e.g. usb:04b8:0202"
+        )
+    terminal_usb = args.terminal_usb or ""
+    for name, value, kinds in (("printer", printer, ("usb", "serial", "network", "file", "none")),):
+        if value.partition(":")[0] not in kinds:
+            raise ProvisionError(f"--{name} {value!r}: expected one of {', '.join(kinds)}")
+    if terminal_usb and not re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", terminal_usb):
+        raise ProvisionError(f"--terminal-usb {terminal_usb!r}: expected VID:PID in hex")
+    return Settings(
+        shop_name=_ask(args, "shop_name", "Shop name"),
+        kiosk_id=_ask(args, "kiosk_id", "Kiosk id", "K1"),
+        backoffice_url=url,
+        enrol_code=_ask(args, "enrol_code", "Enrolment code (blank: enrol later)", ""),
+        printer=printer,
+        terminal=_ask(
+            args,
+            "terminal",
+            "Card terminal (serial:/dev/…, tcp:host:port)",
+            "serial:/dev/kiosk-terminal",
+        ),
+        scanner=_ask(args, "scanner", "Scanner (serial:/dev/…, wedge:/dev/input/…, none)", "none"),
+        lockers=parse_lockers(_ask(args, "lockers", "Lockers (ID:LOCK_PIN:DOOR_PIN,…)", "")),
+        dropoff_locker=args.dropoff_locker or "",
+        printer_usb=printer_usb,
+        terminal_usb=terminal_usb,
+        data_device=args.data_device or "",
+        read_only_root=args.read_only_root,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--root", default="/", help="install into this tree (staged install)")
+    parser.add_argument("--dry-run", action="store_true", help="show what would change")
+    parser.add_argument("--non-interactive", action="store_true", help="never prompt")
+    parser.add_argument("--shop-name")
+    parser.add_argument("--kiosk-id")
+    parser.add_argument("--backoffice-url")
+    parser.add_argument("--enrol-code")
+    parser.add_argument("--printer", help="usb:VID:PID | serial:/dev/… | network:HOST")
+    parser.add_argument("--terminal", help="serial:/dev/kiosk-terminal | tcp:HOST:PORT")
+    parser.add_argument("--terminal-usb", help="VID:PID of the terminal's USB serial adapter")
+    parser.add_argument("--scanner", help="serial:/dev/… | wedge:/dev/input/… | none")
+    parser.add_argument("--lockers", help="ID:LOCK_PIN:DOOR_PIN,… (BCM numbers)")
+    parser.add_argument("--dropoff-locker", help="the locker customers drop items into")
+    parser.add_argument("--data-device", help="a partition to mount on /var/lib/kiosk")
+    parser.add_argument(
+        "--read-only-root",
+        action="store_true",
+        help="overlay the root file system (data stays writable)",
+    )
+    parser.add_argument("--source", default=str(SOURCE), help="the kiosk's source tree")
+    args = parser.parse_args(argv)
+    root = Path(args.root).resolve()
+    if os.geteuid() != 0 and not args.dry_run:
+        print("provisioning changes system files: run it with sudo (or --dry-run)", file=sys.stderr)
+        return 2
+    try:
+        settings = settings_from(args)
+        p = Provisioner(root, args.dry_run, Path(args.source))
+        p.packages()
+        p.user()
+        p.app()
+        p.data_dir(settings)
+        p.config(settings)
+        p.udev(settings)
+        p.screen_and_watchdog()
+        p.units()
+        p.enrol(settings)
+        p.doctor()
+    except ProvisionError as exc:
+        print(f"provisioning failed: {exc}", file=sys.stderr)
+        return 1
+    print(p.report(settings), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""provisioning/provision.py against a staged root (fast), and inside a Debian chroot
+made with debootstrap (slow: `pytest -m slow tests/system/test_provisioning.py`)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROVISION = ROOT / "provisioning" / "provision.py"
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="useradd --root needs root")
+FLAGS = ["--non-interactive", "--shop-name", "Atelier Vélo", "--kiosk-id", "K7",
+         "--backoffice-url", "https://pos.example.com", "--printer", "usb:04b8:0202",
+         "--terminal", "serial:/dev/kiosk-terminal", "--terminal-usb", "0403:6001",
+         "--scanner", "none", "--lockers", "1:17:27,2:22:23", "--dropoff-locker", "2"]  # fmt: skip
+
+
+def staged_root(tmp_path: Path) -> Path:
+    """What an SD card's root looks like before provisioning, as far as the files go."""
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    for name in ("passwd", "group", "shadow", "gshadow", "login.defs"):
+        shutil.copy(f"/etc/{name}", root / "etc" / name)
+    boot = root / "boot" / "firmware"
+    boot.mkdir(parents=True)
+    (boot / "cmdline.txt").write_text("console=tty1 root=PARTUUID=abcd-02 rootwait\n")
+    (boot / "config.txt").write_text("[all]\narm_64bit=1\n")
+    return root
+
+
+def provision(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(PROVISION), "--root", str(root), *FLAGS, *extra],
+        capture_output=True, text=True,
+    )  # fmt: skip
+
+
+def snapshot(root: Path) -> dict[str, tuple[str, int, int]]:
+    """Every file, link and folder: content hash (or link target), mode, mtime."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        if path.is_symlink():
+            what = "-> " + os.readlink(path)
+        elif path.is_file():
+            what = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            what = "dir"
+        out[str(path.relative_to(root))] = (what, st.st_mode, st.st_mtime_ns)
+    return out
+
+
+@needs_root
+def test_a_staged_root_becomes_a_kiosk(tmp_path):
+    root = staged_root(tmp_path)
+    done = provision(root)
+    assert done.returncode == 0, done.stderr
+    report = done.stdout
+    assert "[     skipped] system packages" in report  # no apt in a bare staged tree
+    assert "[     changed] kiosk user and groups" in report
+    passwd = (root / "etc/passwd").read_text()
+    assert "kiosk:x:" in passwd and ":/var/lib/kiosk:/usr/sbin/nologin" in passwd
+    groups = {line.split(":")[0]: line.split(":")[3] for line in
+              (root / "etc/group").read_text().splitlines()}  # fmt: skip
+    for group in ("gpio", "dialout", "lp", "input", "video", "render"):
+        assert "kiosk" in groups[group].split(","), group
+    config = (root / "etc/kiosk/kiosk.toml").read_text()
+    assert 'name = "Atelier Vélo"' in config and "usb_vendor = 0x04b8" in config
+    assert (root / "etc/kiosk/kiosk.toml").stat().st_mode & 0o777 == 0o640
+    check = subprocess.run([sys.executable, "-m", "kiosk", "--config",
+                            str(root / "etc/kiosk/kiosk.toml"), "config", "check"],
+                           cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
+    rules = (root / "etc/udev/rules.d/99-kiosk.rules").read_text()
+    assert 'SYMLINK+="kiosk-printer"' in rules and 'SYMLINK+="kiosk-terminal"' in rules
+    cmdline = (root / "boot/firmware/cmdline.txt").read_text().split()
+    assert {"consoleblank=0", "vt.global_cursor_default=0"} <= set(cmdline)
+    assert "root=PARTUUID=abcd-02" in cmdline  # what was there stays
+    assert "dtparam=watchdog=on" in (root / "boot/firmware/config.txt").read_text()
+    assert (
+        "RuntimeWatchdogSec=15s"
+        in (root / "etc/systemd/system.conf.d/kiosk-watchdog.conf").read_text()
+    )
+    kivy = (root / "var/lib/kiosk/kivy/config.ini").read_text()
+    assert "[input]\nmouse = mouse,disable_multitouch\n\n" in kivy  # one input path only
+    wants = root / "etc/systemd/system/multi-user.target.wants/kiosk.service"
+    assert os.readlink(wants) == "/etc/systemd/system/kiosk.service"
+    assert (root / "etc/systemd/system/kiosk.service").read_text() == (
+        ROOT / "systemd/kiosk.service"
+    ).read_text()
+    assert (root / "var/lib/kiosk/provisioning-report.txt").read_text() == report
+
+
+@needs_root
+def test_a_second_run_changes_nothing(tmp_path):
+    root = staged_root(tmp_path)
+    assert provision(root).returncode == 0
+    before = snapshot(root)
+    again = provision(root)
+    assert again.returncode == 0, again.stderr
+    assert "0 steps changed something" in again.stdout
+    after = snapshot(root)
+    after.pop("var/lib/kiosk/provisioning-report.txt")
+    before.pop("var/lib/kiosk/provisioning-report.txt")
+    assert after == before
+
+
+@needs_root
+def test_dry_run_touches_nothing_and_says_what_it_would_do(tmp_path):
+    root = staged_root(tmp_path)
+    before = snapshot(root)
+    done = provision(root, "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert snapshot(root) == before
+    assert "would run: useradd --system" in done.stdout
+    assert "create /etc/kiosk/kiosk.toml" in done.stdout
+    assert "[would change] systemd units" in done.stdout
+
+
+def test_bad_flags_are_refused_with_the_reason(tmp_path):
+    root = staged_root(tmp_path)
+    done = subprocess.run(
+        [sys.executable, str(PROVISION), "--root", str(root), "--dry-run", *FLAGS,
+         "--lockers", "1:17"], capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "--lockers '1:17': expected ID:LOCK_PIN:DOOR_PIN" in done.stderr
+    done = subprocess.run(
+        [sys.executable, str(PROVISION), "--root", str(root), "--dry-run", "--non-interactive",
+         "--shop-name", "X"], capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 1 and "--backoffice-url is needed" in done.stderr
