@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint typecheck bench clean
+.PHONY: install demo test test-slow lint typecheck bench bundle provision clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -33,8 +33,8 @@ demo: $(STAMP)
 	scripts/demo.sh
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check kiosk backoffice bench tests
-	$(VENV)/bin/ruff format --check kiosk backoffice bench tests
+	$(VENV)/bin/ruff check kiosk backoffice bench tests provisioning
+	$(VENV)/bin/ruff format --check kiosk backoffice bench tests provisioning
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy kiosk/domain kiosk/services kiosk/storage kiosk/sync
@@ -50,5 +50,17 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b --json || exit 1; done
 
+# A one-folder PyInstaller bundle of the kiosk in dist/kiosk/ (the OS keeps GL, EGL,
+# GBM, DRM and libstdc++). Build it on the machine type it will run on (aarch64 for a Pi).
+bundle: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bundle]'
+	$(VENV)/bin/pyinstaller packaging/kiosk.spec --noconfirm --distpath dist --workpath build/pyinstaller --log-level WARN
+	@du -sh dist/kiosk
+
+# On the Pi itself (sudo): everything from a fresh Raspberry Pi OS Lite; see
+# docs/provisioning.md. ARGS="--shop-name … --backoffice-url … --enrol-code …"
+provision:
+	python3 provisioning/provision.py $(ARGS)
+
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) demo-output dist build .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

@@ -54,10 +54,12 @@ PACKAGES = (
     "fonts-dejavu-core",
     # devices: the USB printer (libusb), GPIO (lgpio on a Pi 5, works on a Pi 4 too)
     "libusb-1.0-0",
-    "liblgpio-dev",
     "udev",
     "ca-certificates",
 )
+# only in Raspberry Pi OS's archive (lgpio for the lockers on a Pi 5; the venv's lgpio
+# wheel links it): installed when the target's apt knows them
+PI_PACKAGES = ("liblgpio-dev", "raspi-config")
 BOOT_DIRS = ("boot/firmware", "boot")  # Bookworm, then older images
 
 
@@ -153,10 +155,18 @@ class Provisioner:
             s.details.append(f"{self.root} has no apt-get: install on the target")
             return
         installed = self.run(
-            s, ["dpkg-query", "-W", "-f=${Package} ${Status}\\n", *PACKAGES], check=False
+            s,
+            ["dpkg-query", "-W", "-f=${Package} ${Status}\\n", *PACKAGES, *PI_PACKAGES],
+            check=False,
         )
-        have = {line.split()[0] for line in installed.splitlines() if line.endswith("installed")}
-        missing = [p for p in PACKAGES if p not in have]
+        have = {
+            line.split()[0] for line in installed.splitlines() if line.endswith(" ok installed")
+        }
+        wanted = list(PACKAGES)
+        for extra in PI_PACKAGES:
+            if self.run(s, ["apt-cache", "show", extra], check=False).strip():
+                wanted.append(extra)
+        missing = [p for p in wanted if p not in have]
         if not missing or (self.dry_run and not installed):
             if self.dry_run and not installed:
                 s.details.append(f"would check and install: {' '.join(PACKAGES)}")
@@ -455,12 +465,15 @@ class Provisioner:
             s.status = "skipped"
             s.details.append("the application is not installed here")
             return
-        out = self.run(
-            s,
-            ["runuser", "-u", USER, "--", f"{VENV}/bin/kiosk", "--config", CONFIG, "doctor"],
-            check=False,
-        )
-        s.details += out.splitlines()
+        command = ["runuser", "-u", USER, "--", f"{VENV}/bin/kiosk", "--config", CONFIG, "doctor"]
+        if self.dry_run:
+            s.details.append(f"would run: {shlex.join(command)}")
+            return
+        full = command if self.live else ["chroot", str(self.root), *command]
+        done = subprocess.run(full, capture_output=True, text=True)
+        s.details += (done.stdout + done.stderr).splitlines()
+        if done.returncode != 0:  # a device not plugged in yet is for the technician to see
+            s.details.append(f"doctor found problems (exit {done.returncode}): see above")
 
     def report(self, settings: Settings) -> str:
         lines = [

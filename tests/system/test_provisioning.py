@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,10 +35,10 @@ def staged_root(tmp_path: Path) -> Path:
     return root
 
 
-def provision(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def provision(root: Path, *extra: str, env: dict[str, str] | None = None):
     return subprocess.run(
         [sys.executable, str(PROVISION), "--root", str(root), *FLAGS, *extra],
-        capture_output=True, text=True,
+        capture_output=True, text=True, env=env,
     )  # fmt: skip
 
 
@@ -136,3 +137,66 @@ def test_bad_flags_are_refused_with_the_reason(tmp_path):
          "--shop-name", "X"], capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 1 and "--backoffice-url is needed" in done.stderr
+
+
+# -- the real thing, slow: a Debian Bookworm chroot --
+
+DEBIAN_MIRROR = os.environ.get("KIOSK_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+CHROOT_CACHE = ROOT / "build" / "chroot-bookworm.tar"
+
+
+def _debootstrap(target: Path) -> None:
+    """A minimal Bookworm with what Raspberry Pi OS Lite has out of the box (python3,
+    systemd, udev); cached as a tarball in build/ so a second run skips the download."""
+    if CHROOT_CACHE.exists():
+        subprocess.run(["tar", "-xf", str(CHROOT_CACHE), "-C", str(target)], check=True)
+        return
+    subprocess.run(
+        ["debootstrap", "--variant=minbase", "--include=python3,systemd,udev,passwd,login",
+         "bookworm", str(target), DEBIAN_MIRROR], check=True, capture_output=True,
+    )  # fmt: skip
+    CHROOT_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["tar", "-cf", str(CHROOT_CACHE), "-C", str(target), "."], check=True)
+
+
+@pytest.mark.slow
+@needs_root
+@pytest.mark.skipif(shutil.which("debootstrap") is None, reason="apt-get install debootstrap")
+def test_provisioning_inside_a_debian_chroot(tmp_path):
+    """apt installs the packages, the venv gets the kiosk from this source tree, the
+    config passes `kiosk config check`, doctor runs; then a second run changes nothing."""
+    target = tmp_path / "bookworm"
+    target.mkdir()
+    _debootstrap(target)
+    for name in ("resolv.conf", "pip.conf"):
+        if Path(f"/etc/{name}").exists():
+            shutil.copy(f"/etc/{name}", target / "etc" / name)
+    # this machine reaches PyPI through a proxy with its own CA: pip in the chroot needs
+    # it (a Pi talks to PyPI directly); apt installing ca-certificates must not undo it
+    shutil.copy("/etc/ssl/certs/ca-certificates.crt", target / "etc" / "host-ca.crt")
+    env = {**os.environ, "PIP_CERT": "/etc/host-ca.crt", "REQUESTS_CA_BUNDLE": "/etc/host-ca.crt"}
+    (target / "boot/firmware").mkdir(parents=True, exist_ok=True)
+    (target / "boot/firmware/cmdline.txt").write_text("console=tty1 root=/dev/mmcblk0p2\n")
+    mounts = [("proc", target / "proc", ["-t", "proc", "proc"]),
+              ("dev", target / "dev", ["--bind", "/dev"])]  # fmt: skip
+    for _name, where, how in mounts:
+        subprocess.run(["mount", *how, str(where)], check=True)
+    try:
+        first = provision(target, "--printer", "network:192.0.2.10", "--lockers", "", env=env)
+        assert first.returncode == 0, first.stdout + first.stderr
+        print(first.stdout)
+        assert "[     changed] system packages" in first.stdout
+        assert "[     changed] application" in first.stdout
+        kiosk = target / "opt/kiosk/venv/bin/kiosk"
+        version = subprocess.run(["chroot", str(target), "/opt/kiosk/venv/bin/kiosk",
+                                  "--version"], capture_output=True, text=True)  # fmt: skip
+        assert kiosk.exists() and version.stdout.startswith("kiosk "), version.stderr
+        # doctor's table made it into the report: no printer at that address, no terminal
+        assert re.search(r"printer\s+network\s+192.0.2.10.*fault", first.stdout), first.stdout
+        second = provision(target, "--printer", "network:192.0.2.10", "--lockers", "", env=env)
+        assert second.returncode == 0, second.stderr
+        print(second.stdout)
+        assert "0 steps changed something" in second.stdout
+    finally:
+        for _name, where, _how in reversed(mounts):
+            subprocess.run(["umount", "-l", str(where)], check=False)
