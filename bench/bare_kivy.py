@@ -30,10 +30,10 @@ class Bare(App):
             self.stop()
 
     def memory(self, _dt: float) -> None:
-        with open("/proc/self/status") as fh:
-            rss_kb = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+        from kiosk.memory import rss_mb, software_gl_rss_mb  # stdlib only: nothing of the kiosk
+
         with open(sys.argv[2], "w") as fh:
-            fh.write(str(rss_kb / 1024))
+            fh.write(f"{rss_mb()} {software_gl_rss_mb()}")
         self.stop()
 
 

@@ -123,7 +123,7 @@ def main() -> int:
         timeout=120,
         check=True,
     )
-    bare_rss = float((folder / "bare-rss").read_text())
+    bare_rss, bare_gl = map(float, (folder / "bare-rss").read_text().split())
     transitions = notes["transitions_ms"]
     p95 = statistics.quantiles(transitions, n=100, method="inclusive")[94]
     print(
@@ -144,6 +144,12 @@ def main() -> int:
                 "transitions": len(transitions),
                 "rss_mb": round(notes["rss_mb"], 1),
                 "bare_kivy_rss_mb": round(bare_rss, 1),
+                # llvmpipe's share (LLVM JIT, swrast): absent on a Pi's V3D GPU
+                "software_gl_rss_mb": round(notes["software_gl_rss_mb"], 1),
+                "bare_kivy_software_gl_rss_mb": round(bare_gl, 1),
+                "rss_without_software_gl_mb": round(
+                    notes["rss_mb"] - notes["software_gl_rss_mb"], 1
+                ),
             }
         )
     )

@@ -19,6 +19,7 @@ from kiosk.domain.money import Money
 from kiosk.domain.orders import CustomerItem, OrderState, ServiceLine, ServiceOrder
 from kiosk.drivers.drawer.simulator import DoorBehaviour
 from kiosk.drivers.terminal.simulator import Script
+from kiosk.memory import rss_mb, software_gl_rss_mb
 from kiosk.services.kiosk import KioskServices
 
 EUR = "EUR"
@@ -112,12 +113,6 @@ def prepare(services: KioskServices) -> None:
     for staff_id, name, role, pin, card in STAFF.values():
         services.staff.add_member(staff_id, name, role, pin, card)
     services.staff.door_timeout_s = 20.0
-
-
-def rss_mb() -> float:
-    """This process's resident memory (Linux)."""
-    with open("/proc/self/status") as fh:
-        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
 
 
 def _start(ui: Any, lang: str = "fr") -> Iterator[Any]:
@@ -400,6 +395,7 @@ def transitions(ui: Any, count: int = 200) -> Iterator[Any]:
         flips.clear()
     ui.notes["transitions_ms"] = timings
     ui.notes["rss_mb"] = rss_mb()
+    ui.notes["software_gl_rss_mb"] = software_gl_rss_mb()
 
 
 def _cancel(ui: Any, screen: str) -> Any:

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from kiosk.app.scenarios import rss_mb
 from kiosk.domain.claim_codes import ClaimCode
 from kiosk.domain.orders import OrderState
 from kiosk.drivers.drawer.lockers import Door
+from kiosk.memory import rss_mb
 from kiosk.services.context import open_kiosk_store
 from kiosk.services.devices import open_devices
 from kiosk.services.dropoff import DropOffRequest, NewCustomer

@@ -30,6 +30,14 @@ def member(kiosk, staff_id):  # noqa: F811
     return kiosk.repos.staff.require(staff_id)
 
 
+def restarted(kiosk, now):  # noqa: F811
+    """The staff use cases as a restarted kiosk builds them, at another time."""
+    verifier = Verifier(kiosk.repos, kiosk.clock)
+    return StaffService(
+        kiosk.repos, kiosk.config, kiosk.devices, kiosk.delivery, verifier, lambda: now
+    )
+
+
 def test_pins_are_stored_as_salted_scrypt_hashes(staff):
     sam = member(staff, "s1")
     assert "1111" not in repr(sam) and len(sam.pin_hash) == 64
@@ -51,15 +59,8 @@ def test_sign_in_by_pin_or_card_and_five_wrong_pins_lock_it(staff):
     locked = staff.staff.sign_in("9999")
     assert locked.member is None and locked.locked_until == NOW + timedelta(minutes=15)
     # a restart does not lift it, and even the right PIN waits
-    again = StaffService(
-        staff.repos, staff.config, staff.devices, staff.delivery, Verifier(staff.repos, staff.clock),
-        lambda: NOW + timedelta(minutes=14),
-    )  # fmt: skip
-    assert again.sign_in("3333").member is None
-    later = StaffService(
-        staff.repos, staff.config, staff.devices, staff.delivery, Verifier(staff.repos, staff.clock),
-        lambda: NOW + timedelta(minutes=15, seconds=1),
-    )  # fmt: skip
+    assert restarted(staff, NOW + timedelta(minutes=14)).sign_in("3333").member is None
+    later = restarted(staff, NOW + timedelta(minutes=15, seconds=1))
     assert later.sign_in("3333").member.staff_id == "m1"
 
 
