@@ -106,6 +106,54 @@ def cmd_store_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    from kiosk.domain.staff import StaffError, StaffMember, check_pin
+    from kiosk.services.context import open_kiosk_store
+
+    if args.pin_stdin:  # for scripts: one line on stdin
+        pin = sys.stdin.readline().strip()
+    else:
+        pin = getpass.getpass("PIN (4 to 8 digits): ")
+        if getpass.getpass("the same PIN again: ") != pin:
+            print("kiosk staff add: the two PINs differ", file=sys.stderr)
+            return 2
+    try:
+        check_pin(pin)
+    except StaffError as exc:
+        print(f"kiosk staff add: {exc}", file=sys.stderr)
+        return 2
+    repos = open_kiosk_store(_config(args))
+    try:
+        if any(m.pin_matches(pin) for m in repos.staff.all()):
+            print("kiosk staff add: that PIN is already someone's", file=sys.stderr)
+            return 2
+        member = StaffMember.create(args.id, args.name, args.role, pin, args.card)
+        existing = repos.staff.get(args.id)
+        if existing is not None and not args.replace:
+            print(f"kiosk staff add: {args.id} exists (--replace to change)", file=sys.stderr)
+            return 2
+        repos.staff.save(member) if existing is not None else repos.staff.add(member)
+        print(f"{member.staff_id}  {member.name}  {member.role}  card {member.card or '-'}")
+    finally:
+        repos.store.close()
+    return 0
+
+
+def cmd_staff_list(args: argparse.Namespace) -> int:
+    from kiosk.services.context import open_kiosk_store
+
+    repos = open_kiosk_store(_config(args))
+    try:
+        for m in sorted(repos.staff.all(), key=lambda m: m.staff_id):
+            state = "" if m.active else "  (inactive)"
+            print(f"{m.staff_id:<8} {m.name:<20} {m.role:<11} card {m.card or '-'}{state}")
+    finally:
+        repos.store.close()
+    return 0
+
+
 def cmd_store_prune(args: argparse.Namespace) -> int:
     from kiosk.services.context import open_kiosk_store
     from kiosk.services.retention import Retention
@@ -353,6 +401,18 @@ def build_parser() -> argparse.ArgumentParser:
     store_sub.add_parser(
         "prune", help="forget synced history older than [storage] retention_days"
     ).set_defaults(handler=cmd_store_prune)
+
+    staff = sub.add_parser("staff", help="who may use staff mode (stop the kiosk first)")
+    staff_sub = staff.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
+    st_add = staff_sub.add_parser("add", help="add a staff member; the PIN is asked for")
+    st_add.add_argument("id", help="a short id, e.g. s1")
+    st_add.add_argument("name", help="shown on screen and in the log")
+    st_add.add_argument("--role", choices=["staff", "technician", "manager"], default="staff")
+    st_add.add_argument("--card", default="", help="the staff card's code, as scanned")
+    st_add.add_argument("--pin-stdin", action="store_true", help="read the PIN from stdin")
+    st_add.add_argument("--replace", action="store_true", help="replace a member's PIN/card")
+    st_add.set_defaults(handler=cmd_staff_add)
+    staff_sub.add_parser("list", help="the staff members").set_defaults(handler=cmd_staff_list)
 
     enroll = sub.add_parser("enroll", help="exchange a one-time code for this kiosk's credential")
     enroll.add_argument("url", help="the back office, e.g. https://pos.example.com")

@@ -30,6 +30,10 @@ done
 echo "== kiosk: enrol, record a few drop-offs, sync"
 K enroll "http://127.0.0.1:$PORT" "$CODE"
 K demo seed --customers 5
+echo "== staff mode: three taps in the attract screen's top-left corner, then a PIN"
+echo 1111 | K staff add s1 Sam --role staff --card STAFF-0001 --pin-stdin
+echo 2222 | K staff add t1 Tess --role technician --pin-stdin
+echo 3333 | K staff add m1 Maud --role manager --pin-stdin
 K sync now
 K sync status
 K store check

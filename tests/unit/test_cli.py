@@ -74,3 +74,34 @@ def test_second_process_is_refused_by_name(demo_env, capsys):
         assert "only one process may open the store" in capsys.readouterr().err
     finally:
         repos.store.close()
+
+
+def test_staff_add_and_list(demo_env, capsys, monkeypatch):
+    import io
+
+    for line, argv in [
+        ("1111", ["s1", "Sam", "--card", "STAFF-0001"]),
+        ("3333", ["m1", "Maud", "--role", "manager"]),
+    ]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(line + "\n"))
+        assert main(["--config", "demo", "staff", "add", *argv, "--pin-stdin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("1111\n"))
+    assert main(["--config", "demo", "staff", "add", "s2", "Sol", "--pin-stdin"]) == 2
+    monkeypatch.setattr("sys.stdin", io.StringIO("12\n"))
+    assert main(["--config", "demo", "staff", "add", "s3", "Sid", "--pin-stdin"]) == 2
+    err = capsys.readouterr().err
+    assert "already someone's" in err and "4 to 8 digits" in err
+    assert main(["--config", "demo", "staff", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[:3] for line in listed] == [
+        ["m1", "Maud", "manager"],
+        ["s1", "Sam", "staff"],
+    ]
+    assert "1111" not in "".join(listed)
+
+
+def test_store_prune_reports_what_left(demo_env, capsys):
+    assert main(["--config", "demo", "store", "prune"]) == 0
+    assert capsys.readouterr().out.startswith(
+        "pruned (older than 90 days, already synced): 0 orders"
+    )
