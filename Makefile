@@ -13,9 +13,10 @@ $(STAMP): setup.cfg pyproject.toml
 	@# Receipt PNGs are drawn in DejaVu Sans Mono, the printer's 12x24 grid; without it
 	@# they fall back to Pillow's built-in font.
 	@# The touchscreen UI under test: Kivy needs GL/EGL and mtdev; the UI tests and the demo
-	@# run it on a virtual X screen (Xvfb). Receipt PNGs use DejaVu Sans Mono.
+	@# run it on a virtual X screen (Xvfb). Receipt PNGs use DejaVu Sans Mono. systemd
+	@# brings systemd-analyze, which checks the unit files.
 	@missing=""; \
-	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core; do \
+	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core systemd; do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then \
 	    if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \

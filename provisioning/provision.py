@@ -325,23 +325,10 @@ class Provisioner:
             target = self.path(CONFIG)
             if target.stat().st_gid != ids[1]:
                 os.chown(target, 0, ids[1])  # root writes it, the kiosk reads it
-        kivy = "\n".join(
-            [
-                "# written by provisioning: exactly one input path (SDL's), no cursor",
-                "[graphics]",
-                "fullscreen = auto",
-                "show_cursor = 0",
-                "",
-                "[input]",
-                "mouse = mouse,disable_multitouch",
-                "",
-                "[kivy]",
-                "exit_on_escape = 0",
-                "keyboard_mode = system",
-                "",
-            ]
-        )
-        self.write(s, f"{DATA_DIR}/kivy/config.ini", kivy, 0o640)
+        # Kivy's own config lives in /var/lib/kiosk/kivy (KIVY_HOME, pinned by the unit and
+        # by `kiosk run`); Kivy rewrites that file itself, and `kiosk run` sets what
+        # matters at every start (full screen, no cursor, exactly one input path), so
+        # it is not written here.
         if self.is_whole_os() and self.path(f"{VENV}/bin/kiosk").exists():
             self.run(s, [f"{VENV}/bin/kiosk", "--config", CONFIG, "config", "check"])
 

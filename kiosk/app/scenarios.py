@@ -454,6 +454,12 @@ def _sign_in(ui: Any, who: str, *, card: bool = False) -> Iterator[Any]:
     yield from ui.wait_screen("staff_menu")
 
 
+def _greyed(ui: Any) -> list[str]:
+    """The staff menu's tasks this member's role does not allow."""
+    tasks = ("lockers", "shift", "search", "unlock", "sync", "devices")
+    return sorted(w for w in tasks if ui.widget("staff_menu", w).disabled)
+
+
 def _menu(ui: Any, screen: str) -> Iterator[Any]:
     yield from ui.tap_text(screen, ui.app.tr("Menu"))
     yield from ui.wait_screen("staff_menu")
@@ -515,10 +521,7 @@ def staff_shift(ui: Any, lang: str = "en") -> Iterator[Any]:
     ui.app.lang = lang
     yield from _sign_in(ui, "sam", card=True)
     yield from ui.shot(f"staff-menu-staff-{lang}")
-    ui.notes["menu_disabled"] = sorted(
-        w for w in ("lockers", "shift", "search", "unlock", "sync", "devices")
-        if ui.widget("staff_menu", w).disabled
-    )  # fmt: skip
+    ui.notes["menu_disabled"] = _greyed(ui)
     yield from ui.tap("staff_menu", "shift")
     yield from ui.wait_screen("staff_shift")
     yield from ui.tap("staff_shift", "open")
@@ -600,10 +603,7 @@ def staff_sync_devices(ui: Any, lang: str = "en") -> Iterator[Any]:
                                now.isoformat(), "author": "kiosk"}, key="note", now=now)  # fmt: skip
         outbox.dead_letter(op_id, f"unknown order {number}", now)
     yield from _sign_in(ui, "tess")
-    ui.notes["menu_disabled"] = sorted(
-        w for w in ("lockers", "shift", "search", "unlock", "sync", "devices")
-        if ui.widget("staff_menu", w).disabled
-    )  # fmt: skip
+    ui.notes["menu_disabled"] = _greyed(ui)
     yield from ui.tap("staff_menu", "sync")
     yield from ui.wait_screen("staff_sync")
     yield from ui.shot(f"staff-sync-{lang}")
@@ -629,7 +629,21 @@ def staff_sync_devices(ui: Any, lang: str = "en") -> Iterator[Any]:
     yield from _sign_out(ui, "staff_devices")
 
 
+def staff_tour(ui: Any) -> Iterator[Any]:
+    """The staff screens in French, for docs/screens (the tests keep the English ones)."""
+    yield from staff_lockers(ui, "fr")
+    yield from staff_sync_devices(ui, "fr")
+    yield from staff_shift(ui, "fr")
+    yield from _sign_in(ui, "maud")
+    yield from ui.tap("staff_menu", "search")
+    yield from ui.tap("staff_search", "today")
+    yield lambda: "reprint_0" in ui.app.screen("staff_search").ids
+    yield from ui.shot("staff-search-fr")
+    yield from _sign_out(ui, "staff_search")
+
+
 SCENARIOS = {
+    "staff_tour": staff_tour,
     "staff_lockers": staff_lockers,
     "staff_shift": staff_shift,
     "staff_search": staff_search,

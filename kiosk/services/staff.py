@@ -297,7 +297,7 @@ class StaffService:
                 key=f"customer:{order.customer_account}",
                 now=now,
             )
-        log.info("%s: order %s → %s", member.staff_id, order.number, location)
+        log.info("%s: order %s -> %s", member.staff_id, order.number, location)
         return moved
 
     # -- shifts --

@@ -16,19 +16,20 @@ class StaffShiftScreen(KioskScreen):
         elif shift is None:
             self.ids.summary.text = app.tr("No shift is open.")
         else:
-            lines = [
-                app.tr(
-                    "Open since {when} by {who}.",
-                    when=app.when(shift.opened_at),
-                    who=shift.opened_by,
-                ),
-                app.tr("Card: {amount}", amount=app.money(shift.total_for(PaymentMethod.CARD))),
-                app.tr(
-                    "On account: {amount}", amount=app.money(shift.total_for(PaymentMethod.ACCOUNT))
-                ),
-                app.tr("Total: {amount}", amount=app.money(shift.grand_total)),
-            ]
-            self.ids.summary.text = "\n".join(lines)
+            opened = app.tr(
+                "Open since {when} by {who}.", when=app.when(shift.opened_at), who=shift.opened_by
+            )
+            self.ids.summary.text = "\n".join([opened, *self._totals(shift)])
+
+    def _totals(self, shift: Any) -> list[str]:
+        app = self.app
+        return [
+            app.tr("Card: {amount}", amount=app.money(shift.total_for(PaymentMethod.CARD))),
+            app.tr(
+                "On account: {amount}", amount=app.money(shift.total_for(PaymentMethod.ACCOUNT))
+            ),
+            app.tr("Total: {amount}", amount=app.money(shift.grand_total)),
+        ]
 
     def _closed_text(self, closed: Any) -> str:
         app = self.app
@@ -36,11 +37,7 @@ class StaffShiftScreen(KioskScreen):
         lines = [
             app.tr("Shift {id} closed.", id=shift.shift_id),
             app.tr("Transactions: {n}", n=len(closed.payments)),
-            app.tr("Card: {amount}", amount=app.money(shift.total_for(PaymentMethod.CARD))),
-            app.tr(
-                "On account: {amount}", amount=app.money(shift.total_for(PaymentMethod.ACCOUNT))
-            ),
-            app.tr("Total: {amount}", amount=app.money(shift.grand_total)),
+            *self._totals(shift),
         ]
         if closed.terminal_card_total is None:
             lines.append(app.tr("The card terminal gave no end-of-day total: check it."))
