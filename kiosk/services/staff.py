@@ -412,6 +412,8 @@ class StaffService:
         payment = self._repos.payments.get(payment_id)
         if payment is None:
             raise StaffTaskError(f"no payment {payment_id}")
+        if payment_id.startswith("refund-"):
+            raise StaffTaskError("a refund has no kiosk receipt (the terminal printed its own)")
         invoice = self._invoice_of(payment)
         customer = self._repos.customers.get(payment.customer_account)
         doc = payment_receipt(

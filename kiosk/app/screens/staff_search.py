@@ -51,6 +51,11 @@ class StaffSearchScreen(KioskScreen):
         self.ids.result.text = app.tr("{n} payments found", n=len(payments))
         rows = self.ids.rows
         rows.clear_widgets()
+        given_back = {
+            p.payment_id.removeprefix("refund-")
+            for p in payments
+            if p.payment_id.startswith("refund-")
+        }
         for n, payment in enumerate(payments[:50]):
             line = Factory.Row()
             card = f" {payment.card_brand} …{payment.card_last4}" if payment.card_last4 else ""
@@ -62,11 +67,17 @@ class StaffSearchScreen(KioskScreen):
                     f" · {payment.customer_account}"
                 )
             )
-            reprint = Factory.RowButton(text=app.tr("Reprint"))
-            reprint.bind(on_release=lambda _b, p=payment: self.reprint(p))
-            self.ids[f"reprint_{n}"] = reprint
-            line.add_widget(reprint)
-            if app.staff_may("refund") and payment.method is PaymentMethod.CARD and not refunded:
+            if not refunded:  # a refund has no kiosk receipt to reprint
+                reprint = Factory.RowButton(text=app.tr("Reprint"))
+                reprint.bind(on_release=lambda _b, p=payment: self.reprint(p))
+                self.ids[f"reprint_{n}"] = reprint
+                line.add_widget(reprint)
+            if (
+                app.staff_may("refund")
+                and payment.method is PaymentMethod.CARD
+                and not refunded
+                and payment.payment_id not in given_back
+            ):
                 refund = Factory.RowButton(text=app.tr("Refund"))
                 refund.bind(on_release=lambda _b, p=payment: self.refund(p))
                 self.ids[f"refund_{n}"] = refund
