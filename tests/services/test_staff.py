@@ -155,6 +155,8 @@ def test_search_reprint_and_refund_a_card_payment(staff):
     assert staff.devices.simulators["terminal"].money_taken_minor == 0
     with pytest.raises(StaffTaskError, match="already refunded"):
         staff.staff.refund(maud, paid.payment_id)
+    with pytest.raises(StaffTaskError, match="a refund has no kiosk receipt"):
+        staff.staff.reprint(sam, refund.refund.payment_id)
     assert any(e.kind == "payment.refunded" for e in staff.repos.outbox.next_batch(NOW))
 
 
