@@ -28,3 +28,20 @@ def software_gl_rss_mb() -> float:
             elif counting and line.startswith("Rss:"):
                 total_kb += int(line.split()[1])
     return total_kb / 1024
+
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+
+
+def large_blocks_from_mmap(threshold: int = 1 << 20) -> bool:
+    """Serve allocations of `threshold` bytes or more with mmap, so they go back to the
+    OS when freed. glibc otherwise raises its threshold after the first big free and
+    keeps later big blocks in the heap for good: each PIN check's scrypt work area
+    (16 MB) stayed resident for the life of the kiosk. Called once by `kiosk run`;
+    False where glibc is absent."""
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, threshold))
+    except (OSError, AttributeError):
+        return False

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk.config import Config
+from kiosk.memory import large_blocks_from_mmap
 from kiosk.systemd_notify import HealthCheck, Supervisor, watchdog_interval_s
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def run(
     first_frame: Path | None = None,
     ready_mark: Path | None = None,
 ) -> int:
+    large_blocks_from_mmap()  # big transient buffers (scrypt's) must not stay resident
     configure_kivy(config.data_path / "kivy", size, fullscreen, config.kiosk.screen_dpi)
     # python-escpos rebuilds its capability pickle in a new temporary folder on every
     # start (~0.2 s) unless told where to keep it

@@ -148,6 +148,7 @@ class StaffService:
     def sign_in(self, pin: str, card: str = "") -> SignIn:
         """A PIN alone (matched against every active member) or after a staff card. Five
         wrong PINs in a row lock staff mode for 15 minutes, across restarts."""
+
         locked = self.pin_locked_until()
         if locked is not None:
             return SignIn(None, 0, locked)
