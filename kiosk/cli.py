@@ -109,7 +109,7 @@ def cmd_store_check(args: argparse.Namespace) -> int:
 def cmd_staff_add(args: argparse.Namespace) -> int:
     import getpass
 
-    from kiosk.domain.staff import StaffError, StaffMember, check_pin
+    from kiosk.domain.staff import Role, StaffError, StaffMember, check_pin
     from kiosk.services.context import open_kiosk_store
 
     if args.pin_stdin:  # for scripts: one line on stdin
@@ -126,10 +126,10 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
         return 2
     repos = open_kiosk_store(_config(args))
     try:
-        if any(m.pin_matches(pin) for m in repos.staff.all()):
+        if repos.staff.pin_taken(pin):
             print("kiosk staff add: that PIN is already someone's", file=sys.stderr)
             return 2
-        member = StaffMember.create(args.id, args.name, args.role, pin, args.card)
+        member = StaffMember.create(args.id, args.name, Role(args.role), pin, args.card)
         existing = repos.staff.get(args.id)
         if existing is not None and not args.replace:
             print(f"kiosk staff add: {args.id} exists (--replace to change)", file=sys.stderr)

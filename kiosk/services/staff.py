@@ -132,7 +132,7 @@ class StaffService:
         self, staff_id: str, name: str, role: Role | str, pin: str, card: str = ""
     ) -> StaffMember:
         check_pin(pin)
-        if any(m.pin_matches(pin) for m in self._repos.staff.all()):
+        if self._repos.staff.pin_taken(pin):
             raise StaffError("that PIN is already someone's: choose another")
         member = StaffMember.create(staff_id, name, Role(role), pin, card.strip())
         self._repos.staff.add(member)
@@ -148,7 +148,6 @@ class StaffService:
     def sign_in(self, pin: str, card: str = "") -> SignIn:
         """A PIN alone (matched against every active member) or after a staff card. Five
         wrong PINs in a row lock staff mode for 15 minutes, across restarts."""
-
         locked = self.pin_locked_until()
         if locked is not None:
             return SignIn(None, 0, locked)

@@ -241,6 +241,10 @@ class StaffRepository(_Repository[StaffMember]):
         super().__init__(store, "staff_id")
         self._by_card = self._index("card", lambda d: [d["card"]] if d.get("card") else [])
 
+    def pin_taken(self, pin: str) -> bool:
+        """PINs are unique: a PIN alone signs in, so two members may not share one."""
+        return any(m.pin_matches(pin) for m in self.all())
+
     def by_card(self, card: str) -> StaffMember | None:
         found = self._find(self._by_card, card.strip())
         return found[0] if found else None
