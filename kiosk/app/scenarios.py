@@ -408,6 +408,7 @@ def _cancel(ui: Any, screen: str) -> Any:
 
 def soak(ui: Any, journeys: int = 200) -> Iterator[Any]:
     """For tests/reliability/test_soak.py: the same pickup, again and again, and memory."""
+    yield lambda: ui.app.ready  # the store opens behind the attract screen
     repos = ui.app.services.repos
     rss = []
     for i in range(journeys):
