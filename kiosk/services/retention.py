@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kiosk.domain.intents import FINAL_STATES
-from kiosk.domain.orders import OrderState
+from kiosk.domain.orders import TERMINAL_STATES
 from kiosk.storage.repositories import Repositories
 
 LAST_PRUNE = "retention.last_prune"
-DONE_WITH = (OrderState.COLLECTED, OrderState.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ class Retention:
         with repos.store.transaction():
             unsynced = repos.outbox.keys()
             orders = invoices = payments = intents = shifts = markers = 0
-            for state in DONE_WITH:
+            for state in TERMINAL_STATES:
                 for order in repos.orders.in_state(state):
                     changed = order.state_changed_at or order.created_at
                     if changed >= cutoff or f"customer:{order.customer_account}" in unsynced:

@@ -20,7 +20,7 @@ from kiosk.config import Config
 from kiosk.domain.billing import Invoice, Payment, PaymentMethod
 from kiosk.domain.claim_codes import ClaimCode, InvalidClaimCode
 from kiosk.domain.money import Money
-from kiosk.domain.orders import OrderState, ServiceOrder
+from kiosk.domain.orders import TERMINAL_STATES, OrderState, ServiceOrder
 from kiosk.domain.plain import to_plain
 from kiosk.domain.shifts import Shift
 from kiosk.domain.staff import Permission, Role, StaffError, StaffMember, check_pin
@@ -185,7 +185,7 @@ class StaffService:
 
     def _occupant(self, locker: str) -> ServiceOrder | None:
         for order in self._repos.orders.located_in(f"locker {locker}"):
-            if order.state not in (OrderState.COLLECTED, OrderState.CANCELLED):
+            if order.state not in TERMINAL_STATES:
                 return order
         return None
 
