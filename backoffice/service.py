@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backoffice.db import AppliedOperation, EnrolmentCode, Entity, Kiosk, Notification, Shop, utcnow
 from kiosk.domain.billing import Invoice, Payment, PaymentMethod, charge_on_account
 from kiosk.domain.customers import ContactPreference, CreditAccount, Customer
+from kiosk.domain.intents import IntentState
 from kiosk.domain.money import Money
 from kiosk.domain.orders import OrderState, ServiceOrder
 from kiosk.domain.plain import DecodeError, from_plain, to_plain
@@ -575,6 +576,7 @@ HANDLERS: dict[str, Handler] = {
     "order.state": BackOffice._op_state,  # estimate approved/declined, pickup completed…
     "item.located": BackOffice._op_located,
     "staff.note": BackOffice._op_note,
+    "staff.alert": _record("alert", "id"),  # a kiosk alert about no order in particular
     "terms.accepted": _record("signature", "number"),
     "invoice.created": BackOffice._op_invoice,
     "payment.taken": BackOffice._op_payment,
@@ -584,6 +586,6 @@ HANDLERS: dict[str, Handler] = {
     "receipt.send": BackOffice._op_receipt,
     **{
         f"card.{state}": _record("payment_intent", "intent_id")
-        for state in ("approved", "reserved", "booked", "released", "not_charged")
+        for state in IntentState
     },
 }

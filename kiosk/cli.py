@@ -165,7 +165,7 @@ def cmd_store_prune(args: argparse.Namespace) -> int:
         print(
             f"pruned (older than {config.storage.retention_days} days, already synced): "
             f"{report.orders} orders, {report.invoices} invoices, {report.payments} payments, "
-            f"{report.intents} card intents, {report.shifts} shifts, {report.markers} markers"
+            f"{report.intents} card intents, {report.shifts} shifts"
         )
     finally:
         repos.store.close()

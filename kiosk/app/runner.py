@@ -81,8 +81,11 @@ def run(
             opened["devices"] = devices = open_devices(config)
             clock = (lambda: clock_now) if clock_now else (lambda: datetime.now(UTC))
             services = build_services(config, repos, devices, clock)
-            for line in services.startup():
+            report = services.startup()
+            for line in report.done:
                 log.warning("startup: %s", line)
+            for line in report.left_open:  # staff mode lists them with "resolve now"
+                log.error("startup: unresolved payment %s", line)
             if scenario:
                 from kiosk.app import scenarios
 

@@ -14,6 +14,9 @@ from kiosk.services.identify import Verifier
 from kiosk.services.payments import CardPayments
 from kiosk.services.pickup import PickupService
 from kiosk.services.receipt_delivery import ReceiptDelivery
+from kiosk.services.recovery import Recovery, RecoveryReport
+from kiosk.services.refunds import Refunds
+from kiosk.services.settlement import Settlement
 from kiosk.services.staff import StaffService
 from kiosk.services.statements import StatementService
 from kiosk.storage.repositories import Repositories
@@ -31,21 +34,23 @@ class KioskServices:
     pickup: PickupService
     statements: StatementService
     staff: StaffService
+    refunds: Refunds
+    recovery: Recovery
 
-    def startup(self) -> list[str]:
-        """Before the first customer: resolve any payment a crash left open, then any
-        pickup left between reservation and booking."""
-        resolved = [f"resolved {i.intent_id}: {i.state}" for i in self.payments.resolve_open()]
-        return resolved + self.pickup.resolve_unfinished()
+    def startup(self) -> RecoveryReport:
+        """Before the first customer: every intent a crash left reaches its business
+        outcome, as far as the terminal can be asked. It never raises for the terminal:
+        without one the kiosk still takes drop-offs and account charges."""
+        return self.recovery.run()
 
 
 def build_services(
     config: Config, repos: Repositories, devices: Devices, clock: Callable[[], datetime]
 ) -> KioskServices:
-    if devices.terminal is None:
-        raise ValueError("the kiosk needs a card terminal ([terminal] backend)")
     payments = CardPayments(repos, devices.terminal, clock)
     delivery = ReceiptDelivery(devices.printer, repos, clock, codepage=config.printer.codepage)
+    settlement = Settlement(repos, config, clock)
+    recovery = Recovery(repos, payments, settlement, delivery)
     return KioskServices(
         config=config,
         repos=repos,
@@ -54,7 +59,11 @@ def build_services(
         payments=payments,
         delivery=delivery,
         dropoff=DropOffService(repos, config, delivery, clock, lockers=devices.lockers),
-        pickup=PickupService(repos, config, payments, delivery, clock, lockers=devices.lockers),
-        statements=StatementService(repos, config, payments, delivery, clock),
+        pickup=PickupService(
+            repos, config, payments, delivery, clock, lockers=devices.lockers, recover=recovery.run
+        ),
+        statements=StatementService(repos, config, payments, delivery, clock, recover=recovery.run),
         staff=StaffService(repos, config, devices, delivery, Verifier(repos, clock), clock),
+        refunds=Refunds(repos, payments, settlement, clock),
+        recovery=recovery,
     )

@@ -3,14 +3,17 @@
 Paying by card follows the money rules: reserve the amount → open the locker → the door
 is *seen* open → book. If the door never opens the reservation is released and staff
 are alerted; nobody pays for an item they could not take. "Door seen open" is written
-to the store before the booking, so a kiosk that crashes in between finishes the job
-correctly when it comes back (`resolve_unfinished`).
+to the intent before the booking, so a kiosk that crashes in between books it when it
+comes back (`services/recovery.py`): the item is gone, the money is owed, and the
+reservation still holds it. The order becomes collected in the same transaction that
+stores its payment (`services/settlement.py`), never before.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -18,18 +21,27 @@ from kiosk.config import Config
 from kiosk.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod, build_invoice
 from kiosk.domain.claim_codes import ClaimCode, InvalidClaimCode
 from kiosk.domain.customers import CreditLimitExceeded, Customer
-from kiosk.domain.intents import IntentState, PaymentIntent
+from kiosk.domain.intents import IntentKind, IntentState, PaymentIntent
 from kiosk.domain.money import Money
 from kiosk.domain.orders import OrderState, ServiceOrder
-from kiosk.domain.plain import from_plain, to_plain
-from kiosk.drivers.base import StatusCallback, TerminalError
+from kiosk.drivers.base import StatusCallback
 from kiosk.drivers.drawer.lockers import GpioLockers
-from kiosk.i18n import Lang
-from kiosk.receipts.builders import ShopInfo, payment_receipt
+from kiosk.services.alerts import alert
 from kiosk.services.identify import Verification, Verifier
-from kiosk.services.payments import CardPayments, PaymentsBlocked, card_payment
+from kiosk.services.payments import (
+    CardPayments,
+    PaymentsBlocked,
+    Purpose,
+    TerminalUnavailable,
+    card_payment,
+    new_intent,
+    unblocked,
+)
 from kiosk.services.receipt_delivery import Delivery, ReceiptDelivery
+from kiosk.services.settlement import Settled, Settlement, locker_of
 from kiosk.storage.repositories import Repositories
+
+log = logging.getLogger(__name__)
 
 # What a customer is told about an order that is not ready (message ids, translated by the UI).
 STATE_WORDS = {
@@ -61,10 +73,14 @@ class Lookup:
 
 class Outcome(StrEnum):
     COLLECTED = "collected"
+    # the door opened and the reservation holds the money, but the booking's answer was
+    # lost: the item is the customer's, recovery books it (never a second charge)
+    COLLECTED_PAYMENT_PENDING = "collected_payment_pending"
     DECLINED = "declined"  # the card was declined or the customer cancelled
     LOCKER_FAILED = "locker_failed"  # the door was not seen open: nothing charged, staff alerted
     ACCOUNT_REFUSED = "account_refused"  # no account, or over the limit (a limit of 0 refuses)
     PAYMENT_UNKNOWN = "payment_unknown"  # the terminal link was lost: to be resolved, not retried
+    CARD_UNAVAILABLE = "card_unavailable"  # no terminal, or an earlier payment is unresolved
 
 
 @dataclass(frozen=True)
@@ -77,12 +93,6 @@ class PickupResult:
     receipt: Delivery | None = None
 
 
-def locker_of(order: ServiceOrder) -> str:
-    """ "locker 4" → "4"; "" when the item is on a shelf or at the counter."""
-    location = order.location.strip().lower()
-    return location.split(" ", 1)[1].strip() if location.startswith("locker ") else ""
-
-
 class PickupService:
     def __init__(
         self,
@@ -93,13 +103,16 @@ class PickupService:
         clock: Callable[[], datetime],
         *,
         lockers: GpioLockers | None = None,
+        recover: Callable[[], object] | None = None,
     ) -> None:
         self._repos = repos
         self._config = config
         self._payments = payments
         self._delivery = delivery
         self._clock = clock
+        self._recover = recover
         self._lockers = lockers
+        self._settlement = Settlement(repos, config, clock)
         self.verifier = Verifier(repos, clock)
 
     # -- finding the order --
@@ -149,31 +162,41 @@ class PickupService:
         *,
         lang: str | None = None,
     ) -> PickupResult:
+        """Reserve → open the locker → door seen open (stored) → book. Whatever the
+        terminal or the cable does, the result says what really happened."""
+        purpose = Purpose(
+            f"pickup:{order.number}",
+            order.customer_account,
+            order_number=order.number,
+            invoice_numbers=(invoice.number,),
+            lang=lang or "",
+        )
+        own_bill = invoice if self._repos.invoices.get(invoice.number) is None else None
         try:
-            attempt = self._payments.reserve(invoice.amount_due, f"order:{order.number}", on_status)
+            attempt = unblocked(
+                lambda: self._payments.reserve(
+                    invoice.amount_due, purpose, on_status, bill=own_bill
+                ),
+                self._recover,
+            )
         except PaymentsBlocked as exc:
-            return PickupResult(Outcome.PAYMENT_UNKNOWN, order, str(exc))
-        if attempt.link_lost:
+            return PickupResult(Outcome.CARD_UNAVAILABLE, order, str(exc))
+        intent = attempt.intent
+        if intent.is_open:
+            self._alert(order, f"reservation {intent.intent_id}: outcome unknown, being resolved")
             return PickupResult(
                 Outcome.PAYMENT_UNKNOWN, order, "the card terminal stopped answering"
             )
         if not attempt.succeeded:
-            return PickupResult(Outcome.DECLINED, order, attempt.intent.message)
-        return self._open_then_book(order, invoice, attempt.intent, lang)
-
-    def _open_then_book(
-        self, order: ServiceOrder, invoice: Invoice, intent: PaymentIntent, lang: str | None
-    ) -> PickupResult:
+            return PickupResult(Outcome.DECLINED, order, intent.message)
         locker = locker_of(order)
         failed = self._open_locker(order, locker)
         if failed is not None:
             self._payments.release(intent, f"locker {locker} door not seen open")
             return failed
-        self._repos.settings.set(
-            f"pickup:{intent.intent_id}",
-            {"door_opened": True, "order": order.number, "invoice": to_plain(invoice)},
-        )
-        return self._book(order, invoice, intent, locker, lang)
+        opened = replace(intent, door_opened=True)
+        self._repos.intents.save(opened)  # durable: from here on the item is the customer's
+        return self._book(order, invoice, opened, locker, lang)
 
     def _book(
         self,
@@ -184,10 +207,16 @@ class PickupService:
         lang: str | None,
     ) -> PickupResult:
         booked = self._payments.book(intent, invoice.amount_due)
-        payment = card_payment(
-            booked, invoice.amount_due, self._clock(), (invoice.number,), order.customer_account
+        if booked.is_open:
+            try:  # ask the terminal at once what it did; it may still be unreachable
+                booked = self._payments.resolve(booked)
+            except TerminalUnavailable as exc:
+                self._alert(order, f"booking {intent.intent_id} unresolved: {exc}")
+                return PickupResult(Outcome.COLLECTED_PAYMENT_PENDING, order, str(exc), locker)
+        settled = self._settlement.collect(
+            order, invoice, card_payment(booked, self._clock()), booked, lang=lang
         )
-        return self._collected(order, invoice, payment, locker, f"pickup:{intent.intent_id}", lang)
+        return self._finish(settled, locker)
 
     def pay_on_account(
         self, order: ServiceOrder, invoice: Invoice, *, lang: str | None = None
@@ -204,15 +233,30 @@ class PickupService:
             charged = customer.with_credit(customer.credit.charge(invoice.amount_due))
         except CreditLimitExceeded as exc:
             return PickupResult(Outcome.ACCOUNT_REFUSED, order, str(exc))
+        now = self._clock()
+        purpose = Purpose(
+            f"pickup:{order.number}",
+            order.customer_account,
+            order_number=order.number,
+            invoice_numbers=(invoice.number,),
+            lang=lang or "",
+        )
+        intent = new_intent(IntentKind.ACCOUNT_CHARGE, invoice.amount_due, purpose, now)
+        intent = intent.move(IntentState.APPROVED, now, message="charged on account")
         payment = Payment(
             payment_id=f"acct-{order.number}",
             method=PaymentMethod.ACCOUNT,
             amount=invoice.amount_due,
-            at=self._clock(),
+            at=now,
             invoice_numbers=(invoice.number,),
             customer_account=customer.account_number,
         )
-        return self._collected(order, invoice, payment, locker, "", lang, customer_after=charged)
+        with self._repos.store.transaction():  # the ledger's line and the charge together
+            self._repos.intents.add(intent)
+            settled = self._settlement.collect(
+                order, invoice, payment, intent, customer_after=charged, lang=lang
+            )
+        return self._finish(settled, locker)
 
     def collect_free(
         self, order: ServiceOrder, invoice: Invoice, *, lang: str | None = None
@@ -232,90 +276,34 @@ class PickupService:
             invoice_numbers=(invoice.number,),
             customer_account=order.customer_account,
         )
-        return self._collected(order, invoice, payment, locker, "", lang)
+        return self._finish(
+            self._settlement.collect(order, invoice, payment, None, lang=lang), locker
+        )
 
-    def _collected(
-        self,
-        order: ServiceOrder,
-        invoice: Invoice,
-        payment: Payment,
-        locker: str,
-        done_marker: str,
-        lang: str | None,
-        *,
-        customer_after: Customer | None = None,
-    ) -> PickupResult:
-        now = self._clock()
-        collected = order.move_to(
-            OrderState.COLLECTED, now, "kiosk", f"picked up from {locker or 'counter'}"
-        )
-        paid = invoice.record_payment(payment.amount) if not payment.amount.is_zero() else invoice
-        key = f"customer:{order.customer_account}"
-        repos = self._repos
-        with repos.store.transaction():
-            repos.orders.save(collected)
-            if (
-                repos.invoices.get(paid.number) is None
-            ):  # the kiosk's own bill: the back office learns it first
-                repos.invoices.add(paid)
-                repos.outbox.enqueue("invoice.created", to_plain(invoice), key=key, now=now)
-            else:
-                repos.invoices.save(paid)
-            repos.payments.add(payment)
-            if customer_after is not None:
-                repos.customers.save(customer_after)
-            shift = repos.shifts.current()
-            if shift is not None:
-                repos.shifts.save(shift.record_payment(payment).count("pickup"))
-            repos.outbox.enqueue("payment.taken", to_plain(payment), key=key, now=now)
-            repos.outbox.enqueue(
-                "order.state",
-                {
-                    "number": order.number,
-                    "state": "collected",
-                    "at": now.isoformat(),
-                    "author": "kiosk",
-                },
-                key=key,
-                now=now,
-            )
-            if done_marker:  # the crash-recovery marker has served
-                repos.settings.remove(done_marker)
-        customer = customer_after or self.customer(order)
-        language = Lang(lang or self._config.kiosk.languages[0])
-        shop = ShopInfo(self._config.shop.name, tuple(self._config.shop.address_lines))
-        receipt = self._delivery.deliver(
-            "payment",
-            payment_receipt(shop, paid, payment, language, account_after=customer.credit),
-            customer,
-            key,
-        )
-        return PickupResult(Outcome.COLLECTED, collected, "", locker, payment, receipt)
+    def _finish(self, settled: Settled, locker: str) -> PickupResult:
+        """After the commit: the receipt is an effect that cannot fail the pickup."""
+        assert settled.order is not None
+        receipt = self._delivery.deliver_settled(settled)
+        return PickupResult(Outcome.COLLECTED, settled.order, "", locker, settled.payment, receipt)
 
     def _open_locker(self, order: ServiceOrder, locker: str) -> PickupResult | None:
         """Open the item's locker; None when the door was seen open (or the item is at the
         counter), else the failure, staff alerted. Nothing may be charged after a failure."""
         if not locker or self._lockers is None:
             return None
-        opened = self._lockers.open(locker)
+        try:
+            opened = self._lockers.open(locker)
+        except Exception as exc:  # a driver fault is a locker that did not open
+            log.exception("locker %s failed", locker)
+            self._alert(order, f"locker {locker} failed for pickup: {exc}")
+            return PickupResult(Outcome.LOCKER_FAILED, order, str(exc), locker)
         if opened.opened:
             return None
         self._alert(order, f"locker {locker} did not open for pickup: {opened.detail}")
         return PickupResult(Outcome.LOCKER_FAILED, order, opened.detail, locker)
 
     def _alert(self, order: ServiceOrder, text: str) -> None:
-        now = self._clock()
-        self._repos.outbox.enqueue(
-            "staff.note",
-            {
-                "number": order.number,
-                "text": f"ALERT: {text}",
-                "at": now.isoformat(),
-                "author": "kiosk",
-            },
-            key=f"customer:{order.customer_account}",
-            now=now,
-        )
+        alert(self._repos, self._clock(), f"customer:{order.customer_account}", text, order.number)
 
     # -- estimates --
     def approve_estimate(self, order: ServiceOrder, approved: bool) -> ServiceOrder:
@@ -343,24 +331,3 @@ class PickupService:
                 now=now,
             )
         return moved
-
-    # -- after a crash --
-    def resolve_unfinished(self) -> list[str]:
-        """Reservations left open by a crash: book those whose door was seen open (the
-        customer has the item), release the others. Run at start, after the card
-        payments' own resolve_open()."""
-        done = []
-        for intent in self._repos.intents.in_states(IntentState.RESERVED):
-            marker = self._repos.settings.get(f"pickup:{intent.intent_id}") or {}
-            try:
-                if marker.get("door_opened") and not marker.get("done"):
-                    order = self._repos.orders.require(marker["order"])
-                    invoice = from_plain(Invoice, marker["invoice"])
-                    self._book(order, invoice, intent, locker_of(order), None)
-                    done.append(f"booked {intent.intent_id}")
-                else:
-                    self._payments.release(intent, "kiosk restarted before the locker opened")
-                    done.append(f"released {intent.intent_id}")
-            except TerminalError as exc:
-                done.append(f"left {intent.intent_id}: {exc}")
-        return done

@@ -6,9 +6,8 @@ back office has it (no outbox entry, pending or dead, for that customer), the ki
 - collected and cancelled orders whose last change is older than the retention period,
   with their invoices when nothing is left to pay on them;
 - payments older than the period (their shift is long closed and synced);
-- card intents in a final state older than the period whose payment has left (a card
-  payment bears its intent's id), and closed shifts;
-- the pickup markers of finished card pickups (they only serve crash recovery).
+- ledger intents that are final and settled, older than the period, whose payment has
+  left (a card payment bears its intent's id), and closed shifts;
 
 Orders still in the shop's hands, customers, open invoices, pending or dead outbox entries
 and open intents are never touched. One transaction; run at most once a day by the sync
@@ -21,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kiosk.domain.intents import FINAL_STATES
 from kiosk.domain.orders import TERMINAL_STATES
 from kiosk.storage.repositories import Repositories
 
@@ -35,13 +33,10 @@ class PruneReport:
     payments: int = 0
     intents: int = 0
     shifts: int = 0
-    markers: int = 0
 
     @property
     def total(self) -> int:
-        return (
-            self.orders + self.invoices + self.payments + self.intents + self.shifts + self.markers
-        )
+        return self.orders + self.invoices + self.payments + self.intents + self.shifts
 
 
 class Retention:
@@ -65,7 +60,7 @@ class Retention:
         cutoff = now - self.period
         with repos.store.transaction():
             unsynced = repos.outbox.keys()
-            orders = invoices = payments = intents = shifts = markers = 0
+            orders = invoices = payments = intents = shifts = 0
             for state in TERMINAL_STATES:
                 for order in repos.orders.in_state(state):
                     changed = order.state_changed_at or order.created_at
@@ -81,7 +76,8 @@ class Retention:
                     payments += repos.payments.remove(payment.payment_id)
             for intent in repos.intents.all():
                 if (
-                    intent.state in FINAL_STATES
+                    intent.is_final
+                    and intent.settled
                     and (intent.updated_at or intent.created_at) < cutoff
                     and repos.payments.get(intent.intent_id) is None  # its payment went first
                 ):
@@ -93,11 +89,5 @@ class Retention:
                     and f"shift:{shift.shift_id}" not in unsynced
                 ):
                     shifts += repos.shifts.remove(shift.shift_id)
-            for name, value in repos.settings.with_prefix("pickup:").items():
-                held = repos.intents.get(name.removeprefix("pickup:"))
-                if (isinstance(value, dict) and value.get("done")) or (
-                    held is None or held.state in FINAL_STATES
-                ):
-                    markers += repos.settings.remove(name)
             repos.settings.set(LAST_PRUNE, now.isoformat())
-        return PruneReport(orders, invoices, payments, intents, shifts, markers)
+        return PruneReport(orders, invoices, payments, intents, shifts)

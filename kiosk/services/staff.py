@@ -3,7 +3,8 @@ the screen, each checked against the signed-in member's role.
 
 Every task that changes something the back office must know goes through the outbox in
 the same transaction as the local change (item locations, closed shifts, refunds,
-discarded operations); every task is logged with who did it.
+discarded operations); every task is logged with who did it. Refunds live with the
+payments (`services/refunds.py`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kiosk.config import Config
-from kiosk.domain.billing import Invoice, Payment, PaymentMethod
+from kiosk.domain.billing import Invoice, Payment
 from kiosk.domain.claim_codes import ClaimCode, InvalidClaimCode
 from kiosk.domain.money import Money
 from kiosk.domain.orders import TERMINAL_STATES, OrderState, ServiceOrder
@@ -80,13 +81,6 @@ class ShiftClosed:
     terminal_card_total: Money | None
     card_difference: Money | None
     receipt: Delivery
-
-
-@dataclass(frozen=True)
-class Refund:
-    payment: Payment
-    refund: Payment
-    how: str  # "reversal" (same day, no card needed) or "refund" (card presented)
 
 
 class RecentLog(logging.Handler):
@@ -439,53 +433,6 @@ class StaffService:
 
     def claim_locked_until(self, order: ServiceOrder) -> datetime | None:
         return self._verifier.locked_until(order.claim_code.value)
-
-    # -- refunds --
-    def refund(self, member: StaffMember, payment_id: str) -> Refund:
-        """Give a card payment back: a reversal by receipt number while the terminal's
-        day is still open (no card needed), else a refund to the card presented."""
-        self.require(member, Permission.REFUND)
-        payment = self._repos.payments.get(payment_id)
-        if payment is None or payment.method is not PaymentMethod.CARD:
-            raise StaffTaskError(f"no card payment {payment_id}")
-        refund_id = f"refund-{payment_id}"
-        if self._repos.payments.get(refund_id) is not None:
-            raise StaffTaskError(f"payment {payment_id} was already refunded")
-        terminal = self._devices.terminal
-        if terminal is None:
-            raise StaffTaskError("this kiosk has no card terminal")
-        how = "reversal"
-        try:
-            result = terminal.reverse(int(payment.terminal_receipt_number))
-            if not result.approved:
-                how = "refund"
-                result = terminal.refund(payment.amount.to_minor())
-        except TerminalError as exc:
-            raise StaffTaskError(f"the card terminal stopped answering: {exc}") from exc
-        if not result.approved:
-            raise StaffTaskError(f"the terminal refused the refund: {result.message}")
-        now = self._clock()
-        refund = Payment(
-            payment_id=refund_id,
-            method=PaymentMethod.CARD,
-            amount=payment.amount,
-            at=now,
-            invoice_numbers=payment.invoice_numbers,
-            customer_account=payment.customer_account,
-            terminal_receipt_number=str(result.receipt_number or ""),
-            card_brand=result.card_brand or payment.card_brand,
-            card_last4=result.card_last4 or payment.card_last4,
-        )
-        with self._repos.store.transaction():
-            self._repos.payments.add(refund)
-            self._repos.outbox.enqueue(
-                "payment.refunded",
-                {**to_plain(refund), "refunds": payment_id, "how": how, "by": member.name},
-                key=f"customer:{payment.customer_account}",
-                now=now,
-            )
-        log.info("%s refunded %s (%s, %s)", member.staff_id, payment_id, how, payment.amount)
-        return Refund(payment, refund, how)
 
     # -- sync and devices --
     def sync_queue(self, member: StaffMember) -> tuple[int, list[OutboxEntry]]:

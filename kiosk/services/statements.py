@@ -13,12 +13,10 @@ from enum import StrEnum
 from kiosk.config import Config
 from kiosk.domain.billing import Payment, Statement, build_statement
 from kiosk.domain.customers import Customer
-from kiosk.domain.plain import to_plain
 from kiosk.drivers.base import StatusCallback
-from kiosk.i18n import Lang
-from kiosk.receipts.builders import ShopInfo, statement_receipt
-from kiosk.services.payments import CardPayments, PaymentsBlocked, card_payment
+from kiosk.services.payments import CardPayments, PaymentsBlocked, Purpose, unblocked
 from kiosk.services.receipt_delivery import Delivery, ReceiptDelivery
+from kiosk.services.settlement import Settlement
 from kiosk.storage.repositories import Repositories
 
 
@@ -26,7 +24,8 @@ class StatementOutcome(StrEnum):
     PAID = "paid"
     DECLINED = "declined"
     NOTHING_CHOSEN = "nothing_chosen"
-    PAYMENT_UNKNOWN = "payment_unknown"
+    PAYMENT_UNKNOWN = "payment_unknown"  # the link was lost: resolved from the terminal later
+    CARD_UNAVAILABLE = "card_unavailable"  # no terminal, or an earlier payment is unresolved
 
 
 @dataclass(frozen=True)
@@ -46,12 +45,16 @@ class StatementService:
         payments: CardPayments,
         delivery: ReceiptDelivery,
         clock: Callable[[], datetime],
+        *,
+        recover: Callable[[], object] | None = None,
     ) -> None:
         self._repos = repos
         self._config = config
         self._payments = payments
         self._delivery = delivery
         self._clock = clock
+        self._recover = recover
+        self._settlement = Settlement(repos, config, clock)
 
     def statement(self, customer: Customer) -> Statement:
         invoices = self._repos.invoices.for_customer(customer.account_number, open_only=True)
@@ -69,43 +72,26 @@ class StatementService:
         if not invoice_numbers:
             return StatementResult(StatementOutcome.NOTHING_CHOSEN)
         amount = statement.amount_for(invoice_numbers)
+        purpose = Purpose(
+            f"statement:{customer.account_number}",
+            customer.account_number,
+            invoice_numbers=tuple(invoice_numbers),
+            lang=lang,
+        )
         try:
-            attempt = self._payments.charge(
-                amount, f"statement:{customer.account_number}", on_status
+            attempt = unblocked(
+                lambda: self._payments.charge(amount, purpose, on_status), self._recover
             )
         except PaymentsBlocked as exc:
-            return StatementResult(StatementOutcome.PAYMENT_UNKNOWN, str(exc))
-        if attempt.link_lost:
+            return StatementResult(StatementOutcome.CARD_UNAVAILABLE, str(exc))
+        if attempt.intent.is_open:
             return StatementResult(
                 StatementOutcome.PAYMENT_UNKNOWN, "the card terminal stopped answering"
             )
         if not attempt.succeeded:
             return StatementResult(StatementOutcome.DECLINED, attempt.intent.message)
-        intent, now = attempt.intent, self._clock()
-        payment = card_payment(intent, amount, now, tuple(invoice_numbers), customer.account_number)
-        assert customer.credit is not None  # build_statement refuses a customer without one
-        after = customer.with_credit(customer.credit.record_payment(amount))
-        repos = self._repos
-        with repos.store.transaction():
-            for number in invoice_numbers:
-                invoice = repos.invoices.require(number)
-                repos.invoices.save(invoice.record_payment(invoice.amount_due))
-            repos.customers.save(after)
-            repos.payments.add(payment)
-            shift = repos.shifts.current()
-            if shift is not None:
-                repos.shifts.save(shift.record_payment(payment).count("statement"))
-            repos.outbox.enqueue(
-                "statement.paid",
-                {"payment": to_plain(payment)},
-                key=f"customer:{customer.account_number}",
-                now=now,
-            )
-        shop = ShopInfo(self._config.shop.name, tuple(self._config.shop.address_lines))
-        doc = statement_receipt(
-            shop, statement, invoice_numbers, payment, after, Lang(lang), account_after=after.credit
+        settled = self._settlement.pay_statement(attempt.intent)
+        receipt = self._delivery.deliver_settled(settled)
+        return StatementResult(
+            StatementOutcome.PAID, "", settled.payment, settled.customer, receipt
         )
-        receipt = self._delivery.deliver(
-            "statement", doc, after, f"customer:{customer.account_number}"
-        )
-        return StatementResult(StatementOutcome.PAID, "", payment, after, receipt)

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from kiosk.domain.billing import Invoice, InvoiceStatus, Payment
 from kiosk.domain.claim_codes import ClaimCode, InvalidClaimCode
 from kiosk.domain.customers import Customer, account_number_for, normalise_email, normalise_phone
-from kiosk.domain.intents import PaymentIntent
+from kiosk.domain.intents import IntentKind, PaymentIntent, final_states
 from kiosk.domain.orders import OrderState, ServiceOrder
 from kiosk.domain.plain import from_plain, to_plain
 from kiosk.domain.shifts import Shift
@@ -258,8 +258,15 @@ class PaymentIntentRepository(_Repository[PaymentIntent]):
         super().__init__(store, "intent_id")
         self._by_state = self._index("state", lambda d: [d["state"]])
         self._by_purpose = self._index("purpose", lambda d: [d["purpose"]])
+        final = {s.value for kind in IntentKind for s in final_states(kind)}
+        self._unsettled = self._index(
+            "unsettled", lambda d: ["1"] if d["state"] in final and not d.get("settled") else []
+        )
         self._by_receipt = self._index(
-            "receipt", lambda d: [str(d["receipt_number"])] if d.get("receipt_number") else []
+            "receipt",
+            lambda d: [
+                str(d[name]) for name in ("receipt_number", "booking_receipt") if d.get(name)
+            ],
         )
 
     def in_states(self, *states: str) -> list[PaymentIntent]:
@@ -267,7 +274,11 @@ class PaymentIntentRepository(_Repository[PaymentIntent]):
         return sorted(found, key=lambda i: i.created_at)
 
     def for_purpose(self, purpose: str) -> list[PaymentIntent]:
-        return self._find(self._by_purpose, purpose)
+        return sorted(self._find(self._by_purpose, purpose), key=lambda i: i.created_at)
+
+    def unsettled(self) -> list[PaymentIntent]:
+        """Final intents whose business operation is not complete yet (recovery's list)."""
+        return sorted(self._find(self._unsettled, "1"), key=lambda i: i.created_at)
 
     def with_receipt(self, receipt_number: int) -> list[PaymentIntent]:
         return self._find(self._by_receipt, str(receipt_number))

@@ -68,8 +68,10 @@ def test_link_drop_at_every_step_is_resolved_by_asking(sim, terminal, step):
     with pytest.raises(TerminalLinkLost):
         terminal.authorise(2500)
     sim.reconnect()
-    charged = step in ("before_status", "after_status")
+    # PA00P015 §2.2.8: a status information the ECR never acknowledged is auto-reversed
+    charged = step == "after_status"
     assert sim.money_taken_minor == (2500 if charged else 0)
+    assert sim.auto_reversals == (1 if step == "before_status" else 0)
     last = terminal.last_transaction() if sim.state.last_status else None
     moved = last is not None and last.receipt_number != before and last.amount_minor == 2500
     assert moved is charged

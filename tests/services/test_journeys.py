@@ -277,6 +277,10 @@ def test_crash_after_the_door_opened_books_on_restart(kiosk):
         kiosk.pickup.pay_by_card(order, bill)
     del kiosk.payments.book  # the kiosk restarts
     assert kiosk.devices.simulators["terminal"].state.reservations  # held, not taken
-    assert kiosk.startup() == [f"booked {kiosk.repos.intents.all()[0].intent_id}"]
+    intent_id = kiosk.repos.intents.all()[0].intent_id
+    assert kiosk.startup().done == [
+        f"booked {intent_id}: booked",
+        f"settled {intent_id}: reservation booked",
+    ]
     assert kiosk.devices.simulators["terminal"].money_taken_minor == 4990
     assert kiosk.repos.orders.require(order.number).state is OrderState.COLLECTED

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from kiosk.domain.orders import OrderState
 from kiosk.services.dropoff import DropOffRequest, NewCustomer
+from kiosk.services.payments import Purpose
 from kiosk.services.pickup import Outcome
 from kiosk.services.retention import Retention
 from tests.services.test_journeys import NOW, kiosk, seed_done_order  # noqa: F401
@@ -55,7 +56,8 @@ def test_synced_collected_history_leaves_after_the_period(kiosk):  # noqa: F811
 def test_an_open_invoice_and_an_open_intent_stay(kiosk):  # noqa: F811
     repos = kiosk.repos
     _, order = seed_done_order(kiosk)
-    attempt = kiosk.payments.reserve(kiosk.pickup.bill(order).amount_due, "order:x", None)
+    why = Purpose(f"pickup:{order.number}", order.customer_account, order_number=order.number)
+    attempt = kiosk.payments.reserve(kiosk.pickup.bill(order).amount_due, why)
     assert attempt.succeeded  # reserved, never booked nor released: a crash left it open
     ack_everything(repos)
     assert retention_at(repos, NOW + timedelta(days=400)).prune().intents == 0

@@ -67,7 +67,7 @@ def test_sign_in_by_pin_or_card_and_five_wrong_pins_lock_it(staff):
 def test_roles_decide_what_each_may_do(staff):
     sam, tess, maud = (member(staff, i) for i in ("s1", "t1", "m1"))
     with pytest.raises(Forbidden):
-        staff.staff.refund(sam, "anything")
+        staff.refunds.refund(sam, "anything")
     with pytest.raises(Forbidden):
         staff.staff.open_shift(tess)
     with pytest.raises(Forbidden):
@@ -150,11 +150,11 @@ def test_search_reprint_and_refund_a_card_payment(staff):
     printer = staff.devices.simulators["printer"]
     assert "COPY" in printer.render(printer.jobs[-1]).pages[0].text
 
-    refund = staff.staff.refund(maud, paid.payment_id)
+    refund = staff.refunds.refund(maud, paid.payment_id)
     assert refund.how == "reversal" and refund.refund.amount == paid.amount
     assert staff.devices.simulators["terminal"].money_taken_minor == 0
     with pytest.raises(StaffTaskError, match="already refunded"):
-        staff.staff.refund(maud, paid.payment_id)
+        staff.refunds.refund(maud, paid.payment_id)
     with pytest.raises(StaffTaskError, match="a refund has no kiosk receipt"):
         staff.staff.reprint(sam, refund.refund.payment_id)
     assert any(e.kind == "payment.refunded" for e in staff.repos.outbox.next_batch(NOW))

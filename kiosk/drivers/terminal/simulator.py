@@ -21,6 +21,7 @@ import threading
 import time
 import tty
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kiosk.drivers.terminal import apdu as z
@@ -55,6 +56,7 @@ class Script:
     statuses: tuple[int, ...] = (0x0A, 0x41, 0x04)
     status_delay_s: float = 0.0
     drop_at: str | None = None
+    cut_after: int | None = None  # the cable goes out after this many APDUs of the dialogue
     nak_frames: int = 0  # NAK this many incoming frames first
     corrupt_frames: int = 0  # send this many frames with a broken CRC first
     card_brand: str = "VISA"
@@ -68,7 +70,12 @@ class Script:
 
 
 class _Silent(Exception):
-    """The script cut the link."""
+    """The script cut the link: the terminal hears and says nothing until reconnect()."""
+
+
+class _EcrGone(Exception):
+    """The ECR stopped answering mid-dialogue (T2/T3 ran out): the terminal reverses
+    whatever it had not stored (PA00P015 §2.2.8) and waits for the next command."""
 
 
 @dataclass
@@ -76,6 +83,7 @@ class Charge:
     kind: str  # payment | booking | refund | reversal
     amount_minor: int
     receipt_number: int
+    reverses: int | None = None  # a reversal: the receipt number it reversed
 
 
 @dataclass
@@ -86,6 +94,7 @@ class SimulatorState:
     reservations: dict[int, int] = field(default_factory=dict)
     charges: list[Charge] = field(default_factory=list)
     day_total_minor: int = 0
+    day_closed_receipt: int = 0  # receipts up to here are in an end-of-day: not reversible
 
 
 class TerminalSimulator:
@@ -104,6 +113,13 @@ class TerminalSimulator:
         self._script = Script()
         self.received: deque[Apdu] = deque(maxlen=200)  # the latest commands, for tests
         self.bad_frames = 0
+        # PA00P016 §3.4.2 T2 (block → ACK/NAK, under 5 s) and §5.2.5 T3 (message → 80 00,
+        # default 5 s): how long this terminal waits for the ECR before giving up.
+        self.t2_s = 2.0
+        self.t3_s = 5.0
+        self.auto_reversals = 0  # transactions reversed because the ECR never acknowledged
+        self._messages = 0  # APDUs of the current dialogue, both ways
+        self.idle = threading.Event()
 
     # -- lifecycle --
     def start_pty(self) -> str:
@@ -222,6 +238,13 @@ class TerminalSimulator:
                 others.append(event)
         return others
 
+    def _count(self) -> None:
+        """One more APDU of the dialogue; the script may cut the cable right after it."""
+        self._messages += 1
+        if self._script.cut_after is not None and self._messages >= self._script.cut_after:
+            self.silent = True
+            raise _Silent
+
     def _send(self, msg: Apdu, expect_reply: bool = True) -> None:
         """Send one message; on serial wait for its ACK (repeat on NAK), then for the
         ECR's 80 00 reply."""
@@ -240,14 +263,16 @@ class TerminalSimulator:
                 if self._await_ack():
                     break
             else:
-                raise _Silent  # the ECR is gone
+                raise _EcrGone
+        self._count()
         if expect_reply:
-            reply = self._next(5.0)
+            reply = self._next(self.t3_s)
             if reply is None or reply.command != z.ACK_POSITIVE:
-                raise _Silent
+                raise _EcrGone
+            self._count()
 
     def _await_ack(self) -> bool:
-        deadline = time.monotonic() + 2.0
+        deadline = time.monotonic() + self.t2_s
         while time.monotonic() < deadline and not self._stop.is_set():
             for event in self._pump(0.05):
                 if isinstance(event, Ack):
@@ -270,18 +295,33 @@ class TerminalSimulator:
             if self.silent:
                 self._read(0.05)  # the cable is out: bytes go nowhere
                 continue
+            self.idle.set()
             command = self._next(0.1)
             if command is None:
                 continue
+            self.idle.clear()
             self.received.append(command)
             self._script = self.scripts.popleft() if self.scripts else Script()
+            self._messages = 0
             try:
+                self._count()
                 self._handle(command)
             except _Silent:
                 self.silent = True
+            except _EcrGone:
+                log.info("the ECR stopped answering during %s: back to idle", command)
+                self._inbox.clear()
             except Exception:  # a simulator bug must not hang the test silently
                 log.exception("simulator failed on %s", command)
                 self.silent = True
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """True once the terminal waits for a command again (or the cable is out)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.silent or self.idle.wait(0.02):
+                return True
+        return False
 
     def _drop(self, step: str) -> None:
         if self._script.drop_at == step:
@@ -297,14 +337,15 @@ class TerminalSimulator:
         self._send(Apdu(0x84, code), expect_reply=False)
 
     def _complete(self) -> None:
-        self._send(Apdu(*z.COMPLETION, b"\x27\x00"))
+        """Completion of a payment-type command: `06 0F 00` (PA00P015 §2.2.9)."""
+        self._send(Apdu(*z.COMPLETION))
 
-    def _status_info(self, result: int, amount: int | None, kind: str) -> bytes:
+    def _status_info(self, result: int, amount: int | None, kind: str, receipt: int) -> bytes:
         s = self.state
         data = b"\x27" + bytes([result])
         if amount is not None:
             data += b"\x04" + z.bcd(amount, 6)
-        data += b"\x0b" + z.bcd(s.trace_number, 3) + b"\x87" + z.bcd(s.receipt_number, 2)
+        data += b"\x0b" + z.bcd(s.trace_number, 3) + b"\x87" + z.bcd(receipt, 2)
         data += b"\x29" + bytes.fromhex(self.terminal_id)
         data += b"\x0c" + bytes.fromhex(time.strftime("%H%M%S"))
         data += b"\x0d" + bytes.fromhex(time.strftime("%m%d"))
@@ -329,6 +370,28 @@ class TerminalSimulator:
             raise _Silent
         return self._script.outcome
 
+    def _store(self, kind: str, amount: int, receipt: int, apply: Callable[[], None]) -> None:
+        """Status information, then — only once the ECR acknowledged it — the
+        transaction is stored (PA00P015 §2.2.8): an ECR that never answers gets an
+        auto-reversal, and nothing is kept. Then Completion."""
+        s = self.state
+        status = self._status_info(z.RESULT_APPROVED, amount, kind, receipt)
+        try:
+            self._drop("before_status")
+            self._send(Apdu(*z.STATUS_INFORMATION, status))
+        except (_Silent, _EcrGone):
+            self.auto_reversals += 1
+            raise
+        apply()
+        s.last_status = status
+        self._drop("after_status")
+        self._complete()
+
+    def _new_receipt(self) -> int:
+        self.state.trace_number += 1
+        self.state.receipt_number += 1
+        return self.state.receipt_number
+
     def _money_transaction(self, command: Apdu, kind: str) -> None:
         fields = z.parse_bmps(command.data)
         amount = z.from_bcd(fields[0x04])
@@ -338,23 +401,22 @@ class TerminalSimulator:
         if ending == "cancel":
             self._send(Apdu(*z.ABORT_FROM_TERMINAL, bytes([z.RESULT_ABORTED])))
             return
-        s.trace_number += 1
         if ending == "decline":
-            s.last_status = self._status_info(self._script.decline_code, amount, kind)
-            self._send(Apdu(*z.STATUS_INFORMATION, s.last_status))
+            s.trace_number += 1
+            status = self._status_info(self._script.decline_code, amount, kind, s.receipt_number)
+            self._send(Apdu(*z.STATUS_INFORMATION, status))
             self._send(Apdu(*z.ABORT_FROM_TERMINAL, bytes([self._script.decline_code])))
             return
-        s.receipt_number += 1
-        if kind == "reservation":
-            s.reservations[s.receipt_number] = amount
-        else:
-            s.charges.append(Charge("payment", amount, s.receipt_number))
-            s.day_total_minor += amount
-        s.last_status = self._status_info(z.RESULT_APPROVED, amount, kind)
-        self._drop("before_status")
-        self._send(Apdu(*z.STATUS_INFORMATION, s.last_status))
-        self._drop("after_status")
-        self._complete()
+        receipt = self._new_receipt()
+
+        def apply() -> None:
+            if kind == "reservation":
+                s.reservations[receipt] = amount
+            else:
+                s.charges.append(Charge("payment", amount, receipt))
+                s.day_total_minor += amount
+
+        self._store(kind, amount, receipt, apply)
 
     def _handle(self, command: Apdu) -> None:
         s = self.state
@@ -363,80 +425,87 @@ class TerminalSimulator:
             self._money_transaction(command, "payment" if cmd == z.AUTHORISATION else "reservation")
         elif cmd in (z.BOOK_TOTAL, z.PARTIAL_REVERSAL):
             fields = z.parse_bmps(command.data)
-            receipt, amount = z.from_bcd(fields[0x87]), z.from_bcd(fields[0x04])
-            reserved = s.reservations.get(receipt)
+            held, amount = z.from_bcd(fields[0x87]), z.from_bcd(fields[0x04])
+            reserved = s.reservations.get(held)
             if reserved is None or amount > reserved:
                 self._refuse(0x83)
                 return
             self._accept()
-            if cmd == z.BOOK_TOTAL:
-                del s.reservations[receipt]
-                s.charges.append(Charge("booking", amount, receipt))
-                s.day_total_minor += amount
-            else:
-                s.reservations[receipt] = reserved - amount
-            s.trace_number += 1
-            s.last_status = self._status_info(z.RESULT_APPROVED, amount, "booking")
-            self._drop("before_status")
-            self._send(Apdu(*z.STATUS_INFORMATION, s.last_status))
-            self._drop("after_status")
-            self._complete()
+            receipt = self._new_receipt()
+
+            def book() -> None:
+                if cmd == z.BOOK_TOTAL:
+                    del s.reservations[held]
+                    s.charges.append(Charge("booking", amount, receipt))
+                    s.day_total_minor += amount
+                else:
+                    s.reservations[held] = reserved - amount
+
+            self._store("booking", amount, receipt, book)
         elif cmd == z.RESERVATION_REVERSAL:
-            receipt = z.from_bcd(z.parse_bmps(command.data)[0x87])
-            if receipt not in s.reservations:
+            held = z.from_bcd(z.parse_bmps(command.data)[0x87])
+            if held not in s.reservations:
                 self._refuse(0x83)
                 return
             self._accept()
-            del s.reservations[receipt]
-            self._complete()
-        elif cmd in (z.REGISTRATION, z.STATUS_ENQUIRY):
+            amount = s.reservations[held]
+
+            def release() -> None:
+                del s.reservations[held]
+
+            self._store("release", amount, self._new_receipt(), release)
+        elif cmd == z.REGISTRATION:
             self._accept()
-            if cmd == z.STATUS_ENQUIRY:
-                tid = bytes.fromhex(self.terminal_id)
-                self._send(Apdu(*z.STATUS_INFORMATION, b"\x27\x00\x29" + tid))
+            self._send(Apdu(*z.COMPLETION))
+        elif cmd == z.STATUS_ENQUIRY:
+            self._accept()
+            tid = bytes.fromhex(self.terminal_id)
+            self._send(Apdu(*z.STATUS_INFORMATION, b"\x27\x00\x29" + tid))
             self._complete()
         elif cmd == z.REPEAT_RECEIPT:
             if s.last_status is None:
                 self._refuse(0x83)
                 return
             self._accept()
-            self._send(Apdu(*z.STATUS_INFORMATION, s.last_status))
+            fields = z.parse_bmps(command.data[3:])
+            service = fields.get(0x03, b"\x00")[0]
+            if service & 0x01:  # §2.20.1 Table 5: status information only when asked
+                self._send(Apdu(*z.STATUS_INFORMATION, s.last_status))
             self._complete()
         elif cmd == z.END_OF_DAY:
             self._accept()
             s.trace_number += 1
-            self._send(
-                Apdu(*z.STATUS_INFORMATION, self._status_info(0, s.day_total_minor, "totals"))
-            )
+            totals = self._status_info(0, s.day_total_minor, "totals", s.receipt_number)
+            self._send(Apdu(*z.STATUS_INFORMATION, totals))
             s.day_total_minor = 0
+            s.day_closed_receipt = s.receipt_number
             self._complete()
         elif cmd == z.REVERSAL:
-            receipt = z.from_bcd(z.parse_bmps(command.data[3:])[0x87])
-            charge = next((c for c in s.charges if c.receipt_number == receipt), None)
-            if charge is None:
+            original = z.from_bcd(z.parse_bmps(command.data[3:])[0x87])
+            charge = next((c for c in s.charges if c.receipt_number == original), None)
+            reversed_already = any(c.reverses == original for c in s.charges)
+            # only today's payments (not yet in an end-of-day) can be reversed (§2.9)
+            if charge is None or reversed_already or original <= s.day_closed_receipt:
                 self._refuse(0x83)
                 return
-            if any(c.kind == "reversal" and c.receipt_number == receipt for c in s.charges):
-                self._refuse(0x83)  # reversed already
-                return
             self._accept()
-            s.trace_number += 1
-            s.receipt_number += 1
-            s.charges.append(Charge("reversal", -charge.amount_minor, receipt))
-            s.day_total_minor -= charge.amount_minor
-            s.last_status = self._status_info(z.RESULT_APPROVED, charge.amount_minor, "reversal")
-            self._send(Apdu(*z.STATUS_INFORMATION, s.last_status))
-            self._complete()
+            receipt = self._new_receipt()
+
+            def reverse() -> None:
+                s.charges.append(Charge("reversal", -charge.amount_minor, receipt, original))
+                s.day_total_minor -= charge.amount_minor
+
+            self._store("reversal", charge.amount_minor, receipt, reverse)
         elif cmd == z.REFUND:
             amount = z.from_bcd(z.parse_bmps(command.data[3:])[0x04])
             self._accept()
-            s.trace_number += 1
-            s.receipt_number += 1
-            s.charges.append(Charge("refund", -amount, s.receipt_number))
-            s.day_total_minor -= amount
-            s.last_status = self._status_info(z.RESULT_APPROVED, amount, "refund")
-            self._send(Apdu(*z.STATUS_INFORMATION, s.last_status))
-            self._complete()
+            receipt = self._new_receipt()
+
+            def refund() -> None:
+                s.charges.append(Charge("refund", -amount, receipt))
+                s.day_total_minor -= amount
+
+            self._store("refund", amount, receipt, refund)
         elif cmd == z.ABORT:
             self._refuse(0x83)  # nothing running to abort
         else:

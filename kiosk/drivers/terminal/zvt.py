@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 __all__ = ["Outcome", "TerminalError", "TerminalLinkLost", "TransactionResult", "ZvtTerminal"]
 
 
+REPEAT_STATUS_NO_PRINT = 0x03  # §2.20.1 Table 5: bit 0 status information, bit 1 no print
+
+
 @dataclass(frozen=True)
 class ZvtTimeouts:
     command_ack_s: float = 5.0  # command → 80 00 from the terminal
@@ -127,8 +130,11 @@ class ZvtTerminal:
 
     def last_transaction(self) -> TransactionResult:
         """Repeat receipt (06 20): what the terminal did last. The way to learn the
-        outcome of a payment whose exchange was cut."""
-        return self._run(Apdu(*z.REPEAT_RECEIPT, self._password()), "repeat receipt")
+        outcome of a payment whose exchange was cut. Service byte 0x03 (PA00P015 §2.20.1,
+        Table 5): send the status information, print nothing — without bit 0 a terminal
+        sends no status information at all, and the kiosk would learn nothing."""
+        data = self._password() + b"\x03" + bytes([REPEAT_STATUS_NO_PRINT])
+        return self._run(Apdu(*z.REPEAT_RECEIPT, data), "repeat receipt")
 
     def status(self) -> DeviceStatus:
         """Status enquiry (05 01): is the terminal there and ready?"""

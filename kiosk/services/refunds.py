@@ -1,0 +1,102 @@
+"""Giving a card payment back (staff mode, manager only), through the payment ledger.
+
+A reversal by receipt number while the terminal's day still holds the payment (no card
+needed, PA00P015 §2.9), else a refund to the card presented (§2.15). Both are intents
+stored before the terminal is asked, with the payment they give back, so:
+
+- a refund already made is never made again: a retry finds the approved intent;
+- a refund whose answer was lost is resolved from the terminal (its last transaction),
+  never repeated while its outcome is unknown, and never mistaken for a charge — no
+  other movement can start while it is open;
+- the fallback from reversal to refund happens only when the terminal *answered* that
+  it cannot reverse, never after silence.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from kiosk.domain.billing import Payment, PaymentMethod
+from kiosk.domain.staff import Permission, StaffMember
+from kiosk.services.payments import CardPayments, PaymentAttempt, PaymentsBlocked, Purpose
+from kiosk.services.settlement import Settlement
+from kiosk.services.staff import StaffService, StaffTaskError
+from kiosk.storage.repositories import Repositories
+
+log = logging.getLogger("kiosk.staff")
+
+
+@dataclass(frozen=True)
+class Refund:
+    payment: Payment
+    refund: Payment
+    how: str  # "reversal" (same day, no card needed) or "refund" (card presented)
+
+
+class Refunds:
+    def __init__(
+        self,
+        repos: Repositories,
+        payments: CardPayments,
+        settlement: Settlement,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._repos = repos
+        self._payments = payments
+        self._settlement = settlement
+        self._clock = clock
+
+    def refund(self, member: StaffMember, payment_id: str) -> Refund:
+        StaffService.require(member, Permission.REFUND)
+        payment = self._repos.payments.get(payment_id)
+        if payment is None or payment.method is not PaymentMethod.CARD:
+            raise StaffTaskError(f"no card payment {payment_id}")
+        if payment_id.startswith("refund-"):
+            raise StaffTaskError("a refund cannot be refunded")
+        self._check_not_refunded(payment)
+        purpose = Purpose(
+            f"refund:{payment_id}",
+            payment.customer_account,
+            invoice_numbers=payment.invoice_numbers,
+            refund_of=payment_id,
+        )
+        try:
+            attempt = self._payments.reverse(payment, purpose)
+            how = "reversal"
+            self._check_known(attempt)
+            if not attempt.succeeded:
+                log.info("reversal of %s refused (%s): refund", payment_id, attempt.intent.message)
+                attempt = self._payments.refund(payment.amount, purpose)
+                how = "refund"
+                self._check_known(attempt)
+        except PaymentsBlocked as exc:
+            raise StaffTaskError(f"card refunds are unavailable: {exc}") from exc
+        if not attempt.succeeded:
+            raise StaffTaskError(f"the terminal refused the refund: {attempt.intent.message}")
+        settled = self._settlement.record_refund(attempt.intent, member.name)
+        assert settled.payment is not None
+        log.info("%s refunded %s (%s, %s)", member.staff_id, payment_id, how, payment.amount)
+        return Refund(payment, settled.payment, how)
+
+    def _check_not_refunded(self, payment: Payment) -> None:
+        if self._repos.payments.get(f"refund-{payment.payment_id}") is not None:
+            raise StaffTaskError(f"payment {payment.payment_id} was already refunded")
+        for intent in self._repos.intents.for_purpose(f"refund:{payment.payment_id}"):
+            if intent.is_open:
+                raise StaffTaskError(
+                    "a refund of this payment is being confirmed with the terminal: "
+                    "it will not be made twice"
+                )
+            if intent.money_moved:
+                raise StaffTaskError(f"payment {payment.payment_id} was already refunded")
+
+    @staticmethod
+    def _check_known(attempt: PaymentAttempt) -> None:
+        if attempt.intent.is_open:
+            raise StaffTaskError(
+                "the card terminal stopped answering: whether the refund was made is being "
+                "confirmed with the terminal, and it will not be made twice"
+            )

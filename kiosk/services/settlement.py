@@ -1,0 +1,236 @@
+"""Turning money that moved (or did not) into the business outcome it was for.
+
+The same code runs for a customer at the screen and for recovery after a crash, so a
+payment found approved at restart finishes exactly like one approved live: the order is
+collected with its payment, receipt and outbox entries; the statement's invoices are
+paid and the debt reduced; the refund is recorded. Each is one storage transaction that
+also marks the intent settled, so it happens once. An intent whose money did not move
+is settled as void: nothing else changes.
+
+Only the commit may fail here. What follows it — the receipt — is an effect
+(`services/receipt_delivery.py`) that never raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from kiosk.config import Config
+from kiosk.domain.billing import Invoice, Payment, PaymentMethod, build_statement
+from kiosk.domain.customers import Customer
+from kiosk.domain.intents import IntentKind, PaymentIntent
+from kiosk.domain.orders import OrderState, ServiceOrder
+from kiosk.domain.plain import to_plain
+from kiosk.i18n import Lang
+from kiosk.receipts.builders import ShopInfo, payment_receipt, statement_receipt
+from kiosk.receipts.document import Document
+from kiosk.services.alerts import alert
+from kiosk.services.payments import card_payment
+from kiosk.storage.repositories import Repositories
+
+
+class SettlementError(Exception):
+    """The business record a payment was for is missing: staff must look."""
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A committed business outcome and the receipt that goes with it."""
+
+    intent: PaymentIntent | None
+    payment: Payment | None
+    customer: Customer | None
+    receipt: Document | None
+    receipt_kind: str = "payment"
+    order: ServiceOrder | None = None
+
+
+def locker_of(order: ServiceOrder) -> str:
+    """ "locker 4" → "4"; "" when the item is on a shelf or at the counter."""
+    location = order.location.strip().lower()
+    return location.split(" ", 1)[1].strip() if location.startswith("locker ") else ""
+
+
+class Settlement:
+    def __init__(self, repos: Repositories, config: Config, clock: Callable[[], datetime]) -> None:
+        self._repos = repos
+        self._config = config
+        self._clock = clock
+        self.shop = ShopInfo(config.shop.name, tuple(config.shop.address_lines))
+
+    def lang(self, code: str | None) -> Lang:
+        return Lang(code or self._config.kiosk.languages[0])
+
+    # -- recovery's entry point --
+    def settle(self, intent: PaymentIntent) -> Settled:
+        """Finish (or void) what a final, unsettled intent was for."""
+        if intent.settled or not intent.is_final:
+            return Settled(intent, None, None, None)
+        if not intent.money_moved:
+            return self._void(intent)
+        if intent.purpose.startswith("pickup:"):
+            order = self._repos.orders.require(intent.order_number)
+            return self.collect(
+                order, self.bill_of(intent), card_payment(intent, self._clock()), intent
+            )
+        if intent.purpose.startswith("statement:"):
+            return self.pay_statement(intent)
+        if intent.kind in (IntentKind.REVERSAL, IntentKind.REFUND):
+            return self.record_refund(intent, "kiosk recovery")
+        raise SettlementError(
+            f"intent {intent.intent_id}: no business outcome for {intent.purpose}"
+        )
+
+    def _void(self, intent: PaymentIntent) -> Settled:
+        self._repos.intents.save(intent.done())
+        return Settled(intent.done(), None, None, None)
+
+    def bill_of(self, intent: PaymentIntent) -> Invoice:
+        if intent.bill is not None:
+            return intent.bill
+        for number in intent.invoice_numbers:
+            invoice = self._repos.invoices.get(number)
+            if invoice is not None:
+                return invoice
+        raise SettlementError(f"intent {intent.intent_id}: its invoice is not in the store")
+
+    # -- pickup --
+    def collect(
+        self,
+        order: ServiceOrder,
+        invoice: Invoice,
+        payment: Payment,
+        intent: PaymentIntent | None,
+        *,
+        customer_after: Customer | None = None,
+        lang: str | None = None,
+    ) -> Settled:
+        """The order is collected with its payment: one transaction, with the intent
+        settled. Done twice (a retry after a crash), the second does nothing."""
+        repos = self._repos
+        locker = locker_of(order)
+        now = self._clock()
+        key = f"customer:{order.customer_account}"
+        with repos.store.transaction():
+            current = repos.orders.require(order.number)
+            if current.state is OrderState.COLLECTED:
+                if intent is not None:  # money for an order collected meanwhile: staff look
+                    repos.intents.save(intent.done())
+                    self._alert(order, f"payment {intent.intent_id} for an order already collected")
+                return Settled(intent, None, None, None, order=current)
+            collected = current.move_to(
+                OrderState.COLLECTED, now, "kiosk", f"picked up from {locker or 'counter'}"
+            )
+            paid = (
+                invoice.record_payment(payment.amount) if not payment.amount.is_zero() else invoice
+            )
+            repos.orders.save(collected)
+            if repos.invoices.get(paid.number) is None:  # the kiosk's own bill
+                repos.invoices.add(paid)
+                repos.outbox.enqueue("invoice.created", to_plain(invoice), key=key, now=now)
+            else:
+                repos.invoices.save(paid)
+            repos.payments.add(payment)
+            if customer_after is not None:
+                repos.customers.save(customer_after)
+            self._count(payment, "pickup")
+            repos.outbox.enqueue("payment.taken", to_plain(payment), key=key, now=now)
+            repos.outbox.enqueue(
+                "order.state",
+                {
+                    "number": order.number,
+                    "state": "collected",
+                    "at": now.isoformat(),
+                    "author": "kiosk",
+                },
+                key=key,
+                now=now,
+            )
+            if intent is not None:
+                repos.intents.save(intent.done())
+        customer = customer_after or repos.customers.require(order.customer_account)
+        doc = payment_receipt(
+            self.shop,
+            paid,
+            payment,
+            self.lang(lang or (intent.lang if intent else None)),
+            account_after=customer.credit,
+        )
+        return Settled(intent, payment, customer, doc, "payment", collected)
+
+    # -- statements --
+    def pay_statement(self, intent: PaymentIntent) -> Settled:
+        repos = self._repos
+        now = self._clock()
+        customer = repos.customers.require(intent.customer_account)
+        invoices = [repos.invoices.require(n) for n in intent.invoice_numbers]
+        statement = build_statement(customer, invoices, now)
+        payment = card_payment(intent, now)
+        assert customer.credit is not None  # build_statement refuses a customer without one
+        after = customer.with_credit(customer.credit.record_payment(payment.amount))
+        with repos.store.transaction():
+            for invoice in invoices:
+                repos.invoices.save(invoice.record_payment(invoice.amount_due))
+            repos.customers.save(after)
+            repos.payments.add(payment)
+            self._count(payment, "statement")
+            repos.outbox.enqueue(
+                "statement.paid",
+                {"payment": to_plain(payment)},
+                key=f"customer:{customer.account_number}",
+                now=now,
+            )
+            repos.intents.save(intent.done())
+        doc = statement_receipt(
+            self.shop,
+            statement,
+            list(intent.invoice_numbers),
+            payment,
+            after,
+            self.lang(intent.lang),
+            account_after=after.credit,
+        )
+        return Settled(intent, payment, after, doc, "statement")
+
+    # -- refunds --
+    def record_refund(self, intent: PaymentIntent, by: str) -> Settled:
+        repos = self._repos
+        original = repos.payments.require(intent.refund_of)
+        now = self._clock()
+        refund = Payment(
+            payment_id=f"refund-{original.payment_id}",
+            method=PaymentMethod.CARD,
+            amount=intent.amount,
+            at=now,
+            invoice_numbers=original.invoice_numbers,
+            customer_account=original.customer_account,
+            terminal_receipt_number=str(intent.receipt_number or ""),
+            card_brand=intent.card_brand or original.card_brand,
+            card_last4=intent.card_last4 or original.card_last4,
+        )
+        with repos.store.transaction():
+            repos.payments.add(refund)
+            repos.outbox.enqueue(
+                "payment.refunded",
+                {
+                    **to_plain(refund),
+                    "refunds": original.payment_id,
+                    "how": str(intent.kind),
+                    "by": by,
+                },
+                key=f"customer:{original.customer_account}",
+                now=now,
+            )
+            repos.intents.save(intent.done())
+        return Settled(intent, refund, None, None, "refund")
+
+    # -- shared --
+    def _count(self, payment: Payment, what: str) -> None:
+        shift = self._repos.shifts.current()
+        if shift is not None:
+            self._repos.shifts.save(shift.record_payment(payment).count(what))
+
+    def _alert(self, order: ServiceOrder, text: str) -> None:
+        alert(self._repos, self._clock(), f"customer:{order.customer_account}", text, order.number)
