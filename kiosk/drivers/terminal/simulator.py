@@ -119,6 +119,7 @@ class TerminalSimulator:
         self.t3_s = 5.0
         self.auto_reversals = 0  # transactions reversed because the ECR never acknowledged
         self._messages = 0  # APDUs of the current dialogue, both ways
+        self.dialogue_lengths: deque[int] = deque(maxlen=200)  # APDUs of each past dialogue
         self.idle = threading.Event()
 
     # -- lifecycle --
@@ -314,6 +315,7 @@ class TerminalSimulator:
             except Exception:  # a simulator bug must not hang the test silently
                 log.exception("simulator failed on %s", command)
                 self.silent = True
+            self.dialogue_lengths.append(self._messages)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """True once the terminal waits for a command again (or the cable is out)."""
