@@ -95,8 +95,13 @@ def test_locker_door_never_opens(tmp_path):
 
 
 def test_printer_out_of_paper(tmp_path):
+    """The printer fails after the payment: the screen says paid, and how the receipt
+    travels instead (issue: nothing raises after a commit)."""
     notes = run_scenario("pickup_paper_out", tmp_path)["notes"]
-    assert notes["receipt"] == "The printer is unavailable: we will send your receipt by SMS."
+    assert notes["receipt"] == (
+        "Paid €84.89. The printer is unavailable: we will send your receipt by SMS."
+    )
+    assert notes["money_taken"] == 8489 and notes["sent_via"] == ["sms"]
 
 
 def test_nothing_due_and_an_order_not_ready(tmp_path):

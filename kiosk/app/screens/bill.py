@@ -66,15 +66,27 @@ class BillScreen(KioskScreen):
         app.in_background(work[how], self.paid)
 
     def paid(self, result: PickupResult | Exception) -> None:
+        """Each message says what the ledger knows; "not charged" only when it says so."""
         app = self.app
-        if isinstance(result, Exception):
+        if isinstance(result, Exception):  # a fault we did not foresee: the ledger decides
             app.show_message(
-                "Something went wrong", "Nothing was charged. Please ask at the counter.", "attract"
+                "Please wait for staff",
+                "Something went wrong. We are checking with the card terminal whether anything "
+                "was charged: you will not be charged twice. Please ask at the counter.",
+                "attract",
             )
             return
         app.session["result"] = result
         if result.outcome is Outcome.COLLECTED:
             app.go("collected")
+        elif result.outcome is Outcome.COLLECTED_PAYMENT_PENDING:
+            app.show_message(
+                "Please take your item",
+                "Locker {locker} is open. Your payment is held on your card and is being "
+                "completed: you will not be charged twice. Your receipt will be sent to you.",
+                "attract",
+                locker=result.locker,
+            )
         elif result.outcome is Outcome.DECLINED:
             app.show_message(
                 "Payment not accepted",
@@ -90,6 +102,12 @@ class BillScreen(KioskScreen):
                 "The locker did not open",
                 "You have not been charged. A member of staff has been told and will help you.",
                 "attract",
+            )
+        elif result.outcome is Outcome.CARD_UNAVAILABLE:
+            app.show_message(
+                "Card payment is unavailable",
+                "The card terminal cannot take payments right now. Please ask at the counter.",
+                "bill",
             )
         else:
             app.show_message(

@@ -1,4 +1,5 @@
 from kiosk.app.main import KioskScreen
+from kiosk.services.receipt_delivery import Delivery
 
 
 class CollectedScreen(KioskScreen):
@@ -15,6 +16,14 @@ class CollectedScreen(KioskScreen):
         else:
             self.ids.where.text = app.tr("Please collect your {item} at the counter.", item=item)
         receipt = result.receipt
+        paid = ""
+        if result.payment is not None and not result.payment.amount.is_zero():
+            paid = app.tr("Paid {amount}.", amount=app.money(result.payment.amount)) + " "
+        self._receipt(receipt)
+        self.ids.receipt.text = paid + self.ids.receipt.text
+
+    def _receipt(self, receipt: Delivery | None) -> None:
+        app = self.app
         if receipt is None or receipt.printed:
             self.ids.receipt.text = app.tr("Your receipt is printing.")
         elif receipt.sent_via == "sms":

@@ -52,7 +52,16 @@ class StatementScreen(KioskScreen):
 
     def paid(self, result: StatementResult | Exception) -> None:
         app = self.app
-        if isinstance(result, Exception) or result.outcome is StatementOutcome.PAYMENT_UNKNOWN:
+        if (
+            not isinstance(result, Exception)
+            and result.outcome is StatementOutcome.CARD_UNAVAILABLE
+        ):
+            app.show_message(
+                "Card payment is unavailable",
+                "The card terminal cannot take payments right now. Please ask at the counter.",
+                "statement",
+            )
+        elif isinstance(result, Exception) or result.outcome is StatementOutcome.PAYMENT_UNKNOWN:
             app.show_message(
                 "Please wait for staff",
                 "The card terminal stopped answering. We will check whether the payment went through "
