@@ -11,6 +11,7 @@ will never succeed as it is).
 from __future__ import annotations
 
 import email.utils
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,9 @@ from typing import Any
 import httpx
 
 RETRYABLE_STATUS = {408, 429}
+# A single stalled read is reported by httpx itself (its per-read time-out is timeout_s);
+# the total deadline catches the rest a moment later.
+DEADLINE_GRACE_S = 0.5
 
 
 class SyncError(Exception):
@@ -142,6 +146,12 @@ def parse_changes(body: Any, cursor: int) -> ChangesPage:
 
 
 class BackOfficeClient:
+    """The back office's sync API. Every request has a *total* deadline of `timeout_s`
+    (connect, send, and the whole answer): httpx's time-outs are per read, so a server
+    that drips one byte a second would otherwise hold a request for ever. The request
+    runs on a helper thread; past the deadline it is abandoned (its connection closed)
+    and the caller gets a Transient error."""
+
     def __init__(
         self,
         base_url: str,
@@ -151,20 +161,46 @@ class BackOfficeClient:
         verify: bool | str = True,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._http = httpx.Client(
+        self.timeout_s = timeout_s
+        self._new_http = lambda: httpx.Client(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {credential}", "User-Agent": "repair-kiosk"},
             timeout=httpx.Timeout(timeout_s),
             verify=verify,
             transport=transport,
         )
+        self._http = self._new_http()
 
     def close(self) -> None:
         self._http.close()
 
+    def _within_deadline(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        box: dict[str, Any] = {}
+        http = self._http
+
+        def request() -> None:
+            try:
+                box["response"] = http.request(method, path, **kwargs)
+            except BaseException as exc:  # handed to the caller's thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=request, name="sync-request", daemon=True)
+        worker.start()
+        worker.join(self.timeout_s + DEADLINE_GRACE_S)
+        if worker.is_alive():
+            self._http = self._new_http()  # the stuck connection is not reused
+            threading.Thread(target=http.close, daemon=True).start()
+            raise Transient(
+                f"{method} {path}: no whole answer in time (deadline {self.timeout_s:.1f} s)"
+            )
+        if "error" in box:
+            raise box["error"]
+        response: httpx.Response = box["response"]
+        return response
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
-            response = self._http.request(method, path, **kwargs)
+            response = self._within_deadline(method, path, **kwargs)
         except httpx.TimeoutException as exc:
             raise Transient(f"{method} {path}: no answer in time ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
