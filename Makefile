@@ -14,9 +14,10 @@ $(STAMP): setup.cfg pyproject.toml
 	@# they fall back to Pillow's built-in font.
 	@# The touchscreen UI under test: Kivy needs GL/EGL and mtdev; the UI tests and the demo
 	@# run it on a virtual X screen (Xvfb). Receipt PNGs use DejaVu Sans Mono. systemd
-	@# brings systemd-analyze, which checks the unit files.
+	@# brings systemd-analyze, which checks the unit files. Droid Sans Fallback draws the
+	@# receipt lines no code page has (CJK) as images (kiosk/receipts/legible.py).
 	@missing=""; \
-	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core systemd; do \
+	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core fonts-droid-fallback systemd; do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then \
 	    if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \

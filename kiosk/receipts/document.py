@@ -2,9 +2,9 @@
 
 Builders (ticket, tag, receipts, reports) say *what* is printed; `to_escpos` says how,
 with python-escpos on a Dummy printer, so a job is built whole before anything is sent
-and the simulator renders exactly the bytes the printer gets. Text is checked against
-the printer's code page: a character it cannot print is an error here, never a "?" on
-a customer's receipt.
+and the simulator renders exactly the bytes the printer gets. A character the printer's
+code page cannot print is never a "?" on a customer's receipt: `receipts/legible.py`
+switches code pages within the line, or prints the line as an image.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from escpos.constants import ESC, TXT_NORMAL
 from escpos.printer import Dummy
 from PIL import Image, ImageDraw, ImageFont
 
-from kiosk.drivers.printer.codepages import DEFAULT_CODEPAGE, DEFAULT_PROFILE, encoding_for
+from kiosk.drivers.printer.codepages import DEFAULT_CODEPAGE, DEFAULT_PROFILE
+from kiosk.receipts.legible import line_image, runs
 
 COLUMNS = 48
 TXT_DOUBLE = ESC + b"!\x30"  # ESC ! n with double height and width
@@ -28,10 +29,6 @@ TXT_DOUBLE = ESC + b"!\x30"  # ESC ! n with double height and width
 _PLAIN = str.maketrans({"\u202f": " ", "\u00a0": " ", "\u2014": "-", "\u2013": "-",
                         "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
                         "\u2026": "...", "\u2022": "*", "\u2192": "->"})  # fmt: skip
-
-
-class UnprintableText(ValueError):
-    """Text the printer's code page cannot print."""
 
 
 def plain(text: str) -> str:
@@ -162,37 +159,38 @@ def to_escpos(
 ) -> bytes:
     """Printer bytes for a document. `raster=True` sends the QR codes and the logo as
     bitmaps, as a printer without native QR needs them (and as the benchmark compares)."""
-    encoding = encoding_for(codepage)
     out = _Printer(profile, codepage)
     p = out.p
 
-    def check(text: str) -> str:
-        try:
-            text.encode(encoding)
-        except UnicodeEncodeError as exc:
-            bad = text[exc.start : exc.end]
-            raise UnprintableText(
-                f"{bad!r} cannot be printed on code page {codepage}: {text!r}"
-            ) from None
-        return text
+    def emit(line: str) -> None:
+        """One line in the configured code page, else in runs of other code pages, else
+        as an image (receipts/legible.py); the configured code page is restored after."""
+        parts = runs(line, codepage, profile)
+        if parts[0].codepage == "":
+            p.image(line_image(line), center=False)
+            return
+        for part in parts:
+            p.charcode(part.codepage)
+            p.text(part.text)
+        p.charcode(codepage)
+        p.text("\n")
 
     def lines(text: str, columns: int) -> list[str]:
         """Words kept whole: the printer itself would cut a word at the margin."""
-        return textwrap.wrap(check(plain(text)), columns) or [""]
+        return textwrap.wrap(plain(text), columns) or [""]
 
     for block in doc:
         if isinstance(block, Text):
             out.style(block.align, block.bold, block.underline, block.size)
             for line in lines(block.text, COLUMNS // block.size):
-                p.text(line + "\n")
+                emit(line)
         elif isinstance(block, Pair):
             out.style("left", block.bold, False, block.size)
-            line = pair_line(plain(block.left), plain(block.right), COLUMNS // block.size)
-            p.text(check(line) + "\n")
+            emit(pair_line(plain(block.left), plain(block.right), COLUMNS // block.size))
         elif isinstance(block, Wrap):
             out.style()
             for line in lines(block.text, COLUMNS):
-                p.text(line + "\n")
+                emit(line)
         elif isinstance(block, Rule):
             out.style()
             p.text(block.char * COLUMNS + "\n")
@@ -208,9 +206,7 @@ def to_escpos(
             out.style("center")
             # python-escpos 3.1 print()s "Using hardware barcode renderer" on every call
             with contextlib.redirect_stdout(io.StringIO()):
-                p.barcode(
-                    "{B" + check(block.data), "CODE128", function_type="B", width=2, height=80
-                )
+                p.barcode("{B" + block.data, "CODE128", function_type="B", width=2, height=80)
         elif isinstance(block, Logo):
             if raster:
                 out.style("center")
@@ -218,7 +214,7 @@ def to_escpos(
             else:
                 out.style("center", bold=True, size=2)
                 for line in lines(block.text, COLUMNS // 2):
-                    p.text(line + "\n")
+                    emit(line)
         elif isinstance(block, Feed):
             p.ln(block.lines)
         elif isinstance(block, Cut):

@@ -325,7 +325,7 @@ def test_an_answer_slower_than_the_timeout_is_a_transient_error():
     held = []
     threading.Thread(target=lambda: held.append(listener.accept()), daemon=True).start()
     client = BackOfficeClient(f"http://127.0.0.1:{port}", "x", timeout_s=0.2)
-    with pytest.raises(Transient, match="no (whole )?answer in time"):
+    with pytest.raises(Transient, match=r"no (whole )?answer in time"):
         client.changes(0, 10)
     client.close()
     listener.close()

@@ -284,3 +284,40 @@ def test_crash_after_the_door_opened_books_on_restart(kiosk):
     ]
     assert kiosk.devices.simulators["terminal"].money_taken_minor == 4990
     assert kiosk.repos.orders.require(order.number).state is OrderState.COLLECTED
+
+
+@pytest.mark.parametrize(
+    ("last_name", "item", "as_text"),
+    [
+        ("Łukasiewicz", "Vélo Żywiec", True),  # Polish: another code page, read back as text
+        ("Garmin™", "Edge 530", True),  # ™: another code page
+        ("王", "Vélo", False),  # CJK name: that line is an image
+        ("Moreau", "Téléphone 📱", False),  # emoji in an item: an image, spelled out if no font
+    ],
+)
+def test_a_dropoff_with_text_no_code_page_has_completes_and_prints(kiosk, last_name, item, as_text):
+    """Names and items in any script: the ticket and the tag print (decoded from the
+    printer's bytes by the interpreter), the journey succeeds, nothing falls back."""
+    request = DropOffRequest(
+        item_kind="Vélo",
+        brand_model=item,
+        serial_number="SN-1",
+        condition_checks=(),
+        condition_text="",
+        services=("tuneup",),
+        preferred_date=date(2026, 11, 27),
+        signature_png=b"\x89PNG fake",
+        language="en",
+        new_customer=NewCustomer(last_name, "Żaneta", phone="06 55 44 33 22"),
+    )
+    result = kiosk.dropoff.submit(request)
+    assert result.ticket.printed and result.tag.printed
+    printer = kiosk.devices.simulators["printer"]
+    tag = printer.render(printer.jobs[-1]).pages[0].text
+    assert "?" not in tag and result.order.claim_code.display in tag
+    if as_text:
+        assert last_name.upper() in tag
+    else:
+        assert any(b"\x1dv0" in job for job in list(printer.jobs)[-2:])  # the line as an image
+    kinds = [e.kind for e in kiosk.repos.outbox.next_batch(NOW, limit=100)]
+    assert "receipt.send" not in kinds and "staff.alert" not in kinds

@@ -2,8 +2,10 @@
 
 import pytest
 
+from kiosk.drivers.printer.codepages import encoding_for
 from kiosk.drivers.printer.simulator import SimulatedPrinter
-from kiosk.receipts.document import Cut, Pair, Text, UnprintableText, to_escpos
+from kiosk.receipts.document import Cut, Pair, Text, to_escpos
+from kiosk.receipts.legible import line_image, spelled
 from kiosk.receipts.samples import documents, write_samples
 
 KINDS = ("ticket", "tag", "payment", "statement", "shift")
@@ -48,13 +50,43 @@ def test_tag_has_a_scannable_barcode_and_the_surname(printer):
     assert "LEFÈVRE" in text and "[CODE128 " in text
 
 
-def test_unprintable_text_is_refused_not_misprinted():
-    with pytest.raises(UnprintableText, match="CP858"):
-        to_escpos([Text("Łódź")])
-    # typography the code page lacks is replaced by its plain form, never by "?"
+def test_typography_the_code_page_lacks_is_printed_plain_never_as_a_question_mark():
     job = to_escpos([Pair("Client", "J. Dup…"), Text("a — b"), Cut()])
     text = SimulatedPrinter().render(job).pages[0].text
-    assert "J. Dup..." in text and "a - b" in text
+    assert "J. Dup..." in text and "a - b" in text and "?" not in text
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "Łukasiewicz Żaneta",  # a Polish name from the back office
+        "Garmin™ Edge 530",  # a catalogue line with ™
+    ],
+)
+def test_text_from_another_code_page_is_printed_by_switching_within_the_line(words):
+    """ESC t n within the line (ESC/POS "Select character code table"); the interpreter
+    decodes each run with the table it was sent in."""
+    job = to_escpos([Pair("Client", words), Text("Merci €"), Cut()])
+    result = SimulatedPrinter().render(job)
+    assert words in result.pages[0].text and "Merci €" in result.pages[0].text
+    first, switched, back = result.codepages
+    assert first == back == "CP858" and switched != "CP858"
+    words.encode(encoding_for(switched))  # the table switched to really has these letters
+
+
+@pytest.mark.parametrize("words", ["王芳", "Écran 📱 cassé"])
+def test_text_no_code_page_has_is_printed_as_an_image_of_that_line(words):
+    """CJK and emoji: the line becomes a raster image; the rest stays text."""
+    job = to_escpos([Text("Client"), Text(words), Text("Merci"), Cut()])
+    result = SimulatedPrinter().render(job)
+    text = result.pages[0].text
+    assert "Client" in text and "Merci" in text and "?" not in text
+    assert b"\x1dv0" in job  # GS v 0: the line as a raster image
+    assert line_image(words).getbbox() is not None  # something was drawn
+
+
+def test_a_character_no_font_has_is_spelled_out():
+    assert spelled("📱") == "(MOBILE PHONE)"
 
 
 def test_sample_pngs_are_written(tmp_path):
