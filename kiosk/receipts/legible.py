@@ -111,11 +111,11 @@ def line_image(text: str, size: int = 22) -> Image.Image:
     draw = ImageDraw.Draw(image)
     x = 0
     for ch in text:
-        font = next((f for f in fonts if _has_glyph(f, ch)), None)
-        if font is None:
-            piece, font = spelled(ch), (fonts[0] if fonts else ImageFont.load_default(size))
-        else:
-            piece = ch
+        found = next((f for f in fonts if _has_glyph(f, ch)), None)
+        piece = ch if found is not None else spelled(ch)
+        font: ImageFont.FreeTypeFont | ImageFont.ImageFont = found or (
+            fonts[0] if fonts else ImageFont.load_default(size)
+        )
         draw.text((x, 2), piece, font=font, fill=0)
         x += int(draw.textlength(piece, font=font))
         if x >= DOTS:

@@ -162,14 +162,18 @@ class BackOfficeClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.timeout_s = timeout_s
-        self._new_http = lambda: httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {credential}", "User-Agent": "repair-kiosk"},
-            timeout=httpx.Timeout(timeout_s),
-            verify=verify,
-            transport=transport,
-        )
-        self._http = self._new_http()
+
+        def new_http() -> httpx.Client:
+            return httpx.Client(
+                base_url=base_url.rstrip("/"),
+                headers={"Authorization": f"Bearer {credential}", "User-Agent": "repair-kiosk"},
+                timeout=httpx.Timeout(timeout_s),
+                verify=verify,
+                transport=transport,
+            )
+
+        self._new_http = new_http
+        self._http = new_http()
 
     def close(self) -> None:
         self._http.close()
