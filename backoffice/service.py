@@ -584,8 +584,5 @@ HANDLERS: dict[str, Handler] = {
     "shift.closed": BackOffice._op_shift,
     "payment.refunded": _record("refund", "payment_id"),  # staff mode, manager only
     "receipt.send": BackOffice._op_receipt,
-    **{
-        f"card.{state}": _record("payment_intent", "intent_id")
-        for state in IntentState
-    },
+    **{f"card.{state}": _record("payment_intent", "intent_id") for state in IntentState},
 }
