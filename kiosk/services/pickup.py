@@ -93,6 +93,17 @@ class PickupResult:
     receipt: Delivery | None = None
 
 
+def pickup_purpose(order: ServiceOrder, invoice: Invoice, lang: str | None) -> Purpose:
+    """What a pickup's money is for: recovery finishes the collection from this."""
+    return Purpose(
+        f"pickup:{order.number}",
+        order.customer_account,
+        order_number=order.number,
+        invoice_numbers=(invoice.number,),
+        lang=lang or "",
+    )
+
+
 class PickupService:
     def __init__(
         self,
@@ -164,13 +175,7 @@ class PickupService:
     ) -> PickupResult:
         """Reserve → open the locker → door seen open (stored) → book. Whatever the
         terminal or the cable does, the result says what really happened."""
-        purpose = Purpose(
-            f"pickup:{order.number}",
-            order.customer_account,
-            order_number=order.number,
-            invoice_numbers=(invoice.number,),
-            lang=lang or "",
-        )
+        purpose = pickup_purpose(order, invoice, lang)
         own_bill = invoice if self._repos.invoices.get(invoice.number) is None else None
         try:
             attempt = unblocked(
@@ -234,13 +239,7 @@ class PickupService:
         except CreditLimitExceeded as exc:
             return PickupResult(Outcome.ACCOUNT_REFUSED, order, str(exc))
         now = self._clock()
-        purpose = Purpose(
-            f"pickup:{order.number}",
-            order.customer_account,
-            order_number=order.number,
-            invoice_numbers=(invoice.number,),
-            lang=lang or "",
-        )
+        purpose = pickup_purpose(order, invoice, lang)
         intent = new_intent(IntentKind.ACCOUNT_CHARGE, invoice.amount_due, purpose, now)
         intent = intent.move(IntentState.APPROVED, now, message="charged on account")
         payment = Payment(
