@@ -103,7 +103,7 @@ class StaffSearchScreen(KioskScreen):
         app.terminal_text = ""
         app.go("progress")
         app.in_background(
-            lambda: app.services.staff.refund(app.staff, payment.payment_id), self._refunded
+            lambda: app.services.refunds.refund(app.staff, payment.payment_id), self._refunded
         )
 
     def _refunded(self, result: Any) -> None:
