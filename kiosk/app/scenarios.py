@@ -300,8 +300,11 @@ def dropoff_new(ui: Any, lang: str = "fr") -> Iterator[Any]:
     )
     yield from ui.shot(f"terms-{lang}")
     yield from ui.tap("terms", "accept")
+    ui.app.screen("terms").accept()  # a second tap that landed before the screen changed
     yield from ui.wait_screen("dropped", timeout=15)
+    yield 0.5  # both submits have answered
     yield from ui.shot(f"dropped-{lang}")
+    ui.notes["ticket"] = ui.text("dropped", "ticket")
     ui.notes["code"] = ui.text("dropped", "code")
     ui.notes["where"] = ui.text("dropped", "where")
     ui.notes["orders"] = len(ui.app.services.repos.orders)

@@ -141,6 +141,7 @@ class ServiceOrder:
     location: str = ""
     state: OrderState = OrderState.NEW
     state_changed_at: datetime | None = None
+    submission: str = ""  # the drop-off form that made it: a retried submit is the same order
 
     def __post_init__(self) -> None:
         if not self.number.strip():

@@ -4,6 +4,10 @@ Everything the customer told the kiosk is written in one transaction (the custom
 new, the service order in state New, the signed terms) together with the outbox
 operations that tell the back office; only then are the ticket and the item tag
 printed, and the customer told where to leave the item.
+
+A drop-off form carries a submission id, stored on the order it made (unique): a double
+tap or a retry of the same form finds that order and makes no second order, customer or
+ticket.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ class DropOffRequest:
     customer_account: str = ""  # a known customer…
     new_customer: NewCustomer | None = None  # …or a new one
     previous_item: CustomerItem | None = None  # an item from an earlier repair
+    submission: str = ""  # one per drop-off form: submitting it again is the same drop-off
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class DropOffResult:
     locker: str = ""  # the drop-off locker that opened, or "" for the counter
     locker_opened: bool = False
     notes: list[str] = field(default_factory=list)
+    repeated: bool = False  # the form was submitted before: that drop-off, nothing new
 
 
 class DropOffService:
@@ -172,6 +178,9 @@ class DropOffService:
         )
         lines = self._lines(request.services)
         with self._repos.store.transaction():
+            earlier = self._repos.orders.by_submission(request.submission)
+            if earlier is not None:  # a double tap, or a retry: tickets are not printed again
+                return self._repeated(earlier)
             if request.new_customer is not None:
                 customer = self._new_customer(request.new_customer, now)
                 self._repos.customers.add(customer)
@@ -194,6 +203,7 @@ class DropOffService:
                 under_warranty=request.warranty_claim,
                 scheduled_for=request.preferred_date,
                 location="counter",
+                submission=request.submission,
             )
             self._repos.orders.add(order)
             key = f"customer:{customer.account_number}"
@@ -218,3 +228,8 @@ class DropOffService:
         if locker and self._lockers is not None:
             opened = self._lockers.open(locker).opened
         return DropOffResult(order, customer, ticket, tag, locker if opened else "", opened)
+
+    def _repeated(self, order: ServiceOrder) -> DropOffResult:
+        issued = Delivery(printed=False, sent_via="", reason="issued with the first submit")
+        customer = self._repos.customers.require(order.customer_account)
+        return DropOffResult(order, customer, issued, issued, repeated=True)

@@ -168,6 +168,17 @@ class OrderRepository(_Repository[ServiceOrder]):
         self._by_location = self._index(
             "location", lambda d: [d["location"]] if d.get("location") else []
         )
+        self._by_submission = store.add_index(
+            "orders.submission",
+            self.table_name,
+            lambda d: [d["submission"]] if d.get("submission") else [],
+            unique=True,
+        )
+
+    def by_submission(self, submission: str) -> ServiceOrder | None:
+        """The order a drop-off form already made, if it was submitted before."""
+        found = self._find(self._by_submission, submission) if submission else []
+        return found[0] if found else None
 
     def located_in(self, location: str) -> list[ServiceOrder]:
         return self._find(self._by_location, location)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -116,6 +118,28 @@ def test_dropoff_by_a_new_customer(kiosk):
     assert result.ticket.printed and result.tag.printed
     assert len(kiosk.devices.simulators["printer"].jobs) == 2
     assert result.locker == "4" and result.locker_opened  # the drop-off locker opened
+
+
+def test_a_dropoff_submitted_twice_is_one_dropoff(kiosk):
+    """Issue 10 §6: a double tap, or a retry of the same form from two threads, makes one
+    order, one customer, one set of back-office operations and one ticket."""
+    request = DropOffRequest(
+        item_kind="Vélo",
+        services=("tuneup",),
+        signature_png=b"sig",
+        new_customer=NewCustomer("Moreau", phone="06 55 44 33 22"),
+        submission="form-1",
+    )
+    with ThreadPoolExecutor(2) as pool:  # both taps in flight at once
+        results = list(pool.map(kiosk.dropoff.submit, [request, request]))
+    first, again = sorted(results, key=lambda r: r.repeated)
+    assert not first.repeated and again.repeated
+    assert again.order == first.order and again.customer == first.customer
+    assert len(kiosk.repos.orders) == 1 and len(kiosk.repos.customers) == 1
+    assert kiosk.repos.outbox.pending_count() == 3
+    assert len(kiosk.devices.simulators["printer"].jobs) == 2  # ticket and tag, once
+    other = kiosk.dropoff.submit(replace(request, submission="form-2"))
+    assert other.order.number != first.order.number  # another form is another drop-off
 
 
 @pytest.mark.parametrize(

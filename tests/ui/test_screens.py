@@ -124,8 +124,10 @@ def test_dropoff_by_a_new_customer_on_a_small_screen(tmp_path):
     assert (
         notes["where"] == "Le casier 4 est ouvert : déposez-y votre article et refermez la porte."
     )
+    # One set of operations although the accept button was tapped twice: one drop-off.
     assert notes["outbox"] == ["customer.created", "dropoff.created", "terms.accepted"]
     assert len(notes["code"]) == 11
+    assert notes["ticket"] == "Prenez votre ticket : il faut le présenter au retrait."
 
 
 def test_idle_timeout_in_the_middle_of_a_journey(tmp_path):

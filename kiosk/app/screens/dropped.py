@@ -13,7 +13,11 @@ class DroppedScreen(KioskScreen):
             )
         else:
             self.ids.where.text = app.tr("Please hand your item in at the counter.")
-        if result.ticket.printed:
+        if result.repeated:
+            self.ids.ticket.text = app.tr(
+                "This drop-off was registered already: keep the ticket you were given."
+            )
+        elif result.ticket.printed:
             self.ids.ticket.text = app.tr("Take your ticket: you need it to collect your item.")
         elif result.ticket.sent_via:
             self.ids.ticket.text = app.tr(

@@ -1,3 +1,5 @@
+import uuid
+
 from kiosk.app.main import KioskScreen
 from kiosk.services.dropoff import DropOffError, DropOffRequest, DropOffResult
 
@@ -9,6 +11,8 @@ class TermsScreen(KioskScreen):
     def accept(self) -> None:
         app = self.app
         session = app.session
+        if "submitting" in session:
+            return  # a second tap while the first is in flight: the form is sent once
         customer = session.get("customer")
         request = DropOffRequest(
             **(session.get("item") or {"item_kind": ""}),
@@ -18,7 +22,9 @@ class TermsScreen(KioskScreen):
             customer_account=customer.account_number if customer else "",
             new_customer=session.get("new_customer"),
             previous_item=session.get("previous_item"),
+            submission=session.setdefault("submission", uuid.uuid4().hex),
         )
+        session["submitting"] = True
         app.progress_title = "Printing your ticket"
         app.terminal_text = ""
         app.go("progress")
@@ -26,6 +32,7 @@ class TermsScreen(KioskScreen):
 
     def done(self, result: DropOffResult | Exception) -> None:
         app = self.app
+        app.session.pop("submitting", None)
         if isinstance(result, DropOffError):
             app.show_message(
                 "Something is missing", "Please go back and check what you entered.", "home"
