@@ -40,6 +40,8 @@ if TYPE_CHECKING:  # opened after the first frame, on a worker thread
     from kiosk.services.kiosk import KioskServices
 
 HERE = Path(__file__).parent
+RECOVERY_RETRY_S = 60.0
+log = logging.getLogger(__name__)
 # name → (module, class); each module has a .kv of the same name beside it
 SCREENS = {
     "attract": "attract.AttractScreen",
@@ -67,6 +69,7 @@ SCREENS = {
     "staff_search": "staff_search.StaffSearchScreen",
     "staff_sync": "staff_sync.StaffSyncScreen",
     "staff_devices": "staff_devices.StaffDevicesScreen",
+    "staff_payments": "staff_payments.StaffPaymentsScreen",
 }
 
 PALETTES = {
@@ -131,6 +134,8 @@ class KioskApp(App):  # type: ignore[misc]
         self.idle_timeout = cfg.kiosk.idle_timeout_s
         self.idle_warning = cfg.kiosk.idle_warning_s
         self._last_touch = time.monotonic()
+        self._last_recovery = time.monotonic()  # start-up has just run one
+        self._recovering = False
         self.on_screen_change: list[Callable[[str], None]] = []
 
     # -- words and numbers --
@@ -285,6 +290,8 @@ class KioskApp(App):  # type: ignore[misc]
             self.idle_left = 0
 
     def _idle_tick(self, _dt: float) -> None:
+        if self.sm.current == "attract":
+            self._retry_recovery()
         if self.sm.current == "attract" or self.busy:
             self.idle_left = 0
             return
@@ -299,3 +306,25 @@ class KioskApp(App):  # type: ignore[misc]
         self.idle_left = 0
         self.reset_session()
         self.go("attract")
+
+    def _retry_recovery(self) -> None:
+        """Payments left open (the terminal did not answer) are resolved as soon as it
+        answers again: asked every RECOVERY_RETRY_S while nobody is at the screen."""
+        now = time.monotonic()
+        if not self.ready or self._recovering or now - self._last_recovery < RECOVERY_RETRY_S:
+            return
+        self._last_recovery, self._recovering = now, True
+        recovery = self.services.recovery
+
+        def run() -> None:
+            try:
+                if recovery.unresolved():
+                    report = recovery.run()
+                    for line in report.done:
+                        log.warning("recovery: %s", line)
+            except Exception:  # the next tick tries again; nothing else depends on it
+                log.exception("recovery retry failed")
+            finally:
+                self._recovering = False
+
+        threading.Thread(target=run, name="kiosk-recovery", daemon=True).start()

@@ -112,7 +112,7 @@ def prepare(services: KioskServices) -> None:
         repos.invoices.add(build_invoice(number, old, customer, when, prices_include_tax=True))
     for staff_id, name, role, pin, card in STAFF.values():
         services.staff.add_member(staff_id, name, role, pin, card)
-    services.staff.door_timeout_s = 20.0
+    services.lockers.door_timeout_s = 20.0
 
 
 def _start(ui: Any, lang: str = "fr") -> Iterator[Any]:
@@ -652,7 +652,42 @@ def staff_tour(ui: Any) -> Iterator[Any]:
     yield from _sign_out(ui, "staff_search")
 
 
+def staff_payments(ui: Any, lang: str = "en") -> Iterator[Any]:
+    """The terminal's cable goes out just after it received a pickup's reservation: the
+    customer is told the payment is being confirmed; staff see the open payment, the
+    cable is back, "resolve now" asks the terminal and the list empties."""
+    ui.app.lang = lang
+    yield from _start(ui, lang)
+    terminal = ui.app.services.devices.simulators["terminal"]
+    terminal.push(Script(cut_after=1))
+    yield from _claim(ui, CODES["done"])
+    yield from ui.tap("bill", "card")
+    yield from ui.wait_screen("message", timeout=30)
+    yield from ui.shot(f"payment-unknown-{lang}")
+    ui.notes["customer_title"] = ui.text("message", "title")
+    ui.notes["customer_body"] = ui.text("message", "body")
+    yield from ui.tap("message", "ok")
+    yield from _sign_in(ui, "maud")
+    yield from ui.tap("staff_menu", "payments")
+    yield from ui.wait_screen("staff_payments")
+    yield from ui.shot(f"staff-payments-open-{lang}")
+    ui.notes["open_summary"] = ui.text("staff_payments", "summary")
+    ui.notes["open_row"] = ui.text("staff_payments", "intent_0")
+    terminal.reconnect()  # the cable is back
+    yield from ui.tap("staff_payments", "resolve")
+    yield from ui.wait_screen("staff_payments", timeout=30)
+    yield lambda: bool(ui.text("staff_payments", "result"))
+    yield from ui.shot(f"staff-payments-resolved-{lang}")
+    ui.notes["result"] = ui.text("staff_payments", "result")
+    ui.notes["summary"] = ui.text("staff_payments", "summary")
+    ui.notes["money_taken"] = terminal.money_taken_minor
+    order = ui.app.services.repos.orders.require("K1-2611-00001")
+    ui.notes["order_state"] = order.state.value
+    yield from _sign_out(ui, "staff_payments")
+
+
 SCENARIOS = {
+    "staff_payments": staff_payments,
     "staff_tour": staff_tour,
     "staff_lockers": staff_lockers,
     "staff_shift": staff_shift,

@@ -37,14 +37,27 @@ class Permission(StrEnum):
     SYNC = "sync"  # see the queue; retry or discard dead letters
     DEVICES = "devices"  # device status, recent log, test print
     REFUND = "refund"  # give a card payment back
+    PAYMENTS = "payments"  # see payments left unconfirmed and have them resolved now
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STAFF: frozenset(
-        {Permission.LOCKERS, Permission.SHIFT, Permission.SEARCH, Permission.UNLOCK_CLAIM}
+        {
+            Permission.LOCKERS,
+            Permission.SHIFT,
+            Permission.SEARCH,
+            Permission.UNLOCK_CLAIM,
+            Permission.PAYMENTS,
+        }
     ),
     Role.TECHNICIAN: frozenset(
-        {Permission.LOCKERS, Permission.SEARCH, Permission.SYNC, Permission.DEVICES}
+        {
+            Permission.LOCKERS,
+            Permission.SEARCH,
+            Permission.SYNC,
+            Permission.DEVICES,
+            Permission.PAYMENTS,
+        }
     ),
     Role.MANAGER: frozenset(Permission),
 }

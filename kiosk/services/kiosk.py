@@ -17,7 +17,9 @@ from kiosk.services.receipt_delivery import ReceiptDelivery
 from kiosk.services.recovery import Recovery, RecoveryReport
 from kiosk.services.refunds import Refunds
 from kiosk.services.settlement import Settlement
+from kiosk.services.shifts import Shifts
 from kiosk.services.staff import StaffService
+from kiosk.services.staff_lockers import LockerTasks
 from kiosk.services.statements import StatementService
 from kiosk.storage.repositories import Repositories
 
@@ -34,6 +36,8 @@ class KioskServices:
     pickup: PickupService
     statements: StatementService
     staff: StaffService
+    lockers: LockerTasks
+    shifts: Shifts
     refunds: Refunds
     recovery: Recovery
 
@@ -51,6 +55,7 @@ def build_services(
     delivery = ReceiptDelivery(devices.printer, repos, clock, codepage=config.printer.codepage)
     settlement = Settlement(repos, config, clock)
     recovery = Recovery(repos, payments, settlement, delivery)
+    lockers = LockerTasks(repos, config, devices, clock)
     return KioskServices(
         config=config,
         repos=repos,
@@ -64,6 +69,8 @@ def build_services(
         ),
         statements=StatementService(repos, config, payments, delivery, clock, recover=recovery.run),
         staff=StaffService(repos, config, devices, delivery, Verifier(repos, clock), clock),
+        lockers=lockers,
+        shifts=Shifts(repos, config, devices, delivery, lockers, clock),
         refunds=Refunds(repos, payments, settlement, clock),
         recovery=recovery,
     )

@@ -19,12 +19,15 @@ new card payments, not drop-offs or account charges); step 3 needs no terminal.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 
-from kiosk.domain.intents import IntentState
+from kiosk.domain.intents import IntentState, PaymentIntent
+from kiosk.domain.staff import Permission, StaffMember
 from kiosk.services.payments import CardPayments, TerminalUnavailable
 from kiosk.services.receipt_delivery import ReceiptDelivery
 from kiosk.services.settlement import Settlement, SettlementError
+from kiosk.services.staff import StaffService
 from kiosk.storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
@@ -52,8 +55,35 @@ class Recovery:
         self._payments = payments
         self._settlement = settlement
         self._delivery = delivery
+        self._lock = threading.Lock()  # one run at a time: start-up, retry, staff, a payment
+
+    def unresolved(self) -> list[PaymentIntent]:
+        """What a run has left to do, oldest first: movements whose outcome the terminal
+        has not told yet, reservations still held, and final movements whose business
+        operation is not finished. Staff mode lists them."""
+        found = {
+            i.intent_id: i
+            for i in self._payments.open()
+            + self._repos.intents.in_states(IntentState.RESERVED)
+            + self._repos.intents.unsettled()
+        }
+        return sorted(found.values(), key=lambda i: i.created_at)
+
+    def for_staff(self, member: StaffMember) -> list[PaymentIntent]:
+        StaffService.require(member, Permission.PAYMENTS)
+        return self.unresolved()
+
+    def resolve_now(self, member: StaffMember) -> RecoveryReport:
+        """Staff mode's "resolve now": a run, without waiting for a restart or a retry."""
+        StaffService.require(member, Permission.PAYMENTS)
+        log.info("%s asked to resolve the open payments now", member.staff_id)
+        return self.run()
 
     def run(self) -> RecoveryReport:
+        with self._lock:
+            return self._run()
+
+    def _run(self) -> RecoveryReport:
         report = RecoveryReport()
         try:
             self._ask_terminal(report)

@@ -2,15 +2,14 @@
 the screen, each checked against the signed-in member's role.
 
 Every task that changes something the back office must know goes through the outbox in
-the same transaction as the local change (item locations, closed shifts, refunds,
-discarded operations); every task is logged with who did it. Refunds live with the
-payments (`services/refunds.py`).
+the same transaction as the local change (discarded operations here; item locations in
+`services/staff_lockers.py`, closed shifts in `services/shifts.py`, refunds with the
+payments in `services/refunds.py`); every task is logged with who did it.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,15 +19,10 @@ from typing import Any
 from kiosk.config import Config
 from kiosk.domain.billing import Invoice, Payment
 from kiosk.domain.claim_codes import ClaimCode, InvalidClaimCode
-from kiosk.domain.money import Money
-from kiosk.domain.orders import TERMINAL_STATES, OrderState, ServiceOrder
-from kiosk.domain.plain import to_plain
-from kiosk.domain.shifts import Shift
+from kiosk.domain.orders import ServiceOrder
 from kiosk.domain.staff import Permission, Role, StaffError, StaffMember, check_pin
-from kiosk.drivers.base import TerminalError
-from kiosk.drivers.drawer.lockers import Door
 from kiosk.i18n import Lang
-from kiosk.receipts.builders import LockerContent, ShopInfo, payment_receipt, shift_report
+from kiosk.receipts.builders import ShopInfo, payment_receipt
 from kiosk.services.devices import Devices
 from kiosk.services.diagnostics import Check, check_devices
 from kiosk.services.identify import Verifier
@@ -58,29 +52,16 @@ class SignIn:
     locked_until: datetime | None = None
 
 
-@dataclass(frozen=True)
-class LockerRow:
-    locker: str
-    door: Door | None  # None: no lockers on this kiosk
-    order: ServiceOrder | None
-    customer: str  # masked name
-
-
-@dataclass(frozen=True)
-class LockerTask:
-    locker: str
-    order: ServiceOrder | None
-    done: bool
-    detail: str
-
-
-@dataclass(frozen=True)
-class ShiftClosed:
-    shift: Shift
-    payments: list[Payment]
-    terminal_card_total: Money | None
-    card_difference: Money | None
-    receipt: Delivery
+def order_for_tag(repos: Repositories, scanned: str) -> ServiceOrder:
+    """The order whose item tag (or ticket) was scanned or typed."""
+    try:
+        code = ClaimCode.parse(scanned.strip())
+    except InvalidClaimCode as exc:
+        raise StaffTaskError(f"not an item tag: {exc}") from exc
+    order = repos.orders.by_claim_code(code)
+    if order is None:
+        raise StaffTaskError(f"no order with claim code {code.display}")
+    return order
 
 
 class RecentLog(logging.Handler):
@@ -109,7 +90,6 @@ class StaffService:
         clock: Callable[[], datetime],
         *,
         recent_log: RecentLog | None = None,
-        door_timeout_s: float = 120.0,
     ) -> None:
         self._repos = repos
         self._config = config
@@ -118,7 +98,6 @@ class StaffService:
         self._verifier = verifier
         self._clock = clock
         self.recent_log = recent_log or RecentLog()
-        self.door_timeout_s = door_timeout_s
         self._shop = ShopInfo(config.shop.name, tuple(config.shop.address_lines))
 
     # -- people --
@@ -173,200 +152,6 @@ class StaffService:
         if not member.may(permission):
             raise Forbidden(f"a {member.role} may not do this ({permission})")
 
-    # -- lockers --
-    def _locker_ids(self) -> list[str]:
-        return [entry.id for entry in self._config.lockers.locker]
-
-    def _occupant(self, locker: str) -> ServiceOrder | None:
-        for order in self._repos.orders.located_in(f"locker {locker}"):
-            if order.state not in TERMINAL_STATES:
-                return order
-        return None
-
-    def inventory(self, member: StaffMember) -> list[LockerRow]:
-        self.require(member, Permission.LOCKERS)
-        lockers = self._devices.lockers
-        rows = []
-        for locker in self._locker_ids():
-            order = self._occupant(locker)
-            customer = ""
-            if order is not None:
-                found = self._repos.customers.get(order.customer_account)
-                customer = found.masked_name if found is not None else ""
-            door = lockers.door(locker) if lockers is not None else None
-            rows.append(LockerRow(locker, door, order, customer))
-        return rows
-
-    def order_for_tag(self, scanned: str) -> ServiceOrder:
-        try:
-            code = ClaimCode.parse(scanned.strip())
-        except InvalidClaimCode as exc:
-            raise StaffTaskError(f"not an item tag: {exc}") from exc
-        order = self._repos.orders.by_claim_code(code)
-        if order is None:
-            raise StaffTaskError(f"no order with claim code {code.display}")
-        return order
-
-    def free_locker(self) -> str | None:
-        lockers = self._devices.lockers
-        for locker in self._locker_ids():
-            if locker == self._config.kiosk.dropoff_locker:
-                continue  # the drop-off locker takes customers' items, not finished ones
-            if self._occupant(locker) is None and (
-                lockers is None or lockers.door(locker) is Door.CLOSED
-            ):
-                return locker
-        return None
-
-    def load_locker(
-        self,
-        member: StaffMember,
-        scanned: str,
-        on_open: Callable[[str], None] | None = None,
-    ) -> LockerTask:
-        """Scan the item's tag → a free locker opens → the item goes in, the door shuts →
-        the order is in that locker (and the back office hears it)."""
-        self.require(member, Permission.LOCKERS)
-        order = self.order_for_tag(scanned)
-        if order.state is not OrderState.DONE:
-            raise StaffTaskError(f"order {order.number} is {order.state.value}, not done")
-        if order.location.startswith("locker "):
-            raise StaffTaskError(f"order {order.number} is already in {order.location}")
-        locker = self.free_locker()
-        if locker is None:
-            raise StaffTaskError("every locker is full")
-        opened = self._open(locker)
-        if not opened.done:
-            return LockerTask(locker, order, False, opened.detail)
-        if on_open is not None:
-            on_open(locker)  # "Locker 2 is open: put the item in and close the door"
-        if not self._wait_shut(locker):
-            return LockerTask(locker, order, False, f"locker {locker} was left open")
-        moved = self._move(order, f"locker {locker}", member)
-        return LockerTask(locker, moved, True, f"order {order.number} is in locker {locker}")
-
-    def empty_locker(self, member: StaffMember, locker: str) -> LockerTask:
-        """Open a locker to take its item back to the counter."""
-        self.require(member, Permission.LOCKERS)
-        if locker not in self._locker_ids():
-            raise StaffTaskError(f"there is no locker {locker}")
-        order = self._occupant(locker)
-        opened = self._open(locker)
-        if not opened.done:
-            return LockerTask(locker, order, False, opened.detail)
-        if order is not None:
-            order = self._move(order, "counter", member)
-        return LockerTask(locker, order, True, f"locker {locker} emptied")
-
-    def _open(self, locker: str) -> LockerTask:
-        lockers = self._devices.lockers
-        if lockers is None:
-            raise StaffTaskError("this kiosk has no lockers")
-        result = lockers.open(locker)
-        return LockerTask(locker, None, result.opened, result.detail)
-
-    def _wait_shut(self, locker: str) -> bool:
-        lockers = self._devices.lockers
-        assert lockers is not None
-        deadline = time.monotonic() + self.door_timeout_s
-        while time.monotonic() < deadline:
-            if lockers.door(locker) is Door.CLOSED:
-                return True
-            time.sleep(0.02)
-        return False
-
-    def _move(self, order: ServiceOrder, location: str, member: StaffMember) -> ServiceOrder:
-        now = self._clock()
-        moved = order.move_item(location, now, member.name)
-        with self._repos.store.transaction():
-            self._repos.orders.save(moved)
-            self._repos.outbox.enqueue(
-                "item.located",
-                {
-                    "number": order.number,
-                    "location": location,
-                    "at": now.isoformat(),
-                    "author": member.name,
-                },
-                key=f"customer:{order.customer_account}",
-                now=now,
-            )
-        log.info("%s: order %s -> %s", member.staff_id, order.number, location)
-        return moved
-
-    # -- shifts --
-    def current_shift(self) -> Shift | None:
-        return self._repos.shifts.current()
-
-    def open_shift(self, member: StaffMember) -> Shift:
-        self.require(member, Permission.SHIFT)
-        if self._repos.shifts.current() is not None:
-            raise StaffTaskError("a shift is already open")
-        now = self._clock()
-        shift = Shift(
-            f"{self._config.kiosk.id}-{now:%Y%m%d-%H%M%S}",
-            now,
-            member.name,
-            self._config.shop.currency,
-        )
-        self._repos.shifts.add(shift)
-        log.info("%s opened shift %s", member.staff_id, shift.shift_id)
-        return shift
-
-    def close_shift(self, member: StaffMember, lang: str = "fr") -> ShiftClosed:
-        """Close with the report: every payment since the shift opened, totals by method,
-        the card total against the terminal's end-of-day total, and what is in the
-        lockers. Printed (or sent) and synced."""
-        self.require(member, Permission.SHIFT)
-        shift = self._repos.shifts.current()
-        if shift is None:
-            raise StaffTaskError("no shift is open")
-        now = self._clock()
-        payments = [p for p in self._repos.payments.all() if shift.opened_at <= p.at <= now]
-        terminal_total: Money | None = None
-        terminal = self._devices.terminal
-        if terminal is not None:
-            try:
-                eod = terminal.end_of_day()
-                if eod.approved and eod.amount_minor is not None:
-                    terminal_total = Money.from_minor(eod.amount_minor, shift.currency)
-                else:
-                    log.warning("terminal end of day: %s", eod.message)
-            except TerminalError as exc:
-                log.warning("terminal end of day failed: %s", exc)
-        closed = shift.close(now, member.name)
-        contents = (
-            [
-                LockerContent(
-                    row.locker,
-                    row.order.number if row.order else "",
-                    row.order.claim_code.display if row.order else "",
-                )
-                for row in self.inventory(member)
-            ]
-            if member.may(Permission.LOCKERS)
-            else []
-        )
-        with self._repos.store.transaction():
-            self._repos.shifts.save(closed)
-            self._repos.outbox.enqueue(
-                "shift.closed", to_plain(closed), key=f"shift:{closed.shift_id}", now=now
-            )
-        doc = shift_report(
-            self._shop,
-            closed,
-            payments,
-            Lang(lang),
-            terminal_card_total=terminal_total,
-            lockers=contents,
-        )
-        receipt = self._delivery.deliver("shift", doc, None, f"shift:{closed.shift_id}")
-        difference = closed.card_difference(terminal_total) if terminal_total else None
-        log.info(
-            "%s closed shift %s (card difference %s)", member.staff_id, shift.shift_id, difference
-        )
-        return ShiftClosed(closed, payments, terminal_total, difference, receipt)
-
     # -- transactions --
     def search(
         self,
@@ -386,7 +171,7 @@ class StaffService:
         else:
             found = self._repos.payments.all()
         if claim_code:
-            order = self.order_for_tag(claim_code)
+            order = order_for_tag(self._repos, claim_code)
             invoices = {i.number for i in self._repos.invoices.for_order(order.number)}
             found = [p for p in found if invoices & set(p.invoice_numbers)]
         if customer:
@@ -426,7 +211,7 @@ class StaffService:
     # -- claim codes --
     def unlock_claim(self, member: StaffMember, scanned: str) -> ServiceOrder:
         self.require(member, Permission.UNLOCK_CLAIM)
-        order = self.order_for_tag(scanned)
+        order = order_for_tag(self._repos, scanned)
         self._verifier.unlock(order.claim_code.value)
         log.info("%s unlocked claim code %s", member.staff_id, order.claim_code.display)
         return order

@@ -19,7 +19,7 @@ from tests.services.test_journeys import NOW, kiosk, seed_done_order  # noqa: F4
 
 @pytest.fixture
 def staff(kiosk):  # noqa: F811
-    kiosk.staff.door_timeout_s = 3.0
+    kiosk.lockers.door_timeout_s = 3.0
     kiosk.staff.add_member("s1", "Sam", Role.STAFF, "1111", card="STAFF-0001")
     kiosk.staff.add_member("t1", "Tess", Role.TECHNICIAN, "2222")
     kiosk.staff.add_member("m1", "Maud", Role.MANAGER, "3333")
@@ -69,7 +69,7 @@ def test_roles_decide_what_each_may_do(staff):
     with pytest.raises(Forbidden):
         staff.refunds.refund(sam, "anything")
     with pytest.raises(Forbidden):
-        staff.staff.open_shift(tess)
+        staff.shifts.open(tess)
     with pytest.raises(Forbidden):
         staff.staff.sync_queue(sam)
     assert staff.staff.sync_queue(tess) == (0, [])
@@ -87,41 +87,41 @@ def test_load_a_locker_from_the_item_tag_then_empty_it(staff):
     _, order = seed_done_order(staff, locker="")  # at the counter
     _, other = seed_done_order(staff, locker="1", n=2)  # locker 1 is taken
     staff.devices.simulators["lockers"].close_after_s = 0.3
-    task = staff.staff.load_locker(sam, order.claim_code.display)
+    task = staff.lockers.load_locker(sam, order.claim_code.display)
     assert task.done and task.locker == "2", task  # 1 is full, 4 takes drop-offs
     stored = staff.repos.orders.require(order.number)
     assert stored.location == "locker 2"
     (entry,) = [e for e in staff.repos.outbox.next_batch(NOW) if e.kind == "item.located"]
     assert entry.payload["location"] == "locker 2" and entry.payload["author"] == "Sam"
-    rows = {r.locker: r for r in staff.staff.inventory(sam)}
+    rows = {r.locker: r for r in staff.lockers.inventory(sam)}
     assert rows["1"].order.number == other.number and rows["2"].order.number == order.number
     assert rows["3"].order is None and rows["1"].customer == "É. Lef…"
     with pytest.raises(StaffTaskError, match="already in locker 2"):
-        staff.staff.load_locker(sam, order.claim_code.value)
+        staff.lockers.load_locker(sam, order.claim_code.value)
 
-    emptied = staff.staff.empty_locker(sam, "2")
+    emptied = staff.lockers.empty_locker(sam, "2")
     assert emptied.done and staff.repos.orders.require(order.number).location == "counter"
 
 
 def test_loading_refuses_what_is_not_ready_and_a_jammed_door_changes_nothing(staff):
     sam = member(staff, "s1")
     with pytest.raises(StaffTaskError, match="not an item tag"):
-        staff.staff.load_locker(sam, "hello")
+        staff.lockers.load_locker(sam, "hello")
     _, order = seed_done_order(staff, locker="")
     staff.devices.simulators["lockers"].behaviour["1"] = DoorBehaviour.JAMMED
-    task = staff.staff.load_locker(sam, order.claim_code.display)
+    task = staff.lockers.load_locker(sam, order.claim_code.display)
     assert not task.done and task.locker == "1"
     assert staff.repos.orders.require(order.number).location == "counter"
 
 
 def test_close_a_shift_against_the_terminals_end_of_day(staff):
     sam = member(staff, "s1")
-    shift = staff.staff.open_shift(sam)
+    shift = staff.shifts.open(sam)
     with pytest.raises(StaffTaskError, match="already open"):
-        staff.staff.open_shift(sam)
+        staff.shifts.open(sam)
     _, order = seed_done_order(staff)
     assert staff.pickup.pay_by_card(order, staff.pickup.bill(order)).outcome is Outcome.COLLECTED
-    closed = staff.staff.close_shift(sam, lang="en")
+    closed = staff.shifts.close(sam, lang="en")
     assert closed.shift.shift_id == shift.shift_id and closed.shift.closed_by == "Sam"
     assert [p.method for p in closed.payments] == [PaymentMethod.CARD]
     assert str(closed.terminal_card_total.amount) == "49.90"
@@ -130,7 +130,7 @@ def test_close_a_shift_against_the_terminals_end_of_day(staff):
     text = printer.render(printer.jobs[-1]).pages[0].text
     assert "End of shift report" in text and "Card terminal end of day" in text
     assert any(e.kind == "shift.closed" for e in staff.repos.outbox.next_batch(NOW))
-    assert staff.staff.current_shift() is None
+    assert staff.shifts.current() is None
 
 
 def test_search_reprint_and_refund_a_card_payment(staff):

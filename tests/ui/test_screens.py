@@ -198,6 +198,21 @@ def test_staff_search_reprint_refund_and_unlock(tmp_path):
     assert result["screens"][-1] == "status"  # and the customer gets in again
 
 
+def test_staff_resolves_an_open_payment_without_a_restart(tmp_path):
+    """Issue 10 §7: the terminal's cable goes out after it received a reservation. The
+    customer is not told "nothing was charged"; staff mode lists the open payment and
+    "resolve now" settles it from the terminal's own answer, with no restart."""
+    notes = run_scenario("staff_payments", tmp_path)["notes"]
+    assert notes["customer_title"] == "Please wait for staff"
+    assert "you will not be charged twice" in notes["customer_body"]
+    assert notes["open_summary"] == "Payments to confirm with the card terminal: 1."
+    assert "reservation €84.89 · K1-2611-00001" in notes["open_row"]
+    assert notes["result"] == "Resolved: 1."
+    assert notes["summary"] == "Every payment is confirmed."
+    # The terminal took nothing (it never started the reservation), the order waits.
+    assert notes["money_taken"] == 0 and notes["order_state"] == "done"
+
+
 def test_staff_dead_letters_devices_and_log(tmp_path):
     notes = run_scenario("staff_sync_devices", tmp_path)["notes"]
     assert notes["menu_disabled"] == ["shift", "unlock"]  # a technician's role

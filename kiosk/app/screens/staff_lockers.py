@@ -13,7 +13,7 @@ class StaffLockersScreen(KioskScreen):
         self.ids.result.text = app.session.pop("staff_result", "")
         rows = self.ids.rows
         rows.clear_widgets()
-        for row in app.services.staff.inventory(app.staff):
+        for row in app.services.lockers.inventory(app.staff):
             line = Factory.Row()
             door = app.tr("open") if row.door == "open" else app.tr("closed")
             if row.order is not None:
@@ -34,7 +34,9 @@ class StaffLockersScreen(KioskScreen):
         locker = button.locker
         app.progress_title = app.tr("Opening locker {n}", n=locker)
         app.go("progress")
-        app.in_background(lambda: app.services.staff.empty_locker(app.staff, locker), self._emptied)
+        app.in_background(
+            lambda: app.services.lockers.empty_locker(app.staff, locker), self._emptied
+        )
 
     def _emptied(self, result: Any) -> None:
         app = self.app

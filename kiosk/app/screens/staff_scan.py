@@ -42,7 +42,8 @@ class StaffScanScreen(KioskScreen):
         app.terminal_text = ""
         app.go("progress")
         app.in_background(
-            lambda: staff.load_locker(app.staff, code, on_open=self._opened), self._loaded
+            lambda: app.services.lockers.load_locker(app.staff, code, on_open=self._opened),
+            self._loaded,
         )
 
     def _opened(self, locker: str) -> None:  # on the worker thread

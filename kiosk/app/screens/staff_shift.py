@@ -8,7 +8,7 @@ class StaffShiftScreen(KioskScreen):
     def refresh(self) -> None:
         app = self.app
         closed = app.session.pop("shift_closed", None)
-        shift = app.services.staff.current_shift()
+        shift = app.services.shifts.current()
         self.ids.open.disabled = shift is not None
         self.ids.close.disabled = shift is None
         if closed is not None:
@@ -67,7 +67,7 @@ class StaffShiftScreen(KioskScreen):
     def open_shift(self) -> None:
         app = self.app
         try:
-            app.services.staff.open_shift(app.staff)
+            app.services.shifts.open(app.staff)
         except Exception as exc:
             self.ids.summary.text = str(exc)
             return
@@ -78,7 +78,7 @@ class StaffShiftScreen(KioskScreen):
         app.progress_title = app.tr("Closing the shift")
         app.terminal_text = app.tr("The card terminal is closing its day")
         app.go("progress")
-        app.in_background(lambda: app.services.staff.close_shift(app.staff, app.lang), self._closed)
+        app.in_background(lambda: app.services.shifts.close(app.staff, app.lang), self._closed)
 
     def _closed(self, result: Any) -> None:
         app = self.app

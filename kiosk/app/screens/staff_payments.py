@@ -1,0 +1,77 @@
+from typing import Any
+
+from kivy.factory import Factory
+
+from kiosk.app.main import KioskScreen
+from kiosk.domain.intents import OPEN_STATES, IntentKind, IntentState
+
+KIND_WORDS = {
+    IntentKind.CHARGE: "card payment",
+    IntentKind.RESERVATION: "reservation",
+    IntentKind.REVERSAL: "reversal",
+    IntentKind.REFUND: "refund",
+    IntentKind.ACCOUNT_CHARGE: "charge on account",
+}
+
+
+class StaffPaymentsScreen(KioskScreen):
+    """Payments the ledger has not finished: the terminal's answer not known yet, an
+    amount still held on a card, or money taken whose order or invoices are not updated
+    yet. "Resolve now" asks the terminal and finishes them, without a restart."""
+
+    def refresh(self) -> None:
+        self.ids.result.text = ""
+        self.fill()
+
+    def fill(self) -> None:
+        app = self.app
+        unresolved = app.services.recovery.for_staff(app.staff)
+        self.ids.summary.text = (
+            app.tr("Payments to confirm with the card terminal: {n}.", n=len(unresolved))
+            if unresolved
+            else app.tr("Every payment is confirmed.")
+        )
+        rows = self.ids.rows
+        rows.clear_widgets()
+        for n, intent in enumerate(unresolved):
+            label = Factory.RowLabel(text=self.describe(intent))
+            self.ids[f"intent_{n}"] = label
+            line = Factory.Row()
+            line.add_widget(label)
+            rows.add_widget(line)
+        self.ids.resolve.disabled = not unresolved
+
+    def describe(self, intent: Any) -> str:
+        app = self.app
+        if intent.state in OPEN_STATES:
+            status = app.tr("the terminal's answer is not known yet")
+        elif intent.state is IntentState.RESERVED:
+            status = app.tr("the amount is held on the card")
+        else:
+            status = app.tr("the terminal answered; the kiosk's records are being finished")
+        what = intent.order_number or ", ".join(intent.invoice_numbers) or intent.refund_of
+        return (
+            f"{app.when(intent.created_at)} · {app.tr(KIND_WORDS[intent.kind])} "
+            f"{app.money(intent.amount)} · {what}\n{status}"
+        )
+
+    def resolve(self) -> None:
+        app = self.app
+        app.progress_title = app.tr("Asking the card terminal")
+        app.terminal_text = ""
+        app.go("progress")
+        app.in_background(lambda: app.services.recovery.resolve_now(app.staff), self._resolved)
+
+    def _resolved(self, report: Any) -> None:
+        app = self.app
+        app.go("staff_payments")
+        if isinstance(report, Exception):
+            self.ids.result.text = str(report)
+        elif report.complete:
+            self.ids.result.text = app.tr("Resolved: {n}.", n=len(report.done))
+        else:
+            self.ids.result.text = app.tr(
+                "Resolved: {n}. Still open: {why}",
+                n=len(report.done),
+                why="; ".join(report.left_open),
+            )
