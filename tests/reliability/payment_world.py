@@ -10,6 +10,7 @@ receives, after which it is rebuilt from its folder as a restarted process would
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from backoffice.db import Entity, make_engine, make_sessions
 from backoffice.service import BackOffice
 from kiosk import config as config_module
+from kiosk.config import Config
 from kiosk.domain.billing import PaymentMethod, build_invoice
 from kiosk.domain.claim_codes import ClaimCode
 from kiosk.domain.customers import ContactPreference, CreditAccount, Customer
@@ -94,6 +96,46 @@ class LockerBank:
         pass
 
 
+def kiosk_config(folder: Path) -> Config:
+    return config_module.from_mapping(
+        {
+            "shop": {"name": "Atelier", "address_lines": ["12 rue des Artisans"]},
+            "kiosk": {"id": "K1", "data_dir": str(folder / "store")},
+            "printer": {"backend": "none"},
+            "terminal": {"backend": "none"},
+            "lockers": {"locker": []},
+        },
+        "<payment world>",
+    )
+
+
+def start_kiosk(config: Config, port: str, killer: Killer, lockers: LockerBank) -> KioskServices:
+    """The production wiring on the store in config's folder, its terminal on port."""
+    repos = open_kiosk_store(config)
+    terminal = ZvtTerminal(
+        lambda: KillableLink(SerialLink.open(port, ack_timeout=0.1), killer),  # type: ignore[arg-type,return-value]
+        timeouts=FAST,
+    )
+    devices = Devices(terminal=terminal, lockers=lockers)  # type: ignore[arg-type]
+    return build_services(config, repos, devices, lambda: NOW)
+
+
+class LockerFile(LockerBank):
+    """A locker bank in another process: each door it opens is a line in a file, on
+    disk before the kiosk hears that the door opened."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def open(self, locker: str) -> OpenResult:
+        with self.path.open("a") as fh:
+            fh.write(locker + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        return super().open(locker)
+
+
 class World:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -104,39 +146,31 @@ class World:
         self.office = BackOffice(make_sessions(make_engine("sqlite://")))
         self.shop = self.office.create_shop("Atelier")
         self.killer = Killer()
-        self.config = config_module.from_mapping(
-            {
-                "shop": {"name": "Atelier", "address_lines": ["12 rue des Artisans"]},
-                "kiosk": {"id": "K1", "data_dir": str(folder / "store")},
-                "printer": {"backend": "none"},
-                "terminal": {"backend": "none"},
-                "lockers": {"locker": []},
-            },
-            "<payment world>",
-        )
+        self.config = kiosk_config(folder)
         self.kiosk = self.start()
 
     # -- the kiosk process --
     def start(self) -> KioskServices:
-        repos = open_kiosk_store(self.config)
-        killer = self.killer
-        terminal = ZvtTerminal(
-            lambda: KillableLink(SerialLink.open(self.port, ack_timeout=0.1), killer),  # type: ignore[arg-type,return-value]
-            timeouts=FAST,
-        )
-        devices = Devices(terminal=terminal, lockers=self.lockers)  # type: ignore[arg-type]
-        return build_services(self.config, repos, devices, lambda: NOW)
+        return start_kiosk(self.config, self.port, self.killer, self.lockers)
 
-    def restart(self) -> KioskServices:
-        """The process died: its port closes, its store is read again from disk."""
-        self.killer.at = None
+    def stop_kiosk(self) -> None:
+        """The kiosk process is gone: its port closes, its store stays on disk."""
         self.kiosk.devices.terminal.close()  # type: ignore[union-attr]
         self.kiosk.repos.store.close()
+
+    def start_again(self) -> KioskServices:
+        """A new kiosk process on the same store, once the terminal is idle again."""
+        self.killer.at = None
         time.sleep(0.05)  # the terminal reads what was already on the wire
         assert self.sim.wait_idle(5)
         self.sim.reconnect()
         self.kiosk = self.start()
         return self.kiosk
+
+    def restart(self) -> KioskServices:
+        """The process died: its port closes, its store is read again from disk."""
+        self.stop_kiosk()
+        return self.start_again()
 
     def close(self) -> None:
         self.kiosk.devices.terminal.close()  # type: ignore[union-attr]
