@@ -322,7 +322,7 @@ class CardPayments:
                     return self._record(current.released(self._clock()), last.receipt_number)
             except PaymentsBlocked as exc:
                 raise TerminalUnavailable(str(exc)) from exc
-            except TerminalLinkLost as exc:
+            except TerminalError as exc:  # link lost, or not even opened and registered
                 raise TerminalUnavailable(f"cannot ask about {current.intent_id}: {exc}") from exc
             # the terminal's last transaction is not this booking/release: it did not
             # happen, so it is asked again (the terminal still holds the reservation)

@@ -117,6 +117,7 @@ def start_kiosk(config: Config, port: str, killer: Killer, lockers: LockerBank) 
         timeouts=FAST,
     )
     devices = Devices(terminal=terminal, lockers=lockers)  # type: ignore[arg-type]
+    terminal.register()  # as a kiosk does at start: no journey's dialogue includes it
     return build_services(config, repos, devices, lambda: NOW)
 
 

@@ -33,6 +33,43 @@ PRINT_TEXT_BLOCK = (0x06, 0xD3)
 ACK_POSITIVE = (0x80, 0x00)
 
 CURRENCY_EUR = 978
+
+# Registration config byte, PA00P015 §2.1 Table 1 (bit 0 and bit 6 are RFU).
+CONFIG_ECR_PRINTS_PAYMENT = 0x02  # payment receipts are printed by the ECR
+CONFIG_ECR_PRINTS_ADMIN = 0x04  # administration receipts (end of day…) by the ECR
+CONFIG_INTERMEDIATE_STATUS = 0x08  # the ECR wants intermediate status (04 FF)
+CONFIG_NO_AMOUNT_AT_PT = 0x10  # amount input on the PT not possible
+CONFIG_NO_ADMIN_AT_PT = 0x20  # administration functions on the PT not possible
+CONFIG_PRINT_LINES = 0x80  # ECR receipts come as print lines/text blocks, not status info
+
+# Terminal status codes, PA00P015 chapter 11 (completion of the status enquiry, §2.56.5).
+TERMINAL_STATUS = {
+    0x00: "ready",
+    0x51: "initialisation required",
+    0x62: "date/time incorrect",
+    0x9C: "please wait (e.g. software update)",
+    0x9D: "partial issue of goods",
+    0xB1: "memory full",
+    0xB2: "merchant journal full",
+    0xBF: "supply voltage too low",
+    0xC0: "card locking mechanism defect",
+    0xC1: "merchant card locked",
+    0xC2: "diagnosis required",
+    0xC4: "card profile invalid",
+    0xCC: "printer not ready",
+    0xDC: "card inserted",
+    0xDF: "out of order",
+    0xE0: "remote maintenance activated",
+    0xE1: "card not completely removed",
+    0xE2: "card reader does not answer",
+    0xE3: "shutter closed",
+    0xE4: "terminal activation required",
+    0xF0: "reconciliation required",
+    0xF6: "OPT data not available",
+}
+# A terminal in these states answers again by itself (a card is still in the slot, an
+# update runs): busy, not broken.
+TERMINAL_BUSY = frozenset({0x9C, 0xDC, 0xE0, 0xE1})
 RESULT_APPROVED = 0x00
 RESULT_ABORTED = 0x6C  # abort via time-out or abort key: the customer cancelled
 
@@ -221,11 +258,81 @@ def ll(value: bytes) -> bytes:
 
 
 def last_four_of_pan(raw: bytes) -> str:
-    """BMP 22 holds the PAN as BCD nibbles, masked digits as E, padded with F. Only
-    the last four digits leave this function."""
-    nibbles = raw.hex().upper().rstrip("F")
+    """BMP 22 holds the PAN (or EF_ID) as packed BCD: masked digits as E, `D` as the
+    separator before further data (an expiry date), an odd count padded with F
+    (PA00P015 chapter 4, BMP 22). Only the last four digits of the card number leave
+    this function."""
+    nibbles = raw.hex().upper().split("D", 1)[0].rstrip("F")
     tail = nibbles[-4:]
     return tail if len(tail) == 4 and tail.isdigit() else ""
+
+
+def card_name(raw: bytes) -> str:
+    """BMP 8B: LLVAR ASCII, null-terminated (PA00P015 chapter 4): the NUL is not part
+    of the name."""
+    return raw.split(b"\x00", 1)[0].decode("latin-1").strip()
+
+
+def parse_tlv(data: bytes) -> list[tuple[int, bytes]]:
+    """A TLV container's items in order (PA00P015 chapter 9): a tag whose first byte
+    ends in 1F continues while its bytes have bit 8 set; the length is one byte below
+    0x80, else 81 xx or 82 xx xx."""
+    items: list[tuple[int, bytes]] = []
+    pos = 0
+    while pos < len(data):
+        tag = data[pos]
+        pos += 1
+        if tag & 0x1F == 0x1F:
+            while True:
+                if pos >= len(data):
+                    raise ZvtError("TLV tag cut short")
+                tag = tag << 8 | data[pos]
+                pos += 1
+                if not data[pos - 1] & 0x80:
+                    break
+        n, pos = _tlv_length(data, pos)
+        if pos + n > len(data):
+            raise ZvtError(f"TLV tag {tag:X} needs {n} bytes, {len(data) - pos} left")
+        items.append((tag, data[pos : pos + n]))
+        pos += n
+    return items
+
+
+def text_block_lines(data: bytes, charset: str) -> list[str]:
+    """Print text block (06 D3, PA00P015 §3.6): BMP 06 holds tag 25 (print texts), whose
+    07 items are the lines (an empty 07 is an empty line; 09 items are attributes)."""
+    container = parse_bmps(data).get(0x06, b"")
+    lines: list[str] = []
+    for tag, value in parse_tlv(container):
+        if tag == 0x25:
+            lines += [v.decode(charset).rstrip() for t, v in parse_tlv(value) if t == 0x07]
+    return lines
+
+
+@dataclass(frozen=True)
+class TerminalState:
+    """The completion of a status enquiry (PA00P015 §2.56.5): `[<SW-version>] <terminal
+    status-code> [06<TLV>]`, the version an LLLVAR without a BMP number."""
+
+    status_code: int
+    software_version: str = ""
+
+    @property
+    def text(self) -> str:
+        return TERMINAL_STATUS.get(self.status_code, f"status 0x{self.status_code:02X}")
+
+    @classmethod
+    def parse(cls, data: bytes) -> TerminalState:
+        version, pos = "", 0
+        if len(data) >= 4 and all(b >> 4 == 0xF for b in data[:3]):
+            n, pos = _var_length(data, 0, 3)
+            if pos + n >= len(data):
+                raise ZvtError("status enquiry completion: software version cut short")
+            version = data[pos : pos + n].decode("latin-1").strip()
+            pos += n
+        if pos >= len(data):
+            raise ZvtError("status enquiry completion without a terminal status code")
+        return cls(data[pos], version)
 
 
 @dataclass(frozen=True)
@@ -251,7 +358,7 @@ class StatusInformation:
         f = parse_bmps(data)
         brand = ""
         if 0x8B in f:
-            brand = f[0x8B].decode("latin-1").strip()
+            brand = card_name(f[0x8B])
         elif 0x8A in f:
             brand = CARD_TYPES.get(f[0x8A][0], f"card type {f[0x8A][0]}")
         return cls(

@@ -36,6 +36,16 @@ from kiosk.drivers.terminal.frames import (
     Nak,
     encode_frame,
 )
+from kiosk.drivers.terminal.profiles import (
+    DEFAULT_PROFILE,
+    PROFILES,
+    Movement,
+    TerminalProfile,
+    receipt_messages,
+    registration_completion,
+    status_enquiry_completion,
+    status_information,
+)
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +108,14 @@ class SimulatorState:
 
 
 class TerminalSimulator:
-    def __init__(self, terminal_id: str = "52500001") -> None:
+    def __init__(
+        self, terminal_id: str = "52500001", profile: TerminalProfile | str = DEFAULT_PROFILE
+    ) -> None:
         self.terminal_id = terminal_id
+        self.profile = PROFILES[profile] if isinstance(profile, str) else profile
+        self.registered_config: int | None = None  # §2.1: until registered, no 04 FF
+        self.terminal_status = 0x00  # chapter 11: what a status enquiry reports
+        self.printed_itself: list[list[str]] = []  # receipts the ECR did not take
         self.state = SimulatorState()
         self.scripts: deque[Script] = deque()
         self.silent = False
@@ -119,7 +135,9 @@ class TerminalSimulator:
         self.t3_s = 5.0
         self.auto_reversals = 0  # transactions reversed because the ECR never acknowledged
         self._messages = 0  # APDUs of the current dialogue, both ways
-        self.dialogue_lengths: deque[int] = deque(maxlen=200)  # APDUs of each past dialogue
+        # APDUs of each past dialogue but registrations (sent whenever a link opens;
+        # they take no script either)
+        self.dialogue_lengths: deque[int] = deque(maxlen=200)
         self.idle = threading.Event()
 
     # -- lifecycle --
@@ -302,7 +320,8 @@ class TerminalSimulator:
                 continue
             self.idle.clear()
             self.received.append(command)
-            self._script = self.scripts.popleft() if self.scripts else Script()
+            registration = command.command == z.REGISTRATION
+            self._script = self.scripts.popleft() if self.scripts and not registration else Script()
             self._messages = 0
             try:
                 self._count()
@@ -315,7 +334,8 @@ class TerminalSimulator:
             except Exception:  # a simulator bug must not hang the test silently
                 log.exception("simulator failed on %s", command)
                 self.silent = True
-            self.dialogue_lengths.append(self._messages)
+            if not registration:
+                self.dialogue_lengths.append(self._messages)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """True once the terminal waits for a command again (or the cable is out)."""
@@ -336,32 +356,57 @@ class TerminalSimulator:
         self._drop("after_accept")
 
     def _refuse(self, code: int) -> None:
+        """Negative acknowledgement 84 xx (PA00P016 §5.2.3): xx the error code."""
         self._send(Apdu(0x84, code), expect_reply=False)
 
-    def _complete(self) -> None:
-        """Completion of a payment-type command: `06 0F 00` (PA00P015 §2.2.9)."""
-        self._send(Apdu(*z.COMPLETION))
+    def _complete(self, data: bytes = b"") -> None:
+        """Completion 06 0F: without data for payment-type commands (PA00P015 §2.2.9,
+        §2.16.6); registration and status enquiry carry theirs."""
+        self._send(Apdu(*z.COMPLETION, data))
+
+    def _config(self, bit: int) -> bool:
+        return self.registered_config is not None and bool(self.registered_config & bit)
 
     def _status_info(self, result: int, amount: int | None, kind: str, receipt: int) -> bytes:
-        s = self.state
-        data = b"\x27" + bytes([result])
-        if amount is not None:
-            data += b"\x04" + z.bcd(amount, 6)
-        data += b"\x0b" + z.bcd(s.trace_number, 3) + b"\x87" + z.bcd(receipt, 2)
-        data += b"\x29" + bytes.fromhex(self.terminal_id)
-        data += b"\x0c" + bytes.fromhex(time.strftime("%H%M%S"))
-        data += b"\x0d" + bytes.fromhex(time.strftime("%m%d"))
-        if kind != "totals":
-            data += b"\x49" + z.bcd(z.CURRENCY_EUR, 2)
-            data += b"\x22" + z.ll(bytes.fromhex("EEEEEEEEEEEE" + self._script.card_last4))
-            data += b"\x8b" + z.ll(self._script.card_brand.encode())
-        return data
+        movement = Movement(
+            result,
+            amount,
+            self.state.trace_number,
+            receipt,
+            self._script.card_brand,
+            self._script.card_last4,
+            totals=kind == "totals",
+        )
+        return status_information(self.profile, self.terminal_id, movement)
+
+    def _print(self, admin: bool, lines: list[str]) -> None:
+        """The receipt goes to the ECR if it registered to print it with print lines
+        (Table 1: bit 1 payment, bit 2 administration, bit 7 print lines); an ECR that
+        builds receipts from the status information gets none; else the PT prints."""
+        if self._config(z.CONFIG_ECR_PRINTS_ADMIN if admin else z.CONFIG_ECR_PRINTS_PAYMENT):
+            if self._config(z.CONFIG_PRINT_LINES):
+                for message in receipt_messages(self.profile, lines):
+                    self._send(message)
+            return
+        self.printed_itself.append(lines)
+
+    def _receipt(self, kind: str, amount: int, receipt: int) -> list[str]:
+        return [
+            "KUNDENBELEG",
+            f"Terminal-ID {self.terminal_id}",
+            f"{kind.upper()}  Beleg {receipt:04d}  Trace {self.state.trace_number:06d}",
+            f"{self._script.card_brand}  **** {self._script.card_last4}",
+            f"BETRAG EUR {amount // 100},{amount % 100:02d}",
+            "",
+        ]
 
     def _customer_interaction(self) -> str:
-        """Intermediate statuses, then how the customer's part ended."""
+        """Intermediate statuses (only to an ECR registered for them, §3.7), then how
+        the customer's part ended."""
         for code in self._script.statuses:
             time.sleep(self._script.status_delay_s)
-            self._send(Apdu(*z.INTERMEDIATE_STATUS, bytes([code])))
+            if self._config(z.CONFIG_INTERMEDIATE_STATUS):
+                self._send(Apdu(*z.INTERMEDIATE_STATUS, bytes([code])))
             self._drop("after_intermediate")
         if self._script.outcome == "hang":
             # The terminal waits for a card that never comes; only an abort ends it.
@@ -387,6 +432,7 @@ class TerminalSimulator:
         apply()
         s.last_status = status
         self._drop("after_status")
+        self._print(False, self._receipt(kind, amount, receipt))
         self._complete()
 
     def _new_receipt(self) -> int:
@@ -456,14 +502,18 @@ class TerminalSimulator:
                 del s.reservations[held]
 
             self._store("release", amount, self._new_receipt(), release)
-        elif cmd == z.REGISTRATION:
+        elif cmd == z.REGISTRATION:  # <password><config-byte>[<CC>…] (§2.1)
+            currency = command.data[4:6]
+            if currency and z.from_bcd(currency) != z.CURRENCY_EUR:
+                self._send(Apdu(0x84, 0x1E, b"\x6f" + currency), expect_reply=False)
+                return
             self._accept()
-            self._send(Apdu(*z.COMPLETION))
-        elif cmd == z.STATUS_ENQUIRY:
+            self.registered_config = command.data[3]
+            self._complete(registration_completion(self.profile, self.terminal_id))
+        elif cmd == z.STATUS_ENQUIRY:  # [<password>[03<service-byte>]] (§2.56)
+            service = z.parse_bmps(command.data[3:]).get(0x03, b"\x00")[0]
             self._accept()
-            tid = bytes.fromhex(self.terminal_id)
-            self._send(Apdu(*z.STATUS_INFORMATION, b"\x27\x00\x29" + tid))
-            self._complete()
+            self._complete(status_enquiry_completion(self.profile, self.terminal_status, service))
         elif cmd == z.REPEAT_RECEIPT:
             if s.last_status is None:
                 self._refuse(0x83)
@@ -479,6 +529,7 @@ class TerminalSimulator:
             s.trace_number += 1
             totals = self._status_info(0, s.day_total_minor, "totals", s.receipt_number)
             self._send(Apdu(*z.STATUS_INFORMATION, totals))
+            self._print(True, ["KASSENSCHNITT", f"Summe EUR {s.day_total_minor / 100:.2f}"])
             s.day_total_minor = 0
             s.day_closed_receipt = s.receipt_number
             self._complete()

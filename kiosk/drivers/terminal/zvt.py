@@ -37,6 +37,18 @@ __all__ = ["Outcome", "TerminalError", "TerminalLinkLost", "TransactionResult", 
 
 
 REPEAT_STATUS_NO_PRINT = 0x03  # §2.20.1 Table 5: bit 0 status information, bit 1 no print
+# Registration (PA00P015 §2.1 Table 1): the kiosk prints every receipt from the terminal's
+# print lines or text blocks (an unattended terminal often has no printer), wants
+# intermediate status for its screen (and to restart its time-outs), and nobody may type
+# an amount or start an administration function at the terminal: 1011 1110.
+REGISTRATION_CONFIG = (
+    z.CONFIG_PRINT_LINES
+    | z.CONFIG_NO_ADMIN_AT_PT
+    | z.CONFIG_NO_AMOUNT_AT_PT
+    | z.CONFIG_INTERMEDIATE_STATUS
+    | z.CONFIG_ECR_PRINTS_ADMIN
+    | z.CONFIG_ECR_PRINTS_PAYMENT
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,7 @@ class ZvtTimeouts:
 class _Exchange:
     status: StatusInformation | None = None
     print_lines: list[str] = field(default_factory=list)
+    completion: bytes = b""  # the data of 06 0F (the status enquiry's answer lives there)
 
 
 class ZvtTerminal:
@@ -60,9 +73,13 @@ class ZvtTerminal:
         currency: int = z.CURRENCY_EUR,
         timeouts: ZvtTimeouts | None = None,
         name: str = "terminal",
+        charset: str = "cp437",
     ) -> None:
         self._link_factory = link_factory
         self._link: ZvtLink | None = None
+        self._completion = b""
+        self._registered = TransactionResult(Outcome.REFUSED, 0, "not registered yet")
+        self.charset = charset  # of print lines: CP437 unless registered otherwise (tag 27)
         self.password = password
         self.currency = currency
         self.timeouts = timeouts or ZvtTimeouts()
@@ -70,12 +87,25 @@ class ZvtTerminal:
 
     # -- link --
     def _ensure_link(self) -> ZvtLink:
+        """The link, opened and registered (§2.1) if it was not: without a registration
+        a terminal sends no intermediate status and prints its receipts itself. A link
+        opened again (cable, restart of either side) is registered again."""
         if self._link is None:
             try:
-                self._link = self._link_factory()
+                link = self._link_factory()
             except LinkError as exc:
                 self.status_stream.publish(DeviceState.FAULT, str(exc))
                 raise TerminalError(str(exc)) from exc
+            try:
+                result = self._exchange(link, self._registration(), "registration", None)
+            except (LinkLost, ReceiveTimeout) as exc:
+                link.close()
+                self.status_stream.publish(DeviceState.FAULT, "no answer to registration")
+                raise TerminalError(f"the terminal did not answer the registration: {exc}") from exc
+            if result.outcome is Outcome.REFUSED:
+                link.close()
+                raise TerminalError(result.message)
+            self._link, self._registered = link, result
         return self._link
 
     def _drop_link(self) -> None:
@@ -90,10 +120,15 @@ class ZvtTerminal:
     def _password(self) -> bytes:
         return z.bcd(self.password, 3)
 
+    def _registration(self) -> Apdu:
+        data = self._password() + bytes([REGISTRATION_CONFIG]) + z.bcd(self.currency, 2)
+        return Apdu(*z.REGISTRATION, data)
+
     def register(self) -> TransactionResult:
-        # config byte 0x86: ECR prints receipts, amount entry and admin locked at the PT
-        data = self._password() + bytes([0x86]) + z.bcd(self.currency, 2)
-        return self._run(Apdu(*z.REGISTRATION, data), "registration")
+        """Registration (06 00, §2.1) now: the link is opened afresh, which registers."""
+        self._drop_link()
+        self._ensure_link()
+        return self._registered
 
     def authorise(
         self, amount_minor: int, on_status: StatusCallback | None = None
@@ -137,14 +172,27 @@ class ZvtTerminal:
         return self._run(Apdu(*z.REPEAT_RECEIPT, data), "repeat receipt")
 
     def status(self) -> DeviceStatus:
-        """Status enquiry (05 01): is the terminal there and ready?"""
+        """Status enquiry (05 01, §2.56): the terminal's status code and software version
+        from its completion (sent by default, no service byte). A card left in the slot
+        or an update running is busy; every other code but 00 is a fault."""
         try:
             result = self._run(Apdu(*z.STATUS_ENQUIRY, self._password()), "status enquiry")
         except TerminalError as exc:
             return self.status_stream.publish(DeviceState.FAULT, str(exc))
-        if result.outcome is Outcome.APPROVED:
-            return self.status_stream.publish(DeviceState.READY, "ready")
-        return self.status_stream.publish(DeviceState.FAULT, result.message)
+        if result.outcome is Outcome.REFUSED:
+            return self.status_stream.publish(DeviceState.FAULT, result.message)
+        try:
+            state = z.TerminalState.parse(self._completion)
+        except ZvtError as exc:
+            return self.status_stream.publish(DeviceState.FAULT, f"unreadable status: {exc}")
+        detail = state.text + (
+            f" (software {state.software_version})" if state.software_version else ""
+        )
+        if state.status_code == 0x00:
+            return self.status_stream.publish(DeviceState.READY, detail)
+        if state.status_code in z.TERMINAL_BUSY:
+            return self.status_stream.publish(DeviceState.BUSY, detail)
+        return self.status_stream.publish(DeviceState.FAULT, detail)
 
     def abort(self) -> bool:
         """Ask the terminal to abort (06 B0). It may refuse or be too late: the running
@@ -187,8 +235,8 @@ class ZvtTerminal:
     ) -> TransactionResult:
         link.send(command)
         first = link.receive(self.timeouts.command_ack_s)
-        if first.cls == 0x84:
-            code = first.instr
+        if first.cls == 0x84:  # PA00P016 §5.2.3: 84 xx, or 84 1E with the code as data
+            code = first.data[0] if first.instr == 0x1E and first.data else first.instr
             return TransactionResult(
                 Outcome.REFUSED, code, f"terminal refused {phase}: {z.result_text(code)}"
             )
@@ -208,11 +256,18 @@ class ZvtTerminal:
                     exchange.status = StatusInformation.parse(msg.data)
                 except ZvtError as exc:
                     log.error("unreadable status information from the terminal: %s", exc)
-            elif msg.command == z.PRINT_LINE:
+            elif msg.command == z.PRINT_LINE:  # §3.5: <attribute><text>
                 self._ack(link)
-                exchange.print_lines.append(msg.data[1:].decode("latin-1").rstrip())
+                exchange.print_lines.append(msg.data[1:].decode(self.charset).rstrip())
+            elif msg.command == z.PRINT_TEXT_BLOCK:  # §3.6: the lines in a TLV container
+                self._ack(link)
+                try:
+                    exchange.print_lines += z.text_block_lines(msg.data, self.charset)
+                except ZvtError as exc:
+                    log.error("unreadable print text block from the terminal: %s", exc)
             elif msg.command == z.COMPLETION:
                 self._ack(link)
+                self._completion = msg.data
                 return self._result(exchange)
             elif msg.command == z.ABORT_FROM_TERMINAL:
                 self._ack(link)
