@@ -91,7 +91,7 @@ def test_status_information_of_real_terminals(name, expected):
     assert msg.command == z.STATUS_INFORMATION
     s = StatusInformation.parse(msg.data)
     got = (s.result_code, s.amount_minor, s.trace_number, s.receipt_number)
-    assert got + (s.card_brand, s.card_last4, s.terminal_id) == expected
+    assert (*got, s.card_brand, s.card_last4, s.terminal_id) == expected
     assert "\x00" not in s.card_brand
 
 
