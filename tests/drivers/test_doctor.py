@@ -58,3 +58,23 @@ def test_jammed_locker_fails_open_locker(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("kiosk.services.devices.open_devices", jammed)
     assert main(["--config", "demo", "doctor", "--open-locker", "3"]) == 1
     assert "locker 3: NOT opened" in capsys.readouterr().out
+
+
+def test_doctor_shows_the_terminals_software_and_status(tmp_path, monkeypatch, capsys):
+    """The status enquiry's completion (PA00P015 §2.56.5): software version and terminal
+    status code; DF (out of order) makes the terminal faulty, DC (card inserted) busy."""
+    monkeypatch.setenv("KIOSK_DEMO_DIR", str(tmp_path))
+    assert main(["--config", "demo", "doctor"]) == 0
+    assert "ready (software GER-APP 5.2.1)" in capsys.readouterr().out
+    devices = open_devices(config.demo(str(tmp_path)))
+    try:
+        for code, state, detail in (
+            (0xDF, DeviceState.FAULT, "out of order"),
+            (0xDC, DeviceState.BUSY, "card inserted"),
+        ):
+            devices.simulators["terminal"].terminal_status = code
+            checks = {c.device: c for c in check_devices(devices)}
+            assert checks["terminal"].state is state
+            assert checks["terminal"].detail == f"{detail} (software GER-APP 5.2.1)"
+    finally:
+        devices.close()

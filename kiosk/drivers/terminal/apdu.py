@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 # Commands (ECR → terminal)
 REGISTRATION = (0x06, 0x00)
+LOG_OFF = (0x06, 0x02)
 AUTHORISATION = (0x06, 0x01)
 REPEAT_RECEIPT = (0x06, 0x20)
 RESERVATION = (0x06, 0x22)
@@ -296,6 +297,16 @@ def parse_tlv(data: bytes) -> list[tuple[int, bytes]]:
         items.append((tag, data[pos : pos + n]))
         pos += n
     return items
+
+
+def print_line_texts(data: bytes, charset: str) -> list[str]:
+    """Print line (06 D1, §3.5, Table 16): <attribute> <text>; attribute FF means the
+    text is one byte, the number of line feeds; no text is one line feed."""
+    if not data:
+        return [""]
+    if data[0] == 0xFF:
+        return [""] * (data[1] if len(data) > 1 else 1)
+    return [data[1:].decode(charset).rstrip()]
 
 
 def text_block_lines(data: bytes, charset: str) -> list[str]:

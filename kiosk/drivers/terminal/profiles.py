@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from kiosk.drivers.terminal import apdu as z
 from kiosk.drivers.terminal.apdu import Apdu
 
+LAST_LINE = 0x81  # print attribute: 1xxx xxxx, not 80 (Table 16)
 CARD_TYPE_IDS = {name.upper(): number for number, name in z.CARD_TYPES.items()}
 
 
@@ -83,7 +84,7 @@ def status_information(p: TerminalProfile, terminal_id: str, m: Movement) -> byt
             data += b"\x8b" + z.ll(m.card_brand.encode() + b"\x00")
     if p.tlv and card:
         # 1F10 cardholder authentication (no CVM), 1F12 card technology (contactless)
-        data += b"\x06" + _tlv(b"\x1f\x10", b"\x00") + _tlv(b"\x1f\x12", b"\x02")
+        data += _tlv(b"\x06", _tlv(b"\x1f\x10", b"\x00") + _tlv(b"\x1f\x12", b"\x02"))
     return data
 
 
@@ -109,15 +110,16 @@ def _tlv(tag: bytes, value: bytes) -> bytes:
 
 def receipt_messages(p: TerminalProfile, lines: list[str]) -> list[Apdu]:
     """A receipt for a printing ECR: one print line (06 D1, §3.5: attribute, text) per
-    line, the last one marked 0x80 = last line; or one text block (06 D3, §3.6: BMP 06
-    with 25 print texts holding 07 text lines, closed by 09 with 1xxx xxxx ≠ 80)."""
+    line, the last one's attribute 1xxx xxxx but not 80 (Table 16: 80 is RFU); or one
+    text block (06 D3, §3.6: BMP 06 with 25 print texts holding 07 text lines, the last
+    followed by 09 with 1xxx xxxx ≠ 80). 0x81 is what the captured terminal sends."""
     encoded = [line.encode(p.charset, errors="replace") for line in lines]
     if not p.text_block:
         return [
-            Apdu(*z.PRINT_LINE, bytes([0x80 if n == len(encoded) - 1 else 0x00]) + text)
+            Apdu(*z.PRINT_LINE, bytes([LAST_LINE if n == len(encoded) - 1 else 0x00]) + text)
             for n, text in enumerate(encoded)
         ]
-    texts = b"".join(_tlv(b"\x07", text) for text in encoded) + _tlv(b"\x09", b"\xff")
+    texts = b"".join(_tlv(b"\x07", text) for text in encoded) + _tlv(b"\x09", bytes([LAST_LINE]))
     container = _tlv(b"\x1f\x07", b"\x01") + _tlv(b"\x25", texts)
     return [Apdu(*z.PRINT_TEXT_BLOCK, _tlv(b"\x06", container))]
 

@@ -510,6 +510,9 @@ class TerminalSimulator:
             self._accept()
             self.registered_config = command.data[3]
             self._complete(registration_completion(self.profile, self.terminal_id))
+        elif cmd == z.LOG_OFF:  # §2.24: 80 00 alone; the config byte goes back to 86
+            self._accept()
+            self.registered_config = 0x86
         elif cmd == z.STATUS_ENQUIRY:  # [<password>[03<service-byte>]] (§2.56)
             service = z.parse_bmps(command.data[3:]).get(0x03, b"\x00")[0]
             self._accept()

@@ -194,6 +194,21 @@ class ZvtTerminal:
             return self.status_stream.publish(DeviceState.BUSY, detail)
         return self.status_stream.publish(DeviceState.FAULT, detail)
 
+    def log_off(self) -> None:
+        """Log-Off (06 02, §2.24): the terminal forgets the registration (its config byte
+        goes back to 86) and answers 80 00 alone, no completion. The next command opens
+        and registers the link again."""
+        link = self._ensure_link()
+        try:
+            link.send(Apdu(*z.LOG_OFF))
+            answer = link.receive(self.timeouts.command_ack_s)
+        except (LinkLost, ReceiveTimeout) as exc:
+            raise TerminalLinkLost(str(exc), "log-off") from exc
+        finally:
+            self._drop_link()
+        if answer.command != z.ACK_POSITIVE:
+            raise TerminalError(f"log-off answered with {answer}")
+
     def abort(self) -> bool:
         """Ask the terminal to abort (06 B0). It may refuse or be too late: the running
         exchange still ends the way the terminal decides, and is read as usual."""
@@ -258,7 +273,7 @@ class ZvtTerminal:
                     log.error("unreadable status information from the terminal: %s", exc)
             elif msg.command == z.PRINT_LINE:  # §3.5: <attribute><text>
                 self._ack(link)
-                exchange.print_lines.append(msg.data[1:].decode(self.charset).rstrip())
+                exchange.print_lines += z.print_line_texts(msg.data, self.charset)
             elif msg.command == z.PRINT_TEXT_BLOCK:  # §3.6: the lines in a TLV container
                 self._ack(link)
                 try:
