@@ -39,7 +39,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check kiosk backoffice bench tests provisioning
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy kiosk/domain kiosk/services kiosk/storage kiosk/sync
+	$(VENV)/bin/mypy kiosk/domain kiosk/services kiosk/storage kiosk/sync kiosk/drivers
 
 # pytest exits 5 when it collected nothing: a test run that tests nothing fails.
 test: $(STAMP) lint typecheck

@@ -33,6 +33,7 @@ from kiosk.domain.staff import Role, StaffMember
 from kiosk.drivers.drawer.lockers import OpenResult
 from kiosk.drivers.terminal.apdu import Apdu
 from kiosk.drivers.terminal.link import SerialLink
+from kiosk.drivers.terminal.profiles import DEFAULT_PROFILE
 from kiosk.drivers.terminal.simulator import TerminalSimulator
 from kiosk.drivers.terminal.zvt import ZvtTerminal, ZvtTimeouts
 from kiosk.services.context import open_kiosk_store
@@ -138,9 +139,9 @@ class LockerFile(LockerBank):
 
 
 class World:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, profile: str = DEFAULT_PROFILE) -> None:
         self.folder = folder
-        self.sim = TerminalSimulator()
+        self.sim = TerminalSimulator(profile=profile)
         self.sim.t2_s, self.sim.t3_s = 0.15, 0.3
         self.port = self.sim.start_pty()
         self.lockers = LockerBank()

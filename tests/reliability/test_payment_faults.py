@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.drivers.terminal.profiles import DEFAULT_PROFILE, PROFILES
 from kiosk.drivers.terminal.simulator import Script
 from kiosk.storage.store import JournalStorage
 from tests.reliability.payment_journeys import JOURNEYS, Journey, check, fault_points
@@ -47,8 +48,8 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[World]]:
         w.close()
 
 
-def _world(tmp_path: Path, name: str, worlds: list[World], journey: Journey) -> World:
-    w = World(tmp_path / name)
+def _world(tmp_path: Path, name: str, worlds: list[World], journey: Journey, profile: str) -> World:
+    w = World(tmp_path / name, profile)
     worlds.append(w)
     journey.setup(w)
     w.killer.counts = {"commit": 0, "zvt": 0}
@@ -57,9 +58,9 @@ def _world(tmp_path: Path, name: str, worlds: list[World], journey: Journey) -> 
 
 
 def _measure(
-    tmp_path: Path, worlds: list[World], journey: Journey
+    tmp_path: Path, worlds: list[World], journey: Journey, profile: str
 ) -> tuple[dict[str, int], list[int]]:
-    w = _world(tmp_path, "clean", worlds, journey)
+    w = _world(tmp_path, "clean", worlds, journey, profile)
     journey.run(w)
     assert w.sim.wait_idle(5)
     lengths, counts = list(w.sim.dialogue_lengths), dict(w.killer.counts)
@@ -68,13 +69,22 @@ def _measure(
     return counts, lengths
 
 
+# The default profile in `make test` (about 80 s); every other terminal profile under
+# `pytest -m slow` (about 6 minutes for all three: print lines add a dozen fault points
+# to each dialogue).
+PROFILE_PARAMS = [
+    p if p == DEFAULT_PROFILE else pytest.param(p, marks=pytest.mark.slow) for p in sorted(PROFILES)
+]
+
+
+@pytest.mark.parametrize("profile", PROFILE_PARAMS)
 @pytest.mark.parametrize("journey", JOURNEYS, ids=lambda j: j.name.replace(" ", "-"))
-def test_every_fault_point_reaches_one_business_outcome(tmp_path, counting, journey):
-    counts, lengths = _measure(tmp_path, counting, journey)
+def test_every_fault_point_reaches_one_business_outcome(tmp_path, counting, journey, profile):
+    counts, lengths = _measure(tmp_path, counting, journey, profile)
     faults = fault_points(counts, lengths)
     assert len(faults) >= 6
     for what, n, command in faults:
-        w = _world(tmp_path, f"{what}-{command}-{n}", counting, journey)
+        w = _world(tmp_path, f"{what}-{command}-{n}", counting, journey, profile)
         if what == "cut":
             w.sim.push(*[Script()] * command, Script(cut_after=n))
             journey.run(w)  # returns: the kiosk stays up and says what it knows
