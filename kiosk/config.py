@@ -9,6 +9,7 @@ key is an error too. `demo` is a built-in profile that needs no file.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import difflib
 import os
@@ -136,6 +137,9 @@ class TerminalConfig:
     ack_timeout_s: float = field(default=2.0, metadata=_doc("serial: wait for ACK/NAK"))
     command_ack_s: float = field(default=5.0, metadata=_doc("wait for the terminal to accept"))
     idle_s: float = field(default=180.0, metadata=_doc("longest silence inside a transaction"))
+    charset: str = field(
+        default="cp437", metadata=_doc("character set of the terminal's print texts (ZVT: cp437)")
+    )
 
 
 @dataclass(frozen=True)
@@ -309,6 +313,13 @@ def _validate_devices(config: Config) -> None:
         raise ConfigError(f"{src}: [terminal] host: required when backend is tcp")
     if config.scanner.backend == "evdev" and not config.scanner.device:
         raise ConfigError(f"{src}: [scanner] device: required when backend is evdev")
+    try:
+        codecs.lookup(config.terminal.charset)
+    except LookupError:
+        raise ConfigError(
+            f"{src}: [terminal] charset: {config.terminal.charset!r} is no character set "
+            "Python knows (the ZVT default is cp437; iso8859_1 for some terminals)"
+        ) from None
     if not 0 <= config.terminal.password <= 999999:
         raise ConfigError(f"{src}: [terminal] password: expected at most 6 digits")
     if config.lockers.pin_factory not in ("rpigpio", "lgpio", "mock"):

@@ -123,6 +123,7 @@ def open_devices(config: Config) -> Devices:
                 password=t.password,
                 currency=t.currency_code,
                 timeouts=ZvtTimeouts(command_ack_s=t.command_ack_s, idle_s=t.idle_s),
+                charset=t.charset,
             )
         if config.scanner.backend == "sim":
             scan_sim = ScannerSimulator()

@@ -92,6 +92,7 @@ def test_good_file_loads_with_defaults(tmp_path):
         ),
         (GOOD + '\n[sync]\nurl = "ftp://x"\n', "expected http:// or https://"),
         (GOOD + "\n[kiosk2]\n", "unknown key 'kiosk2'"),
+        (GOOD + '\n[terminal]\ncharset = "klingon"\n', r"\[terminal\] charset: 'klingon' is no"),
         ('[shop]\nname = "x"\n', r"\[kiosk\] section is required"),
         ("[shop\nname=", "not valid TOML"),
         (
