@@ -18,7 +18,7 @@ from kiosk.drivers.base import DeviceState, Outcome
 from kiosk.drivers.terminal import apdu as z
 from kiosk.drivers.terminal.apdu import Apdu, StatusInformation
 from kiosk.drivers.terminal.frames import Frame, FrameDecoder, encode_frame
-from kiosk.drivers.terminal.zvt import REGISTRATION_CONFIG, ZvtTerminal
+from kiosk.drivers.terminal.zvt import REGISTRATION_CONFIG, ZvtTerminal, ZvtTimeouts
 from tests.drivers.zvt_captures import CAPTURES
 
 ACK = Apdu(0x80, 0x00)
@@ -36,6 +36,7 @@ class ReplayLink:
         self.answers = answers
         self.sent: list[Apdu] = []
         self.queue: deque[Apdu] = deque()
+        self.waits: list[float] = []  # the time-out the driver gave each receive
 
     def send(self, apdu: Apdu) -> None:
         self.sent.append(apdu)
@@ -45,6 +46,7 @@ class ReplayLink:
         self.send(apdu)
 
     def receive(self, timeout: float) -> Apdu:
+        self.waits.append(timeout)
         return self.queue.popleft()
 
     def close(self) -> None:
@@ -54,7 +56,9 @@ class ReplayLink:
 def replay(answers: dict[tuple[int, int], list[Apdu]], charset: str = "cp437"):
     answers = {z.REGISTRATION: [ACK, capture("registration_completion")], **answers}
     link = ReplayLink(answers)
-    return ZvtTerminal(lambda: link, charset=charset), link  # type: ignore[arg-type,return-value]
+    timeouts = ZvtTimeouts(command_ack_s=5.0, idle_s=20.0)
+    terminal = ZvtTerminal(lambda: link, charset=charset, timeouts=timeouts)  # type: ignore[arg-type,return-value]
+    return terminal, link
 
 
 @pytest.mark.parametrize("name", sorted(CAPTURES))
@@ -126,6 +130,9 @@ def test_a_payment_dialogue_of_a_real_terminal():
     assert link.sent[0] == Apdu(0x06, 0x00, bytes.fromhex("000000") + bytes([0xBE]) + b"\x09\x78")
     assert REGISTRATION_CONFIG == 0xBE
     assert [a for a in link.sent if a == ACK] == [ACK] * 6
+    # T4: every message re-arms the idle time-out; §3.7: the first intermediate status
+    # carries <timeout> 01, so the next message may take a minute
+    assert link.waits[-6:] == [5.0, 20.0, 60.0, 20.0, 20.0, 20.0]
 
 
 def test_an_aborted_payment_of_a_real_terminal():

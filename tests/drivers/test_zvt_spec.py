@@ -380,3 +380,30 @@ def test_the_terminal_does_what_the_registration_asked():
     finally:
         terminal.close()
         sim.stop()
+
+
+def test_the_terminal_recovers_from_an_ecr_that_disappears():
+    """PA00P015 §2.2.8 and PA00P016 T3: an ECR that never acknowledges the status
+    information gets an auto-reversal, nothing stored; one that never acknowledges the
+    completion keeps its payment (it was stored at the acknowledged status information).
+    Either way the terminal waits for the next command and answers it."""
+    sim = TerminalSimulator(profile="plain")
+    sim.t2_s, sim.t3_s = 0.2, 0.3
+    port = sim.start_pty()
+    link = SerialLink.open(port, ack_timeout=0.3)
+    try:
+        for leave_before in ((0x04, 0x0F), (0x06, 0x0F)):
+            link.send(Apdu(0x06, 0x01, bytes.fromhex("04000000001000490978")))
+            while (msg := link.receive(2)).command != leave_before:
+                if msg.command != (0x80, 0x00):
+                    link.send(Apdu(0x80, 0x00))
+            assert sim.wait_idle(3)  # T3 ran out: back to waiting for a command
+            link.send(Apdu(0x05, 0x01, bytes.fromhex("000000")))
+            assert link.receive(2).command == (0x80, 0x00)
+            assert link.receive(2).command == (0x06, 0x0F)
+            link.send(Apdu(0x80, 0x00))
+    finally:
+        link.close()
+        sim.stop()
+    assert sim.auto_reversals == 1
+    assert sim.money_taken_minor == 1000  # the second payment, stored before completion

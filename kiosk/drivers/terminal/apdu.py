@@ -387,6 +387,16 @@ class StatusInformation:
         )
 
 
+def t4_minutes(data: bytes) -> int:
+    """The <timeout> of an intermediate status (§3.7), 1 byte BCD minutes, else 0."""
+    if len(data) < 2:
+        return 0
+    try:
+        return from_bcd(data[1:2])
+    except ZvtError:
+        return 0
+
+
 def intermediate_text(data: bytes) -> str:
     if not data:
         return "Please wait…"

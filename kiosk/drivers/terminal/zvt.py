@@ -258,10 +258,14 @@ class ZvtTerminal:
         if first.command != z.ACK_POSITIVE:
             raise LinkLost(f"expected 80 00 after the command, got {first}")
         exchange = _Exchange()
+        wait = self.timeouts.idle_s  # T4, re-armed by every message
         while True:
-            msg = link.receive(self.timeouts.idle_s)
+            msg = link.receive(wait)
+            wait = self.timeouts.idle_s
             if msg.command == z.INTERMEDIATE_STATUS:
                 self._ack(link)
+                # §3.7: <status> [<timeout>]: minutes (BCD) the terminal may now need
+                wait = max(wait, z.t4_minutes(msg.data) * 60.0)
                 text = z.intermediate_text(msg.data)
                 if on_status is not None:
                     on_status(text)
