@@ -19,6 +19,8 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.tests.common import UnitTestTouch
 
+from kiosk.app.widgets.keyboard import SHIFT
+
 Step = Generator[Any, None, None]
 
 
@@ -80,20 +82,25 @@ class UI:
         raise ScenarioFailed(f"no button {text!r} on {screen}")
 
     def type(self, screen: str, field: str, text: str) -> Step:
-        """Tap the field, then tap each key of the on-screen keyboard."""
+        """Tap the field, then tap each key of the on-screen keyboard as a person would:
+        Shift first when the letter's case is not the one the keyboard shows."""
         yield from self.tap(screen, field)
         keyboard = self.widget(screen, "keyboard")
         for ch in text:
             key = self._key(keyboard, ch)
+            shift_decides = keyboard.layout == "text" and len(key.key) == 1 and key.key.isalpha()
+            if shift_decides and keyboard.shifted != ch.isupper():
+                yield from self.tap_widget(self._key(keyboard, SHIFT))
             yield from self.tap_widget(key)
 
     @staticmethod
     def _key(keyboard: Any, ch: str) -> Any:
-        """The key that types ch ("\\b" is backspace)."""
-        for row in keyboard.children:
-            for button in row.children:
-                if getattr(button, "key", None) in (ch, ch.upper()):
-                    return button
+        """The key that types ch ("\\b" is backspace), in either case."""
+        for wanted in (ch, ch.lower(), ch.upper()):
+            for row in keyboard.children:
+                for button in row.children:
+                    if getattr(button, "key", None) == wanted:
+                        return button
         raise ScenarioFailed(f"no key {ch!r} on the {keyboard.layout} keyboard")
 
     def swipe(self, widget: Any, points: list[tuple[float, float]]) -> Step:

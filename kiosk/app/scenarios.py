@@ -275,16 +275,29 @@ def dropoff_new(ui: Any, lang: str = "fr") -> Iterator[Any]:
     yield from _start(ui, lang)
     yield from ui.tap("home", "dropoff")
     yield from ui.wait_screen("identify")
+    ui.notes["identify_layouts"] = {}
+    for kind in ("email", "code", "phone"):  # the switch beside the field
+        yield from ui.tap("identify", f"kind_{kind}")
+        ui.notes["identify_layouts"][kind] = ui.widget("identify", "keyboard").layout
+        if kind == "email":
+            yield from ui.shot(f"identify-email-{lang}")
     yield from ui.tap("identify", "new")
     yield from ui.wait_screen("customer")
-    yield from ui.type("customer", "last_name", "MOREAU")
-    yield from ui.type("customer", "first_name", "CHLOE")
-    yield from ui.type("customer", "phone", "0655443322")
+    ui.notes["layouts"] = {}
+    for field, text in (("last_name", "Moreau"), ("first_name", "Chloé"),
+                        ("phone", "+33655443322"), ("email", "chloe.moreau@example.fr")):  # fmt: skip
+        yield from ui.type("customer", field, text)
+        ui.notes["layouts"][field] = ui.widget("customer", "keyboard").layout
+        if field == "email":
+            yield from ui.shot(f"customer-email-{lang}")
+    ui.notes["fields"] = {
+        f: ui.text("customer", f) for f in ("last_name", "first_name", "phone", "email")
+    }
     yield from ui.shot(f"customer-{lang}")
     yield from ui.tap("customer", "go")
     yield from ui.wait_screen("item")
     yield from ui.tap("item", "kind_Bike")
-    yield from ui.type("item", "model", "PEUGEOT LC01")
+    yield from ui.type("item", "model", "Peugeot LC01")
     yield from ui.tap("item", "check_scratches")
     yield from ui.shot(f"item-{lang}")
     yield from ui.tap("item", "go")
@@ -306,6 +319,13 @@ def dropoff_new(ui: Any, lang: str = "fr") -> Iterator[Any]:
     yield from ui.shot(f"dropped-{lang}")
     ui.notes["ticket"] = ui.text("dropped", "ticket")
     ui.notes["code"] = ui.text("dropped", "code")
+    customer = ui.app.session["dropoff"].customer
+    ui.notes["customer"] = [
+        customer.last_name,
+        customer.first_name,
+        customer.mobile,
+        customer.email,
+    ]
     ui.notes["where"] = ui.text("dropped", "where")
     ui.notes["orders"] = len(ui.app.services.repos.orders)
     ui.notes["outbox"] = [

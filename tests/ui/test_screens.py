@@ -124,6 +124,14 @@ def test_dropoff_by_a_new_customer_on_a_small_screen(tmp_path):
     assert (
         notes["where"] == "Le casier 4 est ouvert : déposez-y votre article et refermez la porte."
     )
+    # Issue 12 §1: each field has its keyboard; a name keeps its case and accents; the
+    # identify screen's switch picks the keyboard; a filled field still says what it is.
+    assert notes["identify_layouts"] == {"email": "email", "code": "code", "phone": "phone"}
+    assert notes["layouts"] == {
+        "last_name": "text", "first_name": "text", "phone": "phone", "email": "email"
+    }  # fmt: skip
+    assert notes["customer"] == ["Moreau", "Chloé", "+33655443322", "chloe.moreau@example.fr"]
+    assert notes["fields"]["first_name"].endswith("Prénom[/size]\nChloé")
     # One set of operations although the accept button was tapped twice: one drop-off.
     assert notes["outbox"] == ["customer.created", "dropoff.created", "terms.accepted"]
     assert len(notes["code"]) == 11

@@ -5,6 +5,7 @@ from kiosk.services.identify import find_customers
 class IdentifyScreen(KioskScreen):
     def refresh(self) -> None:
         self.ids.query.value = ""
+        self.ids.query.kind = "phone"  # the usual answer; Email and Account switch
         self.ids.error.text = ""
         self.ids.keyboard.target = self.ids.query
         self.ids.new.opacity = 1 if self.app.session.get("journey") == "dropoff" else 0

@@ -2,7 +2,14 @@
 
 A Kivy TextInput asks the system for a keyboard when focused, which on a kiosk either
 pops up a second keyboard or none at all; these fields never take focus: the kiosk's
-own keyboard (text, email or digit layout) writes into whichever field is active.
+own keyboard writes into whichever field is active, in the layout that field's `kind`
+asks for:
+
+- text: lower case with Shift (on by itself at the start of a name's words, or of a
+  note), accents, space, the letters in the session language's order (AZERTY, QWERTY);
+- email: lower case, `@ . - _`, `.com` and `.fr`;
+- phone: digits and `+`; digits: digits alone (PINs, last four);
+- code: capitals and digits (claim codes, item tags).
 """
 
 from __future__ import annotations
@@ -19,18 +26,43 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 
-LAYOUTS = {
-    "text": ["1234567890", "AZERTYUIOP", "QSDFGHJKLM", "WXCVBN-'", "ÉÈÀÇ ."],
-    "email": ["1234567890", "azertyuiop", "qsdfghjklm", "wxcvbn@._-", "ç"],
-    "digits": ["123", "456", "789", "0"],
+SHIFT, SPACE, DELETE = "\x0e", " ", "\b"
+LETTERS = {
+    "fr": ("azertyuiop", "qsdfghjklm", "wxcvbn"),
+    "en": ("qwertyuiop", "asdfghjkl", "zxcvbnm"),
 }
+ACCENTS = "éèêàçù"  # French's most frequent; five rows of 10 mm keys is all a 7" screen has
+KINDS = ("text", "email", "phone", "digits", "code")
+SPECIAL = {SHIFT: "Caps", SPACE: "Space", DELETE: "Delete"}  # "Shift" is a work shift
+
+
+def layout_rows(kind: str, lang: str) -> list[list[str]]:
+    """The keys of a layout, row by row; special keys are SHIFT, SPACE and DELETE."""
+    top, middle, bottom = LETTERS.get(lang, LETTERS["en"])
+    digits = list("1234567890")
+    if kind == "text":
+        return [digits, list(top), list(middle), [SHIFT, *bottom, "-", "'"],
+                [*ACCENTS, SPACE, ".", DELETE]]  # fmt: skip
+    if kind == "email":
+        return [digits, list(top), list(middle), [*bottom, "@", ".", "-", "_"],
+                [".com", ".fr", DELETE]]  # fmt: skip
+    if kind == "phone":
+        return [list("123"), list("456"), list("789"), ["+", "0", DELETE]]
+    if kind == "digits":
+        return [list("123"), list("456"), list("789"), ["0", DELETE]]
+    if kind == "code":
+        return [digits, list(top.upper()), list(middle.upper()), [*bottom.upper(), "-", DELETE]]
+    raise ValueError(f"no keyboard for {kind!r}")
 
 
 class KeyboardField(Label):
     """A line of text the on-screen keyboard types into."""
 
     value = StringProperty("")
-    hint = StringProperty("")
+    hint = StringProperty("")  # shown while empty
+    label = StringProperty("")  # what the field is, shown above a filled value
+    kind = OptionProperty("text", options=list(KINDS))
+    words = BooleanProperty(False)  # a name: each word starts with a capital
     active = BooleanProperty(False)
     max_length = NumericProperty(80)
     secret = BooleanProperty(False)
@@ -61,20 +93,47 @@ class KeyboardField(Label):
 
 
 class OnScreenKeyboard(BoxLayout):
-    layout = OptionProperty("text", options=list(LAYOUTS))
+    """Follows its target field: the layout of the field's kind, Shift set by itself
+    where a capital is due (start of a note; start of each word of a name)."""
+
+    layout = OptionProperty("text", options=list(KINDS))
     target = ObjectProperty(None, allownone=True)
+    shifted = BooleanProperty(False)
     key_height = NumericProperty(60)
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(orientation="vertical", spacing=4, **kwargs)
-        self.bind(layout=self._rebuild, target=self._on_target)
+        self.bind(layout=self._rebuild, target=self._on_target, shifted=self._relabel)
         app = App.get_running_app()
+        self._lang = str(getattr(app, "lang", "en"))
         if app is not None and hasattr(app, "lang"):
-            app.bind(lang=self._rebuild)  # the Space and Delete keys say their name
+            app.bind(lang=self._on_lang)  # letter order, and the special keys' names
+        self._build()
+
+    def _on_lang(self, _app: object, lang: str) -> None:
+        self._lang = lang
         self._build()
 
     def _rebuild(self, *_args: object) -> None:
         self._build()
+        self._auto_shift()
+
+    def _auto_shift(self) -> None:
+        field = self.target
+        if self.layout != "text" or field is None:
+            self.shifted = False
+            return
+        value = field.value
+        self.shifted = not value or (field.words and value[-1] in " -'")
+
+    def _relabel(self, *_args: object) -> None:
+        for row in self.children:
+            for button in row.children:
+                key = getattr(button, "key", "")
+                if len(key) == 1 and key.isalpha():
+                    button.text = key.upper() if self.shifted else key
+                elif key == SHIFT:  # lit while the next letter is a capital
+                    button.background_color = (0.2, 0.6, 1, 1) if self.shifted else (1, 1, 1, 1)
 
     @staticmethod
     def _font(base: float) -> float | str:
@@ -89,6 +148,15 @@ class OnScreenKeyboard(BoxLayout):
     def _on_target(self, _instance: object, target: KeyboardField | None) -> None:
         for field in self._fields():
             field.active = field is target
+        if target is not None:
+            target.bind(kind=self._follow)
+            self._follow(target, target.kind)
+
+    def _follow(self, field: KeyboardField, kind: str) -> None:
+        if field is self.target:
+            if self.layout == kind:
+                self._auto_shift()
+            self.layout = kind
 
     def _fields(self) -> list[KeyboardField]:
         root = self.parent
@@ -98,20 +166,18 @@ class OnScreenKeyboard(BoxLayout):
 
     def _build(self) -> None:
         self.clear_widgets()
-        for row_keys in LAYOUTS[self.layout]:
+        for row_keys in layout_rows(self.layout, self._lang):
             row = BoxLayout(spacing=4)
             for key in row_keys:
-                label = self._word("Space") if key == " " else key
-                button = Button(text=label, font_size=self._font(26))
+                special = key in SPECIAL
+                text = self._word(SPECIAL[key]) if special else key
+                button = Button(text=text, font_size=self._font(22 if special else 26))
                 button.key = key
+                button.size_hint_x = 2.0 if key in (SPACE, SHIFT) else 1.0
                 button.bind(on_release=self._press)
                 row.add_widget(button)
-            if row_keys is LAYOUTS[self.layout][-1]:
-                back = Button(text=self._word("Delete"), font_size=self._font(22))
-                back.key = "\b"
-                back.bind(on_release=self._press)
-                row.add_widget(back)
             self.add_widget(row)
+        self._relabel()
 
     def _press(self, button: Button) -> None:
         if self.target is None:
@@ -119,7 +185,13 @@ class OnScreenKeyboard(BoxLayout):
             self.target = fields[0] if fields else None
         if self.target is None:
             return
-        if button.key == "\b":
+        if button.key == SHIFT:
+            self.shifted = not self.shifted
+            return
+        if button.key == DELETE:
             self.target.backspace()
+        elif self.shifted and len(button.key) == 1:
+            self.target.type(button.key.upper())
         else:
             self.target.type(button.key)
+        self._auto_shift()
