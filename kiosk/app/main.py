@@ -123,6 +123,7 @@ class KioskApp(App):  # type: ignore[misc]
     out_of_order = StringProperty("")
     staff = ObjectProperty(None, allownone=True)  # the signed-in staff member, if any
     staff_label = StringProperty("")
+    help_called = BooleanProperty(False)  # this customer pressed "Call staff"
 
     def __init__(self, cfg: Config, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -221,7 +222,15 @@ class KioskApp(App):  # type: ignore[misc]
         out too, so a kiosk left in staff mode locks itself."""
         self.session = {}
         self.terminal_text = ""
+        self.help_called = False
         self.sign_out()
+
+    def call_staff(self) -> None:
+        """ "Call staff": the call waits in staff mode and reaches the back office."""
+        if self.services is None or self.help_called:
+            return
+        self.services.help_calls.call(self.sm.current, self.lang)
+        self.help_called = True  # the top bar says staff is coming
 
     # -- staff mode --
     def enter_staff_mode(self, card: str = "") -> None:

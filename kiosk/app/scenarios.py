@@ -706,7 +706,35 @@ def staff_payments(ui: Any, lang: str = "en") -> Iterator[Any]:
     yield from _sign_out(ui, "staff_payments")
 
 
+def help_call(ui: Any, lang: str = "en") -> Iterator[Any]:
+    """A customer on the bill screen presses "Call staff"; staff mode shows the call
+    until someone answers it; the back office gets a staff alert."""
+    ui.app.lang = lang
+    yield from _start(ui, lang)
+    yield from _claim(ui, CODES["done"])
+    yield from ui.wait_screen("bill")
+    yield from ui.tap_text("bill", ui.app.tr("Call staff"))
+    yield 0.2
+    yield from ui.shot(f"help-called-{lang}")
+    coming = ui.app.tr("Staff is coming")
+    ui.notes["bar"] = [
+        w.text for w in ui.app.screen("bill").walk() if getattr(w, "text", "") == coming
+    ]
+    outbox = ui.app.services.repos.outbox.next_batch(ui.app.services.clock())
+    ui.notes["alerts"] = [e.payload["text"] for e in outbox if e.kind == "staff.alert"]
+    yield from ui.tap_text("bill", ui.app.tr("Cancel"))
+    yield from ui.tap_text("home", ui.app.tr("Cancel"))
+    yield from _sign_in(ui, "sam")
+    yield from ui.wait_screen("staff_menu")
+    yield from ui.shot(f"staff-menu-help-{lang}")
+    ui.notes["calls"] = ui.app.screen("staff_menu").calls
+    yield from ui.tap("staff_menu", "answer")
+    ui.notes["after"] = ui.app.screen("staff_menu").calls
+    yield from _sign_out(ui, "staff_menu")
+
+
 SCENARIOS = {
+    "help_call": help_call,
     "staff_payments": staff_payments,
     "staff_tour": staff_tour,
     "staff_lockers": staff_lockers,

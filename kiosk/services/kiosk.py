@@ -10,6 +10,7 @@ from datetime import datetime
 from kiosk.config import Config
 from kiosk.services.devices import Devices
 from kiosk.services.dropoff import DropOffService
+from kiosk.services.help_calls import HelpCalls
 from kiosk.services.identify import Verifier
 from kiosk.services.payments import CardPayments
 from kiosk.services.pickup import PickupService
@@ -40,6 +41,7 @@ class KioskServices:
     shifts: Shifts
     refunds: Refunds
     recovery: Recovery
+    help_calls: HelpCalls
 
     def startup(self) -> RecoveryReport:
         """Before the first customer: every intent a crash left reaches its business
@@ -73,4 +75,5 @@ def build_services(
         shifts=Shifts(repos, config, devices, delivery, lockers, clock),
         refunds=Refunds(repos, payments, settlement, clock),
         recovery=recovery,
+        help_calls=HelpCalls(repos, clock),
     )

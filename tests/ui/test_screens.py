@@ -221,6 +221,16 @@ def test_staff_resolves_an_open_payment_without_a_restart(tmp_path):
     assert notes["money_taken"] == 0 and notes["order_state"] == "done"
 
 
+def test_a_customer_calls_staff(tmp_path):
+    """Issue 12 §4: "Call staff" on a customer screen; staff mode shows the call until
+    answered; the back office receives a staff alert."""
+    notes = run_scenario("help_call", tmp_path)["notes"]
+    assert notes["bar"] == ["Staff is coming"]
+    assert notes["alerts"] == ["ALERT: a customer asks for help at the kiosk (bill)"]
+    assert notes["calls"].startswith("A customer asked for help at ")
+    assert notes["calls"].endswith("(bill)") and notes["after"] == ""
+
+
 def test_staff_dead_letters_devices_and_log(tmp_path):
     notes = run_scenario("staff_sync_devices", tmp_path)["notes"]
     assert notes["menu_disabled"] == ["shift", "unlock"]  # a technician's role
