@@ -15,9 +15,10 @@ $(STAMP): setup.cfg pyproject.toml
 	@# The touchscreen UI under test: Kivy needs GL/EGL and mtdev; the UI tests and the demo
 	@# run it on a virtual X screen (Xvfb). Receipt PNGs use DejaVu Sans Mono. systemd
 	@# brings systemd-analyze, which checks the unit files. Droid Sans Fallback draws the
-	@# receipt lines no code page has (CJK) as images (kiosk/receipts/legible.py).
+	@# receipt lines no code page has (CJK) as images (kiosk/receipts/legible.py). espeak-ng
+	@# speaks the screens (kiosk/app/speech.py); sox measures its WAVs in the speech test.
 	@missing=""; \
-	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core fonts-droid-fallback systemd; do \
+	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core fonts-droid-fallback systemd espeak-ng sox; do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then \
 	    if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \

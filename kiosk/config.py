@@ -68,6 +68,9 @@ class KioskConfig:
         default=0,
         metadata=_doc("the panel's DPI, so mm are real mm (the 7-inch Pi display: 133); 0: guess"),
     )
+    speech: bool = field(
+        default=False, metadata=_doc("read every screen aloud from the start (else: Listen)")
+    )
 
 
 @dataclass(frozen=True)

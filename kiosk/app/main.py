@@ -30,8 +30,10 @@ from kivy.properties import (
     ObjectProperty,
     StringProperty,
 )
+from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
+from kiosk.app.speech import Speaker, prompt
 from kiosk.config import Config
 from kiosk.domain.money import Money
 from kiosk.i18n import Lang
@@ -124,10 +126,16 @@ class KioskApp(App):  # type: ignore[misc]
     staff = ObjectProperty(None, allownone=True)  # the signed-in staff member, if any
     staff_label = StringProperty("")
     help_called = BooleanProperty(False)  # this customer pressed "Call staff"
+    speech_on = BooleanProperty(False)  # every screen is read aloud (Listen, or [kiosk] speech)
+    speech_available = BooleanProperty(False)
 
     def __init__(self, cfg: Config, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.kiosk_config = cfg
+        self.speaker = Speaker()
+        self.speech_available = self.speaker.available
+        self.speech_default = cfg.kiosk.speech and self.speaker.available  # each session
+        self.speech_on = self.speech_default
         self.shop_name = cfg.shop.name
         self.languages = list(cfg.kiosk.languages)
         self.lang = self.languages[0]
@@ -207,6 +215,47 @@ class KioskApp(App):  # type: ignore[misc]
         self.sm.current = name
         for listener in self.on_screen_change:
             listener(name)
+        if self.speech_on:
+            Clock.schedule_once(lambda _dt: self.speak_screen(), 0.2)  # once it is filled
+
+    # -- speech --
+    def listen(self) -> None:
+        """The Listen button: speech on for this customer (or off again)."""
+        self.speech_on = not self.speech_on
+        if self.speech_on:
+            self.speak_screen()
+        else:
+            self.speaker.stop()
+
+    def screen_prompt(self) -> str:
+        """The current screen in words: title, the field being filled, the choices."""
+        screen = self.sm.current_screen
+        titles, field, choices = [], "", []
+        for widget in screen.walk(restrict=True):
+            kind = type(widget).__name__
+            if widget.opacity == 0 or getattr(widget, "disabled", False):
+                continue
+            if kind in ("Title", "Body"):
+                titles.append(widget.text)
+            elif kind == "KeyboardField" and widget.active:
+                shown = f"{len(widget.value)}" if widget.secret else widget.value
+                field = f"{widget.label or widget.hint}: {shown}" if widget.value else widget.hint
+            elif (
+                isinstance(widget, ButtonBehavior)
+                and kind != "BarButton"
+                and not hasattr(widget, "key")  # keyboard keys speak when pressed
+            ):
+                choices.append(widget.text)
+        return prompt(titles, field, choices, self.tr("Choose"))
+
+    def speak_screen(self) -> None:
+        if self.speech_on:
+            self.speaker.say(self.screen_prompt(), self.lang)
+
+    def announce_key(self, name: str) -> None:
+        """A key of the on-screen keyboard says its name as it is pressed."""
+        if self.speech_on:
+            self.speaker.say(name, self.lang)
 
     def show_message(self, title: str, body: str, next_screen: str = "home", **values: Any) -> None:
         self.session["message"] = {
@@ -223,6 +272,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.session = {}
         self.terminal_text = ""
         self.help_called = False
+        self.speech_on = self.speech_default
         self.sign_out()
 
     def call_staff(self) -> None:

@@ -733,7 +733,35 @@ def help_call(ui: Any, lang: str = "en") -> Iterator[Any]:
     yield from _sign_out(ui, "staff_menu")
 
 
+class _Recorder:
+    """Speech that is written down instead of played (a test machine has no sound)."""
+
+    available = True
+
+    def __init__(self) -> None:
+        self.said: list[tuple[str, str, str]] = []
+        self.screen = ""
+
+    def say(self, text: str, lang: str) -> None:
+        self.said.append((self.screen, lang, text))
+
+    def stop(self) -> None:
+        pass
+
+
+def speech_tour(ui: Any) -> Iterator[Any]:
+    """The tour with speech on: what each customer screen says, in both languages."""
+    recorder = _Recorder()
+    ui.app.speaker = recorder
+    ui.app.on_screen_change.append(lambda name: setattr(recorder, "screen", name))
+    ui.app.speech_default = ui.app.speech_on = True  # as [kiosk] speech = true does
+    yield from tour(ui)
+    yield 0.5
+    ui.notes["said"] = recorder.said
+
+
 SCENARIOS = {
+    "speech_tour": speech_tour,
     "help_call": help_call,
     "staff_payments": staff_payments,
     "staff_tour": staff_tour,

@@ -185,6 +185,9 @@ class OnScreenKeyboard(BoxLayout):
             self.target = fields[0] if fields else None
         if self.target is None:
             return
+        app = App.get_running_app()
+        if app is not None and hasattr(app, "announce_key"):
+            app.announce_key(button.text)  # with speech on, each key says its name
         if button.key == SHIFT:
             self.shifted = not self.shifted
             return
