@@ -14,6 +14,7 @@ from typing import Any
 
 from backoffice.db import make_engine, make_sessions
 from backoffice.service import BackOffice, Rejected
+from kiosk.config import DEMO_SHOP
 from kiosk.domain.billing import build_invoice
 from kiosk.domain.claim_codes import ClaimCode
 from kiosk.domain.customers import ContactPreference, Customer
@@ -42,7 +43,7 @@ def admin_token(path: Path) -> str:
 def seed_demo(bo: BackOffice, customers: int = 60) -> dict[str, Any]:
     from kiosk.services.demo_data import demo_records
 
-    shop = bo.create_shop("Atelier Demo — Repair & Vélo", "EUR")
+    shop = bo.create_shop(DEMO_SHOP[0], "EUR")
     counts = {"shop_id": shop, "customers": 0, "orders": 0, "invoices": 0}
     for record in demo_records("BO-", "EUR", datetime.now(UTC), customers):
         bo.put_customer(shop, record.customer)

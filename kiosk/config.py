@@ -363,15 +363,16 @@ def from_mapping(raw: dict[str, Any], source: str) -> Config:
     return config
 
 
+# The demo's one shop: its screens, its receipts and its reference back office say this.
+DEMO_SHOP = ("Atelier Vélo & Réparation", ("12 rue des Artisans", "75011 Paris"))
+
+
 def demo(data_dir: str | None = None) -> Config:
     """The built-in profile for `make demo` and tests: simulated everything, no file."""
     folder = data_dir or os.environ.get("KIOSK_DEMO_DIR", ".kiosk-demo")
     return from_mapping(
         {
-            "shop": {
-                "name": "Atelier Demo — Repair & Vélo",
-                "address_lines": ["12 rue des Artisans", "75011 Paris"],
-            },
+            "shop": {"name": DEMO_SHOP[0], "address_lines": list(DEMO_SHOP[1])},
             "kiosk": {"id": "DEMO", "data_dir": folder, "dropoff_locker": "4"},
             "printer": {"sim_output_dir": str(Path(folder) / "printed")},
             "lockers": {

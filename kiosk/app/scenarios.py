@@ -90,7 +90,7 @@ def prepare(services: KioskServices) -> None:
             order = order.move_item(where[name], now, "staff")
         repos.orders.add(order)
     # two repairs collected last month on account: the statement's invoices
-    for n, (number, days) in enumerate((("F-2610-031", 40), ("F-2610-058", 25)), start=90):
+    for n, (number, days) in enumerate((("F-2610-0031", 40), ("F-2610-0058", 25)), start=90):
         old = ServiceOrder(
             number=f"K1-2610-{n:05d}",
             claim_code=ClaimCode.from_random(bytes([n, 1, 2, 3, 4])),
@@ -382,7 +382,7 @@ def _reopen_statement(ui: Any) -> None:
     from kiosk.domain.billing import InvoiceStatus
 
     repos = ui.app.services.repos
-    for number in ("F-2610-031", "F-2610-058"):
+    for number in ("F-2610-0031", "F-2610-0058"):
         invoice = repos.invoices.require(number)
         repos.invoices.save(replace(invoice, amount_paid=None, status=InvoiceStatus.OPEN))
     customer = repos.customers.require("K1-000042")

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from kiosk.config import DEMO_SHOP
 from kiosk.domain.billing import Payment, PaymentMethod, build_invoice, build_statement
 from kiosk.domain.claim_codes import ClaimCode
 from kiosk.domain.customers import CreditAccount, Customer
@@ -19,9 +20,7 @@ from kiosk.receipts import builders as b
 from kiosk.receipts.document import Document, to_escpos
 
 NOW = datetime(2026, 11, 23, 15, 42, tzinfo=UTC)
-SHOP = b.ShopInfo(
-    "Atelier Vélo & Réparation", ("12 rue des Artisans", "75011 Paris"), "01 43 55 12 12"
-)
+SHOP = b.ShopInfo(DEMO_SHOP[0], DEMO_SHOP[1], "01 43 55 12 12")
 
 
 def _eur(value: str) -> Money:
