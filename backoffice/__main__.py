@@ -53,18 +53,16 @@ def seed_demo(bo: BackOffice, customers: int = 60) -> dict[str, Any]:
         if record.invoice is not None:
             bo.put_invoice(shop, record.invoice)
             counts["invoices"] += 1
-    for code, label, price in [
-        ("tuneup", "Révision / Service", "49.90"),
-        ("screen", "Écran / Screen", "129.00"),
-        ("battery", "Batterie / Battery", "69.50"),
-        ("diag", "Diagnostic", "25.00"),
+    for code, fr, en, price in [
+        ("tuneup", "Révision", "Service", "49.90"),
+        ("screen", "Écran", "Screen", "129.00"),
+        ("battery", "Batterie", "Battery", "69.50"),
+        ("diag", "Diagnostic", "Diagnosis", "25.00"),
     ]:
-        bo.put_record(
-            shop,
-            "catalogue",
-            code,
-            {"code": code, "label": label, "price": price, "tax_rate": "20"},
-        )
+        # `label` for kiosks that know no `labels` (a label per language)
+        labels = {"fr": fr, "en": en}
+        item = {"code": code, "label": fr, "labels": labels, "price": price, "tax_rate": "20"}
+        bo.put_record(shop, "catalogue", code, item)
     bo.put_record(shop, "setting", "terms_days", {"value": 90})
     counts["enrolment_code"] = bo.enrolment_code(shop, "DEMO")
     return counts

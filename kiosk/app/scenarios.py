@@ -38,15 +38,15 @@ STAFF = {"sam": ("s1", "Sam", "staff", "1111", "STAFF-0001"),
 def prepare(services: KioskServices) -> None:
     repos = services.repos
     now = services.clock()
-    for code, label, price in [
-        ("tuneup", "Révision complète", "49.90"),
-        ("brakes", "Freins", "34.99"),
-        ("screen", "Écran", "129.00"),
-        ("diag", "Diagnostic", "25.00"),
+    for code, fr, en, price in [
+        ("tuneup", "Révision complète", "Full service", "49.90"),
+        ("brakes", "Freins", "Brakes", "34.99"),
+        ("screen", "Écran", "Screen", "129.00"),
+        ("diag", "Diagnostic", "Diagnosis", "25.00"),
     ]:
-        repos.settings.set(
-            f"catalogue:{code}", {"code": code, "label": label, "price": price, "tax_rate": "20"}
-        )
+        labels = {"fr": fr, "en": en}
+        item = {"code": code, "label": fr, "labels": labels, "price": price, "tax_rate": "20"}
+        repos.settings.set(f"catalogue:{code}", item)
     customer = Customer(
         account_number="K1-000042",
         first_name="Élodie",

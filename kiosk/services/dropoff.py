@@ -105,16 +105,19 @@ class DropOffService:
         self._lockers = lockers
         self._random = random_bytes
 
-    def catalogue(self) -> list[CatalogueItem]:
+    def catalogue(self, lang: str = "") -> list[CatalogueItem]:
+        """The services on offer, each labelled in `lang` when the back office gave a
+        label in it (`labels`: {"fr": …, "en": …}), else its one `label`."""
         items = []
         for value in self._repos.settings.with_prefix("catalogue:").values():
             if not isinstance(value, dict):
                 continue
+            labels = value.get("labels") if isinstance(value.get("labels"), dict) else {}
             try:
                 items.append(
                     CatalogueItem(
                         str(value["code"]),
-                        str(value["label"]),
+                        str(labels.get(lang) or value["label"]),
                         Money(str(value["price"]), self._config.shop.currency),
                         Decimal(str(value.get("tax_rate", "20"))),
                     )
@@ -149,8 +152,9 @@ class DropOffService:
         except CustomerError as exc:
             raise DropOffError(exc.field) from exc
 
-    def _lines(self, codes: tuple[str, ...]) -> tuple[ServiceLine, ...]:
-        by_code = {c.code: c for c in self.catalogue()}
+    def _lines(self, codes: tuple[str, ...], lang: str) -> tuple[ServiceLine, ...]:
+        """The order's lines, described in the customer's language (its ticket's)."""
+        by_code = {c.code: c for c in self.catalogue(lang)}
         unknown = [c for c in codes if c not in by_code]
         if unknown:
             raise DropOffError("unknown_service")
@@ -176,7 +180,7 @@ class DropOffService:
                 ", "
             ),
         )
-        lines = self._lines(request.services)
+        lines = self._lines(request.services, request.language)
         with self._repos.store.transaction():
             earlier = self._repos.orders.by_submission(request.submission)
             if earlier is not None:  # a double tap, or a retry: tickets are not printed again

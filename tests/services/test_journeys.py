@@ -120,6 +120,29 @@ def test_dropoff_by_a_new_customer(kiosk):
     assert result.locker == "4" and result.locker_opened  # the drop-off locker opened
 
 
+def test_the_catalogue_speaks_the_customers_language(kiosk):
+    """Issue 12 §2: a catalogue item with a label per language is offered, and put on
+    the order, in the customer's language; an older record with one label keeps it."""
+    kiosk.repos.settings.set(
+        "catalogue:tuneup",
+        {"code": "tuneup", "label": "Révision", "labels": {"fr": "Révision", "en": "Service"},
+         "price": "49.90", "tax_rate": "20"},
+    )  # fmt: skip
+    english = {c.code: c.label for c in kiosk.dropoff.catalogue("en")}
+    assert english == {"tuneup": "Service", "brakes": "Freins"}  # brakes: one label only
+    assert {c.code: c.label for c in kiosk.dropoff.catalogue("fr")}["tuneup"] == "Révision"
+    request = DropOffRequest(
+        item_kind="Bike",
+        services=("tuneup",),
+        signature_png=b"sig",
+        language="en",
+        new_customer=NewCustomer("Moreau", phone="06 55 44 33 22"),
+    )
+    order = kiosk.dropoff.submit(request).order
+    assert [line.description for line in order.lines] == ["Service"]
+    assert order.work_requested == "Service"
+
+
 def test_a_dropoff_submitted_twice_is_one_dropoff(kiosk):
     """Issue 10 §6: a double tap, or a retry of the same form from two threads, makes one
     order, one customer, one set of back-office operations and one ticket."""

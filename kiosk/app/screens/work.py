@@ -13,7 +13,7 @@ class WorkScreen(KioskScreen):
         ids.error.text = ""
         ids.keyboard.target = ids.described
         ids.services.clear_widgets()
-        for entry in app.services.dropoff.catalogue():
+        for entry in app.services.dropoff.catalogue(app.lang):
             button = ToggleButton(
                 text=f"{entry.label}\n{app.money(entry.price)}",
                 font_size=app.fs(18),
