@@ -350,6 +350,20 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_guide(args: argparse.Namespace) -> int:
+    from kiosk.services.context import open_kiosk_store
+    from kiosk.services.demo_data import guide
+
+    cfg = _config(args)
+    repos = open_kiosk_store(cfg)
+    try:
+        for line in guide(repos):
+            print(line)
+    finally:
+        repos.store.close()
+    return 0
+
+
 def cmd_demo_receipts(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -450,6 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--customers", type=int, default=60)
     seed.add_argument("--force", action="store_true", help="seed even if there is data")
     seed.set_defaults(handler=cmd_demo_seed)
+    guide_cmd = demo_sub.add_parser("guide", help="what to type at the demo's screen")
+    guide_cmd.set_defaults(handler=cmd_demo_guide)
     receipts = demo_sub.add_parser("receipts", help="render every receipt kind to PNG")
     receipts.add_argument("folder", help="where to write the PNG files")
     receipts.set_defaults(handler=cmd_demo_receipts)

@@ -41,6 +41,9 @@ echo "== devices (simulated): status, a test page, a locker"
 K doctor --print-test --open-locker 1
 echo "== receipts"
 K demo receipts "$OUT/receipts"
+echo "== what to type at the screen (also in $OUT/guide.txt)"
+K demo guide | tee "$OUT/guide.txt"
+echo "staff mode: three taps in the attract screen's top-left corner; PINs 1111 (Sam, staff), 2222 (Tess, technician), 3333 (Maud, manager)"
 if [ -n "${DISPLAY:-}" ] && [ -z "${DEMO_TOUR:-}" ]; then
     echo "== the kiosk, in a window (close it to finish)"
     K run --size 1024x600

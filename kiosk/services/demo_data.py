@@ -186,3 +186,26 @@ def seed(repos: Repositories, config: Config, now: datetime, customers: int = 60
                 repos.invoices.add(record.invoice)
                 made["invoices"] += 1
     return made
+
+
+def guide(repos: Repositories) -> list[str]:
+    """What to type at the demo's screen: an order ready for pickup with the digits that
+    verify it, a customer with a statement to pay. Read from the store, so it is true."""
+    lines = []
+    ready = sorted(repos.orders.in_state(OrderState.DONE), key=lambda o: o.number)
+    for order in ready[:1]:
+        customer = repos.customers.require(order.customer_account)
+        phone = "".join(ch for ch in (customer.mobile or customer.phone) if ch.isdigit())
+        lines.append(
+            f"collect: claim code {order.claim_code.display}, then the last four digits of "
+            f"the phone, {phone[-4:]} (order {order.number})"
+        )
+    owing = [c for c in repos.customers.all() if repos.invoices.for_customer(
+        c.account_number, open_only=True)]  # fmt: skip
+    for customer in sorted(owing, key=lambda c: c.account_number)[:1]:
+        lines.append(
+            f"pay a statement: identify with {customer.mobile or customer.phone} "
+            f"(account {customer.account_number})"
+        )
+    lines.append("drop off: choose 'I am a new customer'")
+    return lines

@@ -368,3 +368,21 @@ def test_a_dropoff_with_text_no_code_page_has_completes_and_prints(kiosk, last_n
         assert any(b"\x1dv0" in job for job in list(printer.jobs)[-2:])  # the line as an image
     kinds = [e.kind for e in kiosk.repos.outbox.next_batch(NOW, limit=100)]
     assert "receipt.send" not in kinds and "staff.alert" not in kinds
+
+
+def test_the_demo_guide_tells_codes_that_work(kiosk):
+    """`kiosk demo guide` (issue 12 §6): the claim code and digits it prints collect an
+    order, the phone it prints finds a customer with a statement to pay."""
+    import re
+
+    from kiosk.services.demo_data import guide, seed
+    from kiosk.services.identify import find_customers
+
+    seed(kiosk.repos, kiosk.config, NOW, customers=12)
+    collect, statement, _ = guide(kiosk.repos)
+    code, digits = re.search(r"claim code (\S+), .*, (\d{4}) ", collect).groups()
+    found = kiosk.pickup.lookup(code)
+    assert found.found is Found.FOUND and kiosk.pickup.verify(found.order, digits).ok
+    phone = re.search(r"identify with (.+) \(account", statement).group(1)
+    (customer,) = find_customers(kiosk.repos, phone)
+    assert kiosk.repos.invoices.for_customer(customer.account_number, open_only=True)
