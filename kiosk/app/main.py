@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.metrics import dp, mm
 from kivy.properties import (
@@ -31,6 +32,7 @@ from kivy.properties import (
     StringProperty,
 )
 from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
 from kiosk.app.speech import Speaker, prompt
@@ -181,13 +183,16 @@ class KioskApp(App):  # type: ignore[misc]
         return float(dp(base) * self.font_scale * max(0.75, min(1.6, fit)))
 
     # -- navigation --
-    def build(self) -> ScreenManager:
+    def build(self) -> FloatLayout:
         Builder.load_file(str(HERE / "widgets" / "common.kv"))
         self.sm = ScreenManager(transition=NoTransition())
         self.go("attract")
         Window.bind(on_touch_down=self._touched)
         Clock.schedule_interval(self._idle_tick, 1.0)
-        return self.sm
+        root = FloatLayout()
+        root.add_widget(self.sm)
+        root.add_widget(Factory.IdleOverlay())  # over every screen, while it counts down
+        return root
 
     def attach(self, services: KioskServices | BaseException) -> None:
         """The use cases are open (they are opened off the Kivy thread, so the attract
