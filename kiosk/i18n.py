@@ -55,6 +55,10 @@ class Lang:
         text = self._t.gettext(message)
         return text.format(**values) if values else text
 
+    def n_(self, singular: str, plural: str, n: int, **values: object) -> str:
+        """A message that agrees with n, by the language's plural rule (gettext)."""
+        return self._t.ngettext(singular, plural, n).format(n=n, **values)
+
     def money(self, amount: Money) -> str:
         return format_currency(amount.amount, amount.currency, locale=self.locale)
 

@@ -154,6 +154,9 @@ class KioskApp(App):  # type: ignore[misc]
         """Translate; kv passes app.lang as an extra argument so the text follows it."""
         return self._langs[self.lang]._(message, **values)
 
+    def trn(self, singular: str, plural: str, n: int, **values: Any) -> str:
+        return self._langs[self.lang].n_(singular, plural, n, **values)
+
     def money(self, amount: Money, *_bind: Any) -> str:
         return self._langs[self.lang].money(amount).replace("\u202f", " ")
 

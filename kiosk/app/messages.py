@@ -49,5 +49,6 @@ def ui_messages() -> set[str]:
         "Please wait",
         "Space",
         "Delete",
+        "Caps",
     }
     return {m for m in found if m}

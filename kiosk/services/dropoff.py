@@ -112,7 +112,9 @@ class DropOffService:
         for value in self._repos.settings.with_prefix("catalogue:").values():
             if not isinstance(value, dict):
                 continue
-            labels = value.get("labels") if isinstance(value.get("labels"), dict) else {}
+            labels = value.get("labels")
+            if not isinstance(labels, dict):
+                labels = {}  # a record from before labels per language
             try:
                 items.append(
                     CatalogueItem(

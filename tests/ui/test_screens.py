@@ -197,7 +197,7 @@ def test_staff_close_a_shift_against_the_terminal(tmp_path):
 def test_staff_search_reprint_refund_and_unlock(tmp_path):
     result = run_scenario("staff_search", tmp_path)
     notes = result["notes"]
-    assert notes["found"] == "1 payments found"
+    assert notes["found"] == "1 payment found"  # gettext plural forms
     assert notes["reprint"] == "Receipt reprinted (marked COPY)."
     assert "COPY" in notes["reprint_text"] and "VISA **** 4242" in notes["reprint_text"]
     assert notes["refund"] == "Refunded €84.89 (reversal)."

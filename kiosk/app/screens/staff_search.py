@@ -48,7 +48,7 @@ class StaffSearchScreen(KioskScreen):
 
     def show(self, payments: list[Any]) -> None:
         app = self.app
-        self.ids.result.text = app.tr("{n} payments found", n=len(payments))
+        self.ids.result.text = app.trn("{n} payment found", "{n} payments found", len(payments))
         rows = self.ids.rows
         rows.clear_widgets()
         given_back = {
