@@ -750,14 +750,41 @@ class _Recorder:
 
 
 def speech_tour(ui: Any) -> Iterator[Any]:
-    """The tour with speech on: what each customer screen says, in both languages."""
+    """The tour with speech on: what each customer screen says, and every text it
+    shows, in both languages."""
+    from kivy.clock import Clock
+    from kivy.uix.label import Label
+
     recorder = _Recorder()
+    shown: list[tuple[str, str, str]] = []
+
+    def look(name: str) -> None:
+        if ui.app.sm.current != name:
+            return
+        for w in ui.app.sm.current_screen.walk(restrict=True):
+            if isinstance(w, Label) and w.opacity > 0 and w.text.strip():
+                shown.append((name, ui.app.lang, w.text))
+
+    def entered(name: str) -> None:
+        recorder.screen = name
+        Clock.schedule_once(lambda _dt: look(name), 0.3)  # once the screen is filled
+
     ui.app.speaker = recorder
-    ui.app.on_screen_change.append(lambda name: setattr(recorder, "screen", name))
+    ui.app.on_screen_change.append(entered)
     ui.app.speech_default = ui.app.speech_on = True  # as [kiosk] speech = true does
     yield from tour(ui)
     yield 0.5
     ui.notes["said"] = recorder.said
+    ui.notes["shown"] = shown
+    repos = ui.app.services.repos
+    ui.notes["catalogue"] = {
+        key: value.get("labels", {})
+        for key, value in repos.settings.with_prefix("catalogue:").items()
+    }
+    # words people wrote, in whatever language they wrote them: not the kiosk's to translate
+    ui.notes["proper_names"] = [ui.app.kiosk_config.shop.name] + [
+        item.name for order in repos.orders.all() for item in order.items
+    ]
 
 
 SCENARIOS = {

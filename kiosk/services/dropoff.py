@@ -128,6 +128,15 @@ class DropOffService:
                 continue  # a catalogue entry the kiosk cannot price is not offered
         return sorted(items, key=lambda i: i.label)
 
+    def line_label(self, line: ServiceLine, lang: str) -> str:
+        """A service line in `lang` when the catalogue has its service in that language
+        (the order keeps the words of the language it was made in)."""
+        found = self._repos.settings.get(f"catalogue:{line.catalogue_id}")
+        labels = found.get("labels") if isinstance(found, dict) else None
+        if isinstance(labels, dict) and labels.get(lang):
+            return str(labels[lang])
+        return line.description
+
     def previous_items(self, account: str) -> list[CustomerItem]:
         seen: dict[tuple[str, str], CustomerItem] = {}
         for order in self._repos.orders.for_customer(account):

@@ -13,8 +13,8 @@ class BillScreen(KioskScreen):
         bill = app.services.pickup.bill(order)
         app.session["bill"] = bill
         rows = []
-        for line in bill.lines:
-            rows.append((line.description, app.money(line.list_amount)))
+        for label, line in zip(line_labels(app, order, bill), bill.lines, strict=True):
+            rows.append((label, app.money(line.list_amount)))
             if not line.discount.is_zero():
                 why = app.tr("Under warranty") if order.under_warranty else app.tr("Discount")
                 rows.append(("  " + why, app.money(-line.discount)))
@@ -116,3 +116,11 @@ class BillScreen(KioskScreen):
                 "before anything else: you will not be charged twice.",
                 "attract",
             )
+
+
+def line_labels(app: Any, order: Any, bill: Any) -> list[str]:
+    """The bill's lines in the session's language: each is one of the order's lines,
+    named by the catalogue in that language when it can be."""
+    if len(order.lines) != len(bill.lines):  # an invoice the back office made otherwise
+        return [line.description for line in bill.lines]
+    return [app.services.dropoff.line_label(line, app.lang) for line in order.lines]

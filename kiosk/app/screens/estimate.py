@@ -1,4 +1,5 @@
 from kiosk.app.main import KioskScreen
+from kiosk.app.screens.bill import line_labels
 
 
 class EstimateScreen(KioskScreen):
@@ -6,7 +7,11 @@ class EstimateScreen(KioskScreen):
         app = self.app
         order = app.session["order"]
         quote = app.services.pickup.bill(order)
-        lines = [f"{line.description}   {app.money(line.gross)}" for line in quote.lines]
+        labels = line_labels(app, order, quote)
+        lines = [
+            f"{label}   {app.money(line.gross)}"
+            for label, line in zip(labels, quote.lines, strict=True)
+        ]
         self.ids.lines.text = "\n".join(lines)
         self.ids.total.text = app.tr("Estimate: {amount}", amount=app.money(quote.total))
 

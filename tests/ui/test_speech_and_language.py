@@ -1,0 +1,112 @@
+"""Issue 12 §2 and §4, from one run of the speech tour: every customer journey in French
+and in English with speech on (the speaker writes down what it would say, and every
+text each screen shows is kept).
+
+- Speech: each screen's first prompt is rendered by espeak-ng to a WAV file in the
+  session's language, and sox measures how long it speaks, silence trimmed.
+- One language at a time: no text of an English screen is a French string of the
+  kiosk's catalogue or of the shop's service catalogue, and the other way round.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+from babel.messages.pofile import read_po
+
+from kiosk.app.speech import Speaker
+from kiosk.i18n import LOCALE_DIR, Lang
+from tests.ui.test_screens import run_scenario
+
+needs_speech = pytest.mark.skipif(
+    not (shutil.which("espeak-ng") and shutil.which("sox")),
+    reason="espeak-ng and sox come with `make install`",
+)
+
+# a screen, and the words its title shows (the catalogue's msgid)
+TITLES = {
+    "home": "What would you like to do?",
+    "claim": "Scan your ticket or type your claim code",
+    "bill": "Your bill",
+    "identify": "Your phone number, email or account number",
+    "customer": "About you",
+    "item": "What are you leaving?",
+    "work": "What should we do?",
+    "statement": "Your statement",
+}
+
+
+def spoken_seconds(wav) -> float:
+    """Length of the WAV with leading and trailing silence (below 1 %) removed."""
+    trimmed = wav.with_suffix(".trimmed.wav")
+    trim = ["silence", "1", "0.05", "1%"]
+    subprocess.run(
+        ["sox", str(wav), str(trimmed), *trim, "reverse", *trim, "reverse"],
+        check=True,
+        capture_output=True,
+    )
+    out = subprocess.run(["soxi", "-D", str(trimmed)], capture_output=True, text=True, check=True)
+    return float(out.stdout)
+
+
+@pytest.fixture(scope="module")
+def tour(tmp_path_factory):
+    return run_scenario("speech_tour", tmp_path_factory.mktemp("tour"), timeout=400)["notes"]
+
+
+@needs_speech
+def test_every_customer_screen_speaks_in_its_language(tmp_path, tour):
+    said = tour["said"]
+    first: dict[tuple[str, str], str] = {}
+    for screen, lang, text in said:
+        if len(text) > 3:  # a key's name is said too: Space, Delete, a letter
+            first.setdefault((screen, lang), text)
+    screens = {screen for screen, _ in first}
+    assert set(TITLES) <= screens, sorted(screens)
+    speaker = Speaker()
+    for (screen, lang), text in sorted(first.items()):
+        if screen in TITLES:  # the prompt is the screen's own words, in its language
+            assert Lang(lang)._(TITLES[screen]) in text, (screen, lang, text)
+        wav = speaker.render(text, lang, tmp_path / f"{screen}-{lang}.wav")
+        seconds = spoken_seconds(wav)
+        words = len(text.split())
+        # espeak-ng at 150 words a minute: at least a fifth of a second a word
+        assert seconds >= 0.2 * words, (screen, lang, seconds, text)
+
+
+def other_language_words(tour) -> dict[str, set[str]]:
+    """For each language, the strings that belong to the other one: the French
+    catalogue's translations (and their English msgids), the services' labels."""
+    with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "kiosk.po").open("rb") as fh:
+        catalog = read_po(fh, locale="fr")
+    other: dict[str, set[str]] = {"en": set(), "fr": set()}
+    for message in catalog:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for english, french in zip(ids, strings, strict=False):
+            if english and french and english != french and "{" not in english:
+                other["en"].add(french)
+                other["fr"].add(english)
+    for labels in tour["catalogue"].values():
+        if labels.get("fr") and labels.get("en") and labels["fr"] != labels["en"]:
+            other["en"].add(labels["fr"])
+            other["fr"].add(labels["en"])
+    return other
+
+
+def test_every_screen_speaks_one_language(tour):
+    other = other_language_words(tour)
+    switches = {"English", "Français", "Commencer en français", "Start in English"}
+    found = set()
+    for screen, lang, text in tour["shown"]:
+        if text in switches:
+            continue
+        for name in tour["proper_names"]:
+            text = text.replace(name, "")
+        for words in other[lang]:
+            if len(words) >= 4 and re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text):
+                found.add(f"{screen} ({lang}): {words!r} in {text!r}")
+    assert not found, "\n".join(sorted(found))
