@@ -41,7 +41,7 @@ def admin_token(path: Path) -> str:
 
 
 def seed_demo(bo: BackOffice, customers: int = 60) -> dict[str, Any]:
-    from kiosk.services.demo_data import demo_records
+    from kiosk.services.demo_data import catalogue_records, demo_records
 
     shop = bo.create_shop(DEMO_SHOP[0], "EUR")
     counts = {"shop_id": shop, "customers": 0, "orders": 0, "invoices": 0}
@@ -53,15 +53,7 @@ def seed_demo(bo: BackOffice, customers: int = 60) -> dict[str, Any]:
         if record.invoice is not None:
             bo.put_invoice(shop, record.invoice)
             counts["invoices"] += 1
-    for code, fr, en, price in [
-        ("tuneup", "Révision", "Service", "49.90"),
-        ("screen", "Écran", "Screen", "129.00"),
-        ("battery", "Batterie", "Battery", "69.50"),
-        ("diag", "Diagnostic", "Diagnosis", "25.00"),
-    ]:
-        # `label` for kiosks that know no `labels` (a label per language)
-        labels = {"fr": fr, "en": en}
-        item = {"code": code, "label": fr, "labels": labels, "price": price, "tax_rate": "20"}
+    for code, item in catalogue_records().items():
         bo.put_record(shop, "catalogue", code, item)
     bo.put_record(shop, "setting", "terms_days", {"value": 90})
     counts["enrolment_code"] = bo.enrolment_code(shop, "DEMO")

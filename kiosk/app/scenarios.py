@@ -20,6 +20,7 @@ from kiosk.domain.orders import CustomerItem, OrderState, ServiceLine, ServiceOr
 from kiosk.drivers.drawer.simulator import DoorBehaviour
 from kiosk.drivers.terminal.simulator import Script
 from kiosk.memory import rss_mb, software_gl_rss_mb
+from kiosk.services.demo_data import catalogue_records
 from kiosk.services.kiosk import KioskServices
 
 EUR = "EUR"
@@ -38,14 +39,7 @@ STAFF = {"sam": ("s1", "Sam", "staff", "1111", "STAFF-0001"),
 def prepare(services: KioskServices) -> None:
     repos = services.repos
     now = services.clock()
-    for code, fr, en, price in [
-        ("tuneup", "Révision complète", "Full service", "49.90"),
-        ("brakes", "Freins", "Brakes", "34.99"),
-        ("screen", "Écran", "Screen", "129.00"),
-        ("diag", "Diagnostic", "Diagnosis", "25.00"),
-    ]:
-        labels = {"fr": fr, "en": en}
-        item = {"code": code, "label": fr, "labels": labels, "price": price, "tax_rate": "20"}
+    for code, item in catalogue_records().items():
         repos.settings.set(f"catalogue:{code}", item)
     customer = Customer(
         account_number="K1-000042",

@@ -188,6 +188,31 @@ def seed(repos: Repositories, config: Config, now: datetime, customers: int = 60
     return made
 
 
+# The demo shop's services: code, French label, English label, price (tax 20 %).
+DEMO_CATALOGUE = [
+    ("tuneup", "Révision complète", "Full service", "49.90"),
+    ("brakes", "Freins", "Brakes", "34.99"),
+    ("screen", "Écran", "Screen", "129.00"),
+    ("battery", "Batterie", "Battery", "69.50"),
+    ("diag", "Diagnostic", "Diagnosis", "25.00"),
+]
+
+
+def catalogue_records() -> dict[str, dict[str, object]]:
+    """DEMO_CATALOGUE as the back office sends it: `labels` per language, and `label`
+    for kiosks from before labels per language."""
+    return {
+        code: {
+            "code": code,
+            "label": fr,
+            "labels": {"fr": fr, "en": en},
+            "price": price,
+            "tax_rate": "20",
+        }
+        for code, fr, en, price in DEMO_CATALOGUE
+    }
+
+
 def guide(repos: Repositories) -> list[str]:
     """What to type at the demo's screen: an order ready for pickup with the digits that
     verify it, a customer with a statement to pay. Read from the store, so it is true."""

@@ -113,12 +113,7 @@ def walk(data: bytes) -> list[tuple[int, bytes]]:
             n = int("".join(str(b & 0xF) for b in prefix))
             pos += digits
         elif length == "TLV":
-            n = data[pos]
-            pos += 1
-            if n & 0x80:
-                count = n & 0x7F
-                n = int.from_bytes(data[pos : pos + count], "big")
-                pos += count
+            n, pos = tlv_length(data, pos)
         else:
             n = length
         value = data[pos : pos + n]
@@ -146,6 +141,15 @@ def check_encoding(number: int, encoding: str, value: bytes) -> None:
         raise SpecError(f"BMP {number:02X} is not {encoding}: {text}")
 
 
+def tlv_length(data: bytes, pos: int) -> tuple[int, int]:
+    """Chapter 9: one byte below 0x80, else 81 xx or 82 xx xx."""
+    n, pos = data[pos], pos + 1
+    if n & 0x80:
+        count = n & 0x7F
+        n, pos = int.from_bytes(data[pos : pos + count], "big"), pos + count
+    return n, pos
+
+
 def tlv_items(data: bytes) -> list[tuple[int, bytes]]:
     items, pos = [], 0
     while pos < len(data):
@@ -154,12 +158,7 @@ def tlv_items(data: bytes) -> list[tuple[int, bytes]]:
         if tag & 0x1F == 0x1F:
             tag = tag << 8 | data[pos]
             pos += 1
-        n = data[pos]
-        pos += 1
-        if n & 0x80:
-            count = n & 0x7F
-            n = int.from_bytes(data[pos : pos + count], "big")
-            pos += count
+        n, pos = tlv_length(data, pos)
         items.append((tag, data[pos : pos + n]))
         pos += n
     return items

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from kiosk.domain.orders import OrderState
 from kiosk.services.pickup import Found
+from kiosk.services.recovery import RecoveryReport
 from kiosk.services.staff import StaffTaskError
 from tests.reliability.payment_world import MANAGER, World
 
@@ -108,3 +109,15 @@ def fault_points(counts: dict[str, int], lengths: list[int]) -> list[tuple[str, 
     kills += [("zvt", n, 0) for n in range(1, counts["zvt"] + 1)]
     cuts = [("cut", n, c) for c, length in enumerate(lengths) for n in range(1, length + 1)]
     return kills + cuts
+
+
+def after_fault(w: World, journey: Journey, report: RecoveryReport, fault: str) -> None:
+    """Recovery has run after the fault: it left nothing open, the customer (or staff)
+    tries again, and the invariants hold."""
+    assert report.complete, (fault, report.left_open)
+    journey.run(w)  # the customer comes back (or staff try the refund again)
+    assert w.sim.wait_idle(5)
+    try:
+        check(w, journey)
+    except AssertionError as exc:
+        raise AssertionError(f"{journey.name}, {fault}: {exc}") from exc

@@ -26,7 +26,13 @@ import pytest
 from kiosk.drivers.terminal.profiles import DEFAULT_PROFILE, PROFILES
 from kiosk.drivers.terminal.simulator import Script
 from kiosk.storage.store import JournalStorage
-from tests.reliability.payment_journeys import JOURNEYS, Journey, check, fault_points
+from tests.reliability.payment_journeys import (
+    JOURNEYS,
+    Journey,
+    after_fault,
+    check,
+    fault_points,
+)
 from tests.reliability.payment_world import Killed, World
 
 
@@ -96,12 +102,6 @@ def test_every_fault_point_reaches_one_business_outcome(tmp_path, counting, jour
             with pytest.raises(Killed):
                 journey.run(w)
             report = w.restart().startup()
-        assert report.complete, (what, n, report.left_open)
-        journey.run(w)  # the customer comes back (or staff try the refund again)
-        assert w.sim.wait_idle(5)
-        try:
-            check(w, journey)
-        except AssertionError as exc:
-            raise AssertionError(f"{journey.name}, {what} {n} (command {command}): {exc}") from exc
+        after_fault(w, journey, report, f"{what} {n} (command {command})")
         w.close()
         counting.remove(w)

@@ -25,7 +25,13 @@ from pathlib import Path
 import pytest
 
 from kiosk.drivers.terminal.simulator import Script
-from tests.reliability.payment_journeys import JOURNEYS, Journey, check, fault_points
+from tests.reliability.payment_journeys import (
+    JOURNEYS,
+    Journey,
+    after_fault,
+    check,
+    fault_points,
+)
 from tests.reliability.payment_world import World
 
 pytestmark = pytest.mark.slow
@@ -81,11 +87,5 @@ def test_every_sigkill_reaches_one_business_outcome(tmp_path, journey):
             done = _run_child(w, journey, what, n)
             assert done.returncode == -signal.SIGKILL, (what, n, done.stderr[-3000:])
         report = w.start_again().startup()
-        assert report.complete, (what, n, report.left_open)
-        journey.run(w)  # the customer comes back (or staff try the refund again)
-        assert w.sim.wait_idle(5)
-        try:
-            check(w, journey)
-        except AssertionError as exc:
-            raise AssertionError(f"{journey.name}, {what} {n} (command {command}): {exc}") from exc
+        after_fault(w, journey, report, f"{what} {n} (command {command})")
         w.close()
