@@ -36,8 +36,8 @@ demo: $(STAMP)
 	scripts/demo.sh
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check kiosk backoffice bench tests provisioning
-	$(VENV)/bin/ruff format --check kiosk backoffice bench tests provisioning
+	$(VENV)/bin/ruff check kiosk backoffice bench tests tours provisioning
+	$(VENV)/bin/ruff format --check kiosk backoffice bench tests tours provisioning
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy kiosk/domain kiosk/services kiosk/storage kiosk/sync kiosk/drivers

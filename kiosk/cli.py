@@ -307,7 +307,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = _config(args)
     if args.scenario:
         from kiosk import config as config_module
-        from kiosk.app.scenarios import CONFIG
+        from kiosk.app.runner import load_scenarios
+
+        CONFIG = load_scenarios().CONFIG
 
         overrides = CONFIG.get(args.scenario, {})
         if overrides:

@@ -12,6 +12,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from kiosk.config import Config
 from kiosk.memory import large_blocks_from_mmap
@@ -87,9 +88,7 @@ def run(
             for line in report.left_open:  # staff mode lists them with "resolve now"
                 log.error("startup: unresolved payment %s", line)
             if scenario:
-                from kiosk.app import scenarios
-
-                scenarios.prepare(services)
+                load_scenarios().prepare(services)
             result: object = services
         except Exception as exc:  # shown on the attract screen: "out of order"
             log.exception("the kiosk could not start")
@@ -112,8 +111,9 @@ def run(
 
     try:
         if scenario:
-            from kiosk.app import scenarios
-            from kiosk.app.driver import Driver
+            from tours.driver import Driver
+
+            scenarios = load_scenarios()
 
             assert out is not None
             out.mkdir(parents=True, exist_ok=True)
@@ -204,3 +204,15 @@ def _start_sync(config: Config, repos: object, clock: object, workers: list[obje
         return
     worker.start()
     workers.append(worker)
+
+
+def load_scenarios() -> Any:
+    """The scripted journeys: in the source tree's `tours/` package, not in the kiosk's."""
+    try:
+        from tours import scenarios
+    except ImportError as exc:
+        raise SystemExit(
+            "--scenario needs the tours/ package of the source tree: run from the project "
+            f"folder ({exc})"
+        ) from exc
+    return scenarios
