@@ -62,7 +62,24 @@ class UI:
         widget = self.widget(screen, wid)
         if widget.disabled or widget.opacity == 0:
             raise ScenarioFailed(f"{screen}.{wid} cannot be tapped (disabled or hidden)")
+        yield from self.scroll_into_view(widget)
         yield from self.tap_widget(widget)
+
+    def scroll_into_view(self, widget: Any) -> Step:
+        """As a person scrolls a form to reach a field below its fold: a tap aimed at a
+        widget the scroll view hides would land on whatever is drawn there."""
+        from kivy.uix.scrollview import ScrollView
+
+        parent, seen = widget.parent, 0
+        while parent is not None and not isinstance(parent, ScrollView) and seen < 40:
+            parent, seen = parent.parent, seen + 1  # (the window is its own parent)
+        if not isinstance(parent, ScrollView):
+            return
+        x, y = widget.to_window(*widget.center)
+        if parent.collide_point(*parent.to_widget(x, y)):
+            return
+        parent.scroll_to(widget, padding=10, animate=False)
+        yield 0.2
 
     def tap_at(self, x: float, y: float) -> Step:
         """A tap at window coordinates (a hidden gesture has no widget to aim at)."""

@@ -291,6 +291,9 @@ def dropoff_new(ui: Any, lang: str = "fr") -> Iterator[Any]:
     yield from ui.tap("customer", "go")
     yield from ui.wait_screen("item")
     yield from ui.tap("item", "kind_Bike")
+    ui.notes["bike_conditions"] = [
+        c.text for c in ui.widget("item", "check_scratches").parent.children
+    ][::-1]
     yield from ui.type("item", "model", "Peugeot LC01")
     yield from ui.tap("item", "check_scratches")
     yield from ui.shot(f"item-{lang}")

@@ -131,6 +131,7 @@ def test_dropoff_by_a_new_customer_on_a_small_screen(tmp_path):
         "last_name": "text", "first_name": "text", "phone": "phone", "email": "email"
     }  # fmt: skip
     assert notes["customer"] == ["Moreau", "Chloé", "+33655443322", "chloe.moreau@example.fr"]
+    assert notes["bike_conditions"] == ["rayures", "bosses", "pièces manquantes"]  # no screen
     assert notes["fields"]["first_name"].endswith("Prénom[/size]\nChloé")
     # One set of operations although the accept button was tapped twice: one drop-off.
     assert notes["outbox"] == ["customer.created", "dropoff.created", "terms.accepted"]

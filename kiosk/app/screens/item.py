@@ -4,6 +4,13 @@ from kiosk.app.main import KioskScreen
 from kiosk.services.dropoff import CONDITION_CHECKS
 
 KINDS = ("Bike", "Phone", "Appliance", "Other")
+# the conditions worth asking about each kind of item (no "cracked screen" for a bike)
+CONDITIONS = {
+    "Bike": ("scratches", "dents", "missing parts"),
+    "Phone": ("scratches", "dents", "cracked screen", "water damage"),
+    "Appliance": ("scratches", "dents", "missing parts", "water damage"),
+    "Other": CONDITION_CHECKS,
+}
 
 
 class ItemScreen(KioskScreen):
@@ -15,8 +22,7 @@ class ItemScreen(KioskScreen):
             ids[field].value = ""
         ids.error.text = ""
         ids.keyboard.target = ids.model
-        for name in CONDITION_CHECKS:
-            ids[f"check_{name.replace(' ', '_')}"].state = "normal"
+        self._offer(CONDITION_CHECKS)
         ids.previous.clear_widgets()
         customer = app.session.get("customer")
         items = app.services.dropoff.previous_items(customer.account_number) if customer else []
@@ -31,6 +37,18 @@ class ItemScreen(KioskScreen):
         self.app.session["kind"] = kind
         for k in KINDS:
             self.ids[f"kind_{k}"].state = "down" if k == kind else "normal"
+        self._offer(CONDITIONS[kind])
+
+    def _offer(self, conditions: tuple[str, ...]) -> None:
+        """Only the conditions that fit the item are in the row (the others unticked)."""
+        checks = [self.ids[f"check_{name.replace(' ', '_')}"] for name in CONDITION_CHECKS]
+        row = next(c.parent for c in checks if c.parent is not None)
+        row.clear_widgets()
+        for name, check in zip(CONDITION_CHECKS, checks, strict=True):
+            if name in conditions:
+                row.add_widget(check)
+            else:
+                check.state = "normal"
 
     def again(self, item: object) -> None:
         self.app.session["previous_item"] = item
