@@ -59,6 +59,7 @@ def _world(tmp_path: Path, name: str, worlds: list[World], journey: Journey, pro
     worlds.append(w)
     journey.setup(w)
     w.killer.counts = {"commit": 0, "zvt": 0}
+    assert w.sim.wait_idle(5)  # the setup's last dialogue is counted before it is cleared
     w.sim.dialogue_lengths.clear()
     return w
 

@@ -41,8 +41,13 @@ class ItemScreen(KioskScreen):
 
     def _offer(self, conditions: tuple[str, ...]) -> None:
         """Only the conditions that fit the item are in the row (the others unticked)."""
-        checks = [self.ids[f"check_{name.replace(' ', '_')}"] for name in CONDITION_CHECKS]
-        row = next(c.parent for c in checks if c.parent is not None)
+        if not hasattr(self, "_checks"):
+            # the row's own children, in the .kv's order (that of CONDITION_CHECKS): `ids`
+            # holds weak proxies only, and a check taken out of the row would be lost
+            self._check_row = self.ids.check_scratches.parent
+            self._checks = list(reversed(self._check_row.children))
+            assert len(self._checks) == len(CONDITION_CHECKS)
+        checks, row = self._checks, self._check_row
         row.clear_widgets()
         for name, check in zip(CONDITION_CHECKS, checks, strict=True):
             if name in conditions:
