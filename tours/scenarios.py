@@ -468,7 +468,7 @@ def _corner(ui: Any) -> Iterator[Any]:
     yield from ui.wait_screen("staff_pin")
 
 
-def _sign_in(ui: Any, who: str, *, card: bool = False) -> Iterator[Any]:
+def sign_in(ui: Any, who: str, *, card: bool = False) -> Iterator[Any]:
     if card:  # a staff card read by the scanner on the attract screen
         yield from ui.wait_screen("attract")
         yield lambda: ui.app.ready
@@ -487,12 +487,12 @@ def _greyed(ui: Any) -> list[str]:
     return sorted(w for w in tasks if ui.widget("staff_menu", w).disabled)
 
 
-def _menu(ui: Any, screen: str) -> Iterator[Any]:
+def menu(ui: Any, screen: str) -> Iterator[Any]:
     yield from ui.tap_text(screen, ui.app.tr("Menu"))
     yield from ui.wait_screen("staff_menu")
 
 
-def _sign_out(ui: Any, screen: str) -> Iterator[Any]:
+def sign_out(ui: Any, screen: str) -> Iterator[Any]:
     yield from ui.tap_text(screen, ui.app.tr("Sign out"))
     yield from ui.wait_screen("attract")
 
@@ -539,14 +539,14 @@ def staff_lockers(ui: Any, lang: str = "en") -> Iterator[Any]:
     ui.notes["outbox"] = [
         e.kind for e in ui.app.services.repos.outbox.next_batch(ui.app.services.clock())
     ]
-    yield from _sign_out(ui, "staff_lockers")
+    yield from sign_out(ui, "staff_lockers")
 
 
 def staff_shift(ui: Any, lang: str = "en") -> Iterator[Any]:
     """Staff card + PIN → open the shift → a customer collects and pays → staff card
     again → close the shift: the report against the terminal's end of day."""
     ui.app.lang = lang
-    yield from _sign_in(ui, "sam", card=True)
+    yield from sign_in(ui, "sam", card=True)
     yield from ui.shot(f"staff-menu-staff-{lang}")
     ui.notes["menu_disabled"] = _greyed(ui)
     yield from ui.tap("staff_menu", "shift")
@@ -554,9 +554,9 @@ def staff_shift(ui: Any, lang: str = "en") -> Iterator[Any]:
     yield from ui.tap("staff_shift", "open")
     yield 0.2
     yield from ui.shot(f"staff-shift-open-{lang}")
-    yield from _sign_out(ui, "staff_shift")
+    yield from sign_out(ui, "staff_shift")
     yield from pickup_card(ui, lang)  # a customer pays 84,89 € by card
-    yield from _sign_in(ui, "sam", card=True)
+    yield from sign_in(ui, "sam", card=True)
     yield from ui.tap("staff_menu", "shift")
     yield from ui.tap("staff_shift", "close")
     yield from ui.wait_screen("staff_shift", timeout=20)
@@ -570,7 +570,7 @@ def staff_shift(ui: Any, lang: str = "en") -> Iterator[Any]:
     ui.notes["summary"] = ui.text("staff_shift", "summary")
     printer = ui.app.services.devices.simulators["printer"]
     ui.notes["report"] = printer.render(printer.jobs[-1]).pages[0].text
-    yield from _sign_out(ui, "staff_shift")
+    yield from sign_out(ui, "staff_shift")
 
 
 def staff_search(ui: Any, lang: str = "en") -> Iterator[Any]:
@@ -587,7 +587,7 @@ def staff_search(ui: Any, lang: str = "en") -> Iterator[Any]:
     yield from ui.wait_screen("message")
     yield from ui.tap("message", "ok")
     yield from ui.tap_text("home", ui.app.tr("Cancel"))  # on home, Cancel ends the session
-    yield from _sign_in(ui, "maud")
+    yield from sign_in(ui, "maud")
     yield from ui.tap("staff_menu", "search")
     yield from ui.wait_screen("staff_search")
     yield from ui.tap("staff_search", "today")
@@ -605,7 +605,7 @@ def staff_search(ui: Any, lang: str = "en") -> Iterator[Any]:
     yield from ui.shot(f"staff-refunded-{lang}")
     ui.notes["refund"] = ui.text("staff_search", "result")
     ui.notes["money_taken"] = ui.app.services.devices.simulators["terminal"].money_taken_minor
-    yield from _menu(ui, "staff_search")
+    yield from menu(ui, "staff_search")
     yield from ui.tap("staff_menu", "unlock")
     yield from ui.wait_screen("staff_scan")
     yield from ui.type("staff_scan", "code", CODES["working"].replace("-", ""))
@@ -613,7 +613,7 @@ def staff_search(ui: Any, lang: str = "en") -> Iterator[Any]:
     yield lambda: bool(ui.text("staff_scan", "result"))
     yield from ui.shot(f"staff-unlocked-{lang}")
     ui.notes["unlocked"] = ui.text("staff_scan", "result")
-    yield from _sign_out(ui, "staff_scan")
+    yield from sign_out(ui, "staff_scan")
     yield from _start(ui, lang)
     yield from _claim(ui, CODES["working"])
     yield from ui.wait_screen("status")  # the customer gets in again
@@ -629,7 +629,7 @@ def staff_sync_devices(ui: Any, lang: str = "en") -> Iterator[Any]:
         op_id = outbox.enqueue("staff.note", {"number": number, "text": "?", "at":
                                now.isoformat(), "author": "kiosk"}, key="note", now=now)  # fmt: skip
         outbox.dead_letter(op_id, f"unknown order {number}", now)
-    yield from _sign_in(ui, "tess")
+    yield from sign_in(ui, "tess")
     ui.notes["menu_disabled"] = _greyed(ui)
     yield from ui.tap("staff_menu", "sync")
     yield from ui.wait_screen("staff_sync")
@@ -647,13 +647,13 @@ def staff_sync_devices(ui: Any, lang: str = "en") -> Iterator[Any]:
     ui.notes["discarded"] = [
         d["discard_reason"] for d in ui.app.services.repos.store.table("outbox_discarded").all()
     ]
-    yield from _menu(ui, "staff_sync")
+    yield from menu(ui, "staff_sync")
     yield from ui.tap("staff_menu", "devices")
     yield from ui.wait_screen("staff_devices")
     yield from ui.shot(f"staff-devices-{lang}")
     ui.notes["table"] = ui.text("staff_devices", "table")
     ui.notes["log"] = ui.text("staff_devices", "log")
-    yield from _sign_out(ui, "staff_devices")
+    yield from sign_out(ui, "staff_devices")
 
 
 def staff_tour(ui: Any) -> Iterator[Any]:
@@ -661,12 +661,12 @@ def staff_tour(ui: Any) -> Iterator[Any]:
     yield from staff_lockers(ui, "fr")
     yield from staff_sync_devices(ui, "fr")
     yield from staff_shift(ui, "fr")
-    yield from _sign_in(ui, "maud")
+    yield from sign_in(ui, "maud")
     yield from ui.tap("staff_menu", "search")
     yield from ui.tap("staff_search", "today")
     yield lambda: "reprint_0" in ui.app.screen("staff_search").ids
     yield from ui.shot("staff-search-fr")
-    yield from _sign_out(ui, "staff_search")
+    yield from sign_out(ui, "staff_search")
 
 
 def staff_payments(ui: Any, lang: str = "en") -> Iterator[Any]:
@@ -684,7 +684,7 @@ def staff_payments(ui: Any, lang: str = "en") -> Iterator[Any]:
     ui.notes["customer_title"] = ui.text("message", "title")
     ui.notes["customer_body"] = ui.text("message", "body")
     yield from ui.tap("message", "ok")
-    yield from _sign_in(ui, "maud")
+    yield from sign_in(ui, "maud")
     yield from ui.tap("staff_menu", "payments")
     yield from ui.wait_screen("staff_payments")
     yield from ui.shot(f"staff-payments-open-{lang}")
@@ -700,7 +700,7 @@ def staff_payments(ui: Any, lang: str = "en") -> Iterator[Any]:
     ui.notes["money_taken"] = terminal.money_taken_minor
     order = ui.app.services.repos.orders.require("K1-2611-00001")
     ui.notes["order_state"] = order.state.value
-    yield from _sign_out(ui, "staff_payments")
+    yield from sign_out(ui, "staff_payments")
 
 
 def help_call(ui: Any, lang: str = "en") -> Iterator[Any]:
@@ -721,71 +721,19 @@ def help_call(ui: Any, lang: str = "en") -> Iterator[Any]:
     ui.notes["alerts"] = [e.payload["text"] for e in outbox if e.kind == "staff.alert"]
     yield from ui.tap_text("bill", ui.app.tr("Cancel"))
     yield from ui.tap_text("home", ui.app.tr("Cancel"))
-    yield from _sign_in(ui, "sam")
+    yield from sign_in(ui, "sam")
     yield from ui.wait_screen("staff_menu")
     yield from ui.shot(f"staff-menu-help-{lang}")
     ui.notes["calls"] = ui.app.screen("staff_menu").calls
     yield from ui.tap("staff_menu", "answer")
     ui.notes["after"] = ui.app.screen("staff_menu").calls
-    yield from _sign_out(ui, "staff_menu")
+    yield from sign_out(ui, "staff_menu")
 
 
-class _Recorder:
-    """Speech that is written down instead of played (a test machine has no sound)."""
-
-    available = True
-
-    def __init__(self) -> None:
-        self.said: list[tuple[str, str, str]] = []
-        self.screen = ""
-
-    def say(self, text: str, lang: str) -> None:
-        self.said.append((self.screen, lang, text))
-
-    def stop(self) -> None:
-        pass
-
-
-def speech_tour(ui: Any) -> Iterator[Any]:
-    """The tour with speech on: what each customer screen says, and every text it
-    shows, in both languages."""
-    from kivy.clock import Clock
-    from kivy.uix.label import Label
-
-    recorder = _Recorder()
-    shown: list[tuple[str, str, str]] = []
-
-    def look(name: str) -> None:
-        if ui.app.sm.current != name:
-            return
-        for w in ui.app.sm.current_screen.walk(restrict=True):
-            if isinstance(w, Label) and w.opacity > 0 and w.text.strip():
-                shown.append((name, ui.app.lang, w.text))
-
-    def entered(name: str) -> None:
-        recorder.screen = name
-        Clock.schedule_once(lambda _dt: look(name), 0.3)  # once the screen is filled
-
-    ui.app.speaker = recorder
-    ui.app.on_screen_change.append(entered)
-    ui.app.speech_default = ui.app.speech_on = True  # as [kiosk] speech = true does
-    yield from tour(ui)
-    yield 0.5
-    ui.notes["said"] = recorder.said
-    ui.notes["shown"] = shown
-    repos = ui.app.services.repos
-    ui.notes["catalogue"] = {
-        key: value.get("labels", {})
-        for key, value in repos.settings.with_prefix("catalogue:").items()
-    }
-    # words people wrote, in whatever language they wrote them: not the kiosk's to translate
-    ui.notes["proper_names"] = [ui.app.kiosk_config.shop.name] + [
-        item.name for order in repos.orders.all() for item in order.items
-    ]
-
+from tours.walk import walk  # noqa: E402  (the walk builds on the journeys above)
 
 SCENARIOS = {
-    "speech_tour": speech_tour,
+    "walk": walk,
     "help_call": help_call,
     "staff_payments": staff_payments,
     "staff_tour": staff_tour,
@@ -808,4 +756,8 @@ SCENARIOS = {
     "soak": soak,
 }
 # Settings a scenario needs (short idle time-outs for the idle scenario).
-CONFIG = {"idle": {"kiosk": {"idle_timeout_s": 2, "idle_warning_s": 3}}}
+CONFIG = {
+    "idle": {"kiosk": {"idle_timeout_s": 2, "idle_warning_s": 3}},
+    # the layout check in real millimetres: the 7-inch Raspberry Pi panel (800×480)
+    "walk": {"kiosk": {"screen_dpi": 133}},
+}

@@ -30,8 +30,9 @@ def run_scenario(
     size: str = "1024x600",
     env: dict[str, str] | None = None,
     timeout: int = 180,
+    out_name: str = "",
 ):
-    out = SHOTS / name
+    out = SHOTS / (out_name or name)
     shutil.rmtree(out, ignore_errors=True)
     environ = {
         **os.environ,
@@ -42,7 +43,7 @@ def run_scenario(
     command = [sys.executable, "-m", "kiosk", "--config", "demo", "run", "--size", size,
                "--scenario", name, "--out", str(out)]  # fmt: skip
     if shutil.which("xvfb-run"):
-        command = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", *command]
+        command = ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", *command]
     else:
         environ["SDL_VIDEODRIVER"] = "offscreen"
     done = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, timeout=timeout)

@@ -21,7 +21,7 @@ class ItemScreen(KioskScreen):
         for field in ("model", "serial", "condition_text"):
             ids[field].value = ""
         ids.error.text = ""
-        ids.keyboard.target = ids.model
+        ids.keyboard.target = None  # the keyboard folds out when the field is tapped
         self._offer(CONDITION_CHECKS)
         ids.previous.clear_widgets()
         customer = app.session.get("customer")

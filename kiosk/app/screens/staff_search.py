@@ -19,7 +19,7 @@ class StaffSearchScreen(KioskScreen):
         self._last = ""
         self.ids.query.value = ""
         self.ids.result.text = ""
-        self.ids.keyboard.target = self.ids.query
+        self.ids.keyboard.target = None  # the keyboard folds out when the field is tapped
         self.ids.rows.clear_widgets()
 
     def scanned(self, code: str) -> None:

@@ -12,7 +12,7 @@ class StaffSyncScreen(KioskScreen):
 
     def refresh(self) -> None:
         self.ids.reason.value = ""
-        self.ids.keyboard.target = self.ids.reason
+        self.ids.keyboard.target = None  # the keyboard folds out when the field is tapped
         self.ids.result.text = ""
         self.fill()
 

@@ -1,3 +1,4 @@
+from kivy.metrics import mm
 from kivy.uix.togglebutton import ToggleButton
 
 from kiosk.app.main import KioskScreen
@@ -18,7 +19,7 @@ class StatementScreen(KioskScreen):
                 state="down",
                 font_size=app.fs(20),
                 size_hint_y=None,
-                height=app.fs(20) * 2.6,
+                height=max(mm(12), app.fs(20) * 2.6),
             )
             button.invoice = line.invoice_number
             button.bind(state=lambda *_: self._total())

@@ -11,7 +11,7 @@ class WorkScreen(KioskScreen):
         ids.described.value = ""
         ids.warranty.state = "normal"
         ids.error.text = ""
-        ids.keyboard.target = ids.described
+        ids.keyboard.target = None  # the keyboard folds out when the field is tapped
         ids.services.clear_widgets()
         for entry in app.services.dropoff.catalogue(app.lang):
             button = ToggleButton(

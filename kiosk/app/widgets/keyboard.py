@@ -26,14 +26,15 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 
-SHIFT, SPACE, DELETE = "\x0e", " ", "\b"
+SHIFT, SPACE, DELETE, DONE = "\x0e", " ", "\b", "\n"
 LETTERS = {
     "fr": ("azertyuiop", "qsdfghjklm", "wxcvbn"),
     "en": ("qwertyuiop", "asdfghjkl", "zxcvbnm"),
 }
 ACCENTS = "éèêàçù"  # French's most frequent; five rows of 10 mm keys is all a 7" screen has
 KINDS = ("text", "email", "phone", "digits", "code")
-SPECIAL = {SHIFT: "Caps", SPACE: "Space", DELETE: "Delete"}  # "Shift" is a work shift
+# "Shift" is a work shift; OK folds a keyboard away where typing is optional
+SPECIAL = {SHIFT: "Caps", SPACE: "Space", DELETE: "Delete", DONE: "OK"}
 
 
 def layout_rows(kind: str, lang: str) -> list[list[str]]:
@@ -100,10 +101,14 @@ class OnScreenKeyboard(BoxLayout):
     target = ObjectProperty(None, allownone=True)
     shifted = BooleanProperty(False)
     key_height = NumericProperty(60)
+    # where typing is optional (a note beside the choices): folded away until a field
+    # is tapped, and folded again by its OK key, so a short screen shows the choices
+    folds = BooleanProperty(False)
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(orientation="vertical", spacing=4, **kwargs)
         self.bind(layout=self._rebuild, target=self._on_target, shifted=self._relabel)
+        self.bind(folds=self._rebuild)
         app = App.get_running_app()
         self._lang = str(getattr(app, "lang", "en"))
         if app is not None and hasattr(app, "lang"):
@@ -151,6 +156,20 @@ class OnScreenKeyboard(BoxLayout):
         if target is not None:
             target.bind(kind=self._follow)
             self._follow(target, target.kind)
+            self._show(target)
+
+    @staticmethod
+    def _show(field: KeyboardField) -> None:
+        """Scroll a form so the field being typed into is in view (on a short screen
+        the form above the keyboard has room for a field or two)."""
+        from kivy.uix.scrollview import ScrollView
+
+        parent = field.parent
+        while parent is not None and parent.parent is not parent:
+            if isinstance(parent, ScrollView):
+                parent.scroll_to(field, padding=4, animate=False)
+                return
+            parent = parent.parent
 
     def _follow(self, field: KeyboardField, kind: str) -> None:
         if field is self.target:
@@ -166,7 +185,10 @@ class OnScreenKeyboard(BoxLayout):
 
     def _build(self) -> None:
         self.clear_widgets()
-        for row_keys in layout_rows(self.layout, self._lang):
+        rows = layout_rows(self.layout, self._lang)
+        if self.folds:
+            rows[-1].append(DONE)
+        for row_keys in rows:
             row = BoxLayout(spacing=4)
             for key in row_keys:
                 special = key in SPECIAL
@@ -188,6 +210,9 @@ class OnScreenKeyboard(BoxLayout):
         app = App.get_running_app()
         if app is not None and hasattr(app, "announce_key"):
             app.announce_key(button.text)  # with speech on, each key says its name
+        if button.key == DONE:
+            self.target = None
+            return
         if button.key == SHIFT:
             self.shifted = not self.shifted
             return

@@ -1,0 +1,23 @@
+"""The walk (tours/walk.py) at the four window sizes of issue 12 §3, run once per test
+session, the four at once (each in its own Kivy process and virtual screen)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.ui.test_screens import run_scenario
+
+# the 7-inch panels (800×480, 1024×600), a 1080p counter screen, a portrait kiosk
+WALK_SIZES = ("1024x600", "800x480", "1920x1080", "600x1024")
+
+
+@pytest.fixture(scope="session")
+def walks(tmp_path_factory):
+    def one(size: str):
+        tmp = tmp_path_factory.mktemp(f"walk-{size}")
+        return run_scenario("walk", tmp, size=size, timeout=600, out_name=f"walk-{size}")
+
+    with ThreadPoolExecutor(len(WALK_SIZES)) as pool:
+        return dict(zip(WALK_SIZES, pool.map(one, WALK_SIZES), strict=True))

@@ -1,0 +1,117 @@
+"""The walk (issue 12 §2–§4): every screen, customer and staff, in both languages, with
+speech on; on each screen it keeps what the screen shows, what it would say and what
+the layout check finds. `tests/ui/test_walk.py` runs it at four window sizes.
+
+Speech is written down instead of played (a test machine has no sound card); the
+screenshots are the ones docs/screens is made from (`make screens`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tours import layout, scenarios
+
+
+class Recorder:
+    """A speaker that writes down what it would say, and on which screen."""
+
+    available = True
+
+    def __init__(self) -> None:
+        self.said: list[tuple[str, str, str]] = []
+        self.screen = ""
+
+    def say(self, text: str, lang: str) -> None:
+        self.said.append((self.screen, lang, text))
+
+    def stop(self) -> None:
+        pass
+
+
+class Looker:
+    """Looks at each screen once it is filled: its texts and its layout faults."""
+
+    def __init__(self, ui: Any, dpi: float) -> None:
+        self.ui = ui
+        self.dpi = dpi
+        self.shown: list[tuple[str, str, str]] = []
+        self.faults: dict[str, list[str]] = {}  # fault → the screens (and language) it was on
+        self.looked: list[str] = []
+
+    def look(self, name: str) -> None:
+        from kivy.uix.label import Label
+
+        app = self.ui.app
+        if app.sm.current != name:
+            return  # already gone
+        where = f"{name} ({app.lang})"
+        self.looked.append(where)
+        for w in app.sm.current_screen.walk(restrict=True):
+            if isinstance(w, Label) and w.opacity > 0 and w.text.strip():
+                self.shown.append((name, app.lang, w.text))
+        for fault in layout.faults(app.root, self.dpi):
+            screens = self.faults.setdefault(fault, [])
+            if where not in screens:
+                screens.append(where)
+
+
+def walk(ui: Any) -> Iterator[Any]:
+    from kivy.clock import Clock
+    from kivy.metrics import Metrics
+
+    recorder = Recorder()
+    looker = Looker(ui, ui.app.kiosk_config.kiosk.screen_dpi or Metrics.dpi)
+
+    def entered(name: str) -> None:
+        recorder.screen = name
+        Clock.schedule_once(lambda _dt: looker.look(name), 0.3)  # once it is filled
+
+    ui.app.speaker = recorder
+    ui.app.on_screen_change.append(entered)
+    ui.app.speech_default = ui.app.speech_on = True  # as [kiosk] speech = true does
+    yield from scenarios.tour(ui)
+    for lang in ("fr", "en"):
+        yield from staff_screens(ui, looker, lang)
+    yield 0.5
+    repos = ui.app.services.repos
+    ui.notes.update(
+        said=recorder.said,
+        shown=looker.shown,
+        faults=looker.faults,
+        looked=looker.looked,
+        dpi=looker.dpi,
+        catalogue={
+            key: value.get("labels", {})
+            for key, value in repos.settings.with_prefix("catalogue:").items()
+        },
+        # words people wrote, in whatever language they wrote them: not the kiosk's
+        proper_names=[ui.app.kiosk_config.shop.name]
+        + [item.name for order in repos.orders.all() for item in order.items],
+    )
+
+
+def staff_screens(ui: Any, looker: Looker, lang: str) -> Iterator[Any]:
+    """The manager (every task allowed) opens each staff screen from the menu, with
+    something on it: a dead letter to retry, today's payments found."""
+    ui.app.lang = lang
+    outbox, now = ui.app.services.repos.outbox, ui.app.services.clock()
+    note = {"number": "K1-2611-00077", "text": "?", "at": now.isoformat(), "author": "kiosk"}
+    op_id = outbox.enqueue("staff.note", note, key=f"note-{lang}", now=now)
+    outbox.dead_letter(op_id, "unknown order K1-2611-00077", now)
+    yield from scenarios.sign_in(ui, "maud")
+    yield from ui.shot(f"staff-menu-{lang}")
+    for task, screen in (("lockers", "staff_lockers"), ("shift", "staff_shift"),
+                         ("search", "staff_search"), ("unlock", "staff_scan"),
+                         ("sync", "staff_sync"), ("payments", "staff_payments"),
+                         ("devices", "staff_devices")):  # fmt: skip
+        yield from ui.tap("staff_menu", task)
+        yield from ui.wait_screen(screen)
+        if screen == "staff_search":
+            yield from ui.tap("staff_search", "today")
+            yield lambda: "reprint_0" in ui.app.screen("staff_search").ids
+            looker.look(screen)  # the rows came after the first look
+        yield from ui.shot(f"{screen.replace('_', '-')}-{lang}")
+        yield from scenarios.menu(ui, screen)
+    yield from scenarios.sign_out(ui, "staff_menu")
