@@ -19,7 +19,7 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.tests.common import UnitTestTouch
 
-from kiosk.app.widgets.keyboard import SHIFT
+from kiosk.app.widgets.keyboard import DONE, SHIFT
 
 Step = Generator[Any, None, None]
 
@@ -109,6 +109,10 @@ class UI:
             if shift_decides and keyboard.shifted != ch.isupper():
                 yield from self.tap_widget(self._key(keyboard, SHIFT))
             yield from self.tap_widget(key)
+
+    def done_typing(self, screen: str) -> Step:
+        """The OK key of a keyboard that folds away (where typing is optional)."""
+        yield from self.tap_widget(self._key(self.widget(screen, "keyboard"), DONE))
 
     @staticmethod
     def _key(keyboard: Any, ch: str) -> Any:

@@ -295,6 +295,7 @@ def dropoff_new(ui: Any, lang: str = "fr") -> Iterator[Any]:
         c.text for c in ui.widget("item", "check_scratches").parent.children
     ][::-1]
     yield from ui.type("item", "model", "Peugeot LC01")
+    yield from ui.done_typing("item")
     yield from ui.tap("item", "check_scratches")
     yield from ui.shot(f"item-{lang}")
     yield from ui.tap("item", "go")

@@ -35,7 +35,9 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
+from kiosk.app import icons
 from kiosk.app.speech import Speaker, prompt
+from kiosk.app.steps import step_of
 from kiosk.config import Config
 from kiosk.domain.money import Money
 from kiosk.i18n import Lang
@@ -130,6 +132,7 @@ class KioskApp(App):  # type: ignore[misc]
     help_called = BooleanProperty(False)  # this customer pressed "Call staff"
     speech_on = BooleanProperty(False)  # every screen is read aloud (Listen, or [kiosk] speech)
     speech_available = BooleanProperty(False)
+    step = StringProperty("")  # "Step 2 of 5" while a journey runs (kiosk/app/steps.py)
 
     def __init__(self, cfg: Config, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -187,6 +190,7 @@ class KioskApp(App):  # type: ignore[misc]
 
     # -- navigation --
     def build(self) -> FloatLayout:
+        icons.register()
         Builder.load_file(str(HERE / "widgets" / "common.kv"))
         self.sm = ScreenManager(transition=NoTransition())
         self.go("attract")
@@ -221,6 +225,8 @@ class KioskApp(App):  # type: ignore[misc]
     def go(self, name: str) -> None:
         self.screen(name)
         self.sm.current = name
+        at = step_of(str(self.session.get("journey", "")), name)
+        self.step = self.tr("Step {number} of {total}", number=at[0], total=at[1]) if at else ""
         for listener in self.on_screen_change:
             listener(name)
         if self.speech_on:
@@ -238,7 +244,7 @@ class KioskApp(App):  # type: ignore[misc]
     def screen_prompt(self) -> str:
         """The current screen in words: title, the field being filled, the choices."""
         screen = self.sm.current_screen
-        titles, field, choices = [], "", []
+        titles, field, choices = [self.step] if self.step else [], "", []
         for widget in screen.walk(restrict=True):
             kind = type(widget).__name__
             if widget.opacity == 0 or getattr(widget, "disabled", False):
@@ -253,7 +259,7 @@ class KioskApp(App):  # type: ignore[misc]
                 and kind != "BarButton"
                 and not hasattr(widget, "key")  # keyboard keys speak when pressed
             ):
-                choices.append(widget.text)
+                choices.append(icons.plain(widget.text) if widget.markup else widget.text)
         return prompt(titles, field, choices, self.tr("Choose"))
 
     def speak_screen(self) -> None:

@@ -15,9 +15,11 @@ WALK_SIZES = ("1024x600", "800x480", "1920x1080", "600x1024")
 
 @pytest.fixture(scope="session")
 def walks(tmp_path_factory):
+    # the folders first: pytest's temporary-folder factory is not safe across threads
+    folders = {size: tmp_path_factory.mktemp(f"walk-{size}") for size in WALK_SIZES}
+
     def one(size: str):
-        tmp = tmp_path_factory.mktemp(f"walk-{size}")
-        return run_scenario("walk", tmp, size=size, timeout=600, out_name=f"walk-{size}")
+        return run_scenario("walk", folders[size], size=size, timeout=600, out_name=f"walk-{size}")
 
     with ThreadPoolExecutor(len(WALK_SIZES)) as pool:
         return dict(zip(WALK_SIZES, pool.map(one, WALK_SIZES), strict=True))

@@ -6,6 +6,23 @@ from kiosk.app.main import KioskScreen
 from kiosk.services.pickup import Outcome, PickupResult
 
 
+def fill_table(app: Any, table: Any, rows: list[tuple[str, str]]) -> None:
+    """Lines and their amounts, in two columns: the bill's and the estimate's."""
+    table.clear_widgets()
+    for left, right in rows:
+        for text, align in ((left, "left"), (right, "right")):
+            cell = Label(
+                text=text,
+                font_size=app.fs(22),
+                halign=align,
+                valign="middle",
+                size_hint_y=None,
+                height=app.fs(22) * 1.8,
+            )
+            cell.bind(size=lambda c, size: setattr(c, "text_size", size))
+            table.add_widget(cell)
+
+
 class BillScreen(KioskScreen):
     def refresh(self) -> None:
         app = self.app
@@ -24,20 +41,7 @@ class BillScreen(KioskScreen):
             rows.append((app.tr("of which VAT"), app.money(bill.tax_total)))
         if not bill.deposits_applied.is_zero():
             rows.append((app.tr("Deposit already paid"), app.money(-bill.deposits_applied)))
-        table = self.ids.rows
-        table.clear_widgets()
-        for left, right in rows:
-            for text, align in ((left, "left"), (right, "right")):
-                cell = Label(
-                    text=text,
-                    font_size=app.fs(22),
-                    halign=align,
-                    valign="middle",
-                    size_hint_y=None,
-                    height=app.fs(22) * 1.8,
-                )
-                cell.bind(size=lambda c, size: setattr(c, "text_size", size))
-                table.add_widget(cell)
+        fill_table(app, self.ids.rows, rows)
         self.ids.due.text = app.tr("To pay: {amount}", amount=app.money(bill.amount_due))
         customer = app.services.pickup.customer(order)
         nothing_due = bill.amount_due.is_zero()

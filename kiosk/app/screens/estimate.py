@@ -1,5 +1,5 @@
 from kiosk.app.main import KioskScreen
-from kiosk.app.screens.bill import line_labels
+from kiosk.app.screens.bill import fill_table, line_labels
 
 
 class EstimateScreen(KioskScreen):
@@ -8,11 +8,10 @@ class EstimateScreen(KioskScreen):
         order = app.session["order"]
         quote = app.services.pickup.bill(order)
         labels = line_labels(app, order, quote)
-        lines = [
-            f"{label}   {app.money(line.gross)}"
-            for label, line in zip(labels, quote.lines, strict=True)
+        rows = [
+            (label, app.money(line.gross)) for label, line in zip(labels, quote.lines, strict=True)
         ]
-        self.ids.lines.text = "\n".join(lines)
+        fill_table(app, self.ids.rows, rows)
         self.ids.total.text = app.tr("Estimate: {amount}", amount=app.money(quote.total))
 
     def answer(self, approved: bool) -> None:

@@ -1,6 +1,7 @@
 from kivy.metrics import mm
 from kivy.uix.togglebutton import ToggleButton
 
+from kiosk.app.icons import with_icon
 from kiosk.app.main import KioskScreen
 from kiosk.services.statements import StatementOutcome, StatementResult
 
@@ -15,14 +16,18 @@ class StatementScreen(KioskScreen):
         box.clear_widgets()
         for line in statement.lines:
             button = ToggleButton(
-                text=f"{line.invoice_number}   {app.date(line.issued_on)}   {app.money(line.amount_due)}",
                 state="down",
+                markup=True,
                 font_size=app.fs(20),
                 size_hint_y=None,
                 height=max(mm(12), app.fs(20) * 2.6),
             )
             button.invoice = line.invoice_number
-            button.bind(state=lambda *_: self._total())
+            button.words = (
+                f"{line.invoice_number}   {app.date(line.issued_on)}   {app.money(line.amount_due)}"
+            )
+            button.bind(state=self._ticked)
+            self._ticked(button, button.state)
             box.add_widget(button)
         self.ids.summary.text = app.tr(
             "Owed {debt} · credit limit {limit}",
@@ -30,6 +35,12 @@ class StatementScreen(KioskScreen):
             limit=app.money(statement.credit_limit),
         )
         self._total()
+
+    def _ticked(self, button: ToggleButton, state: str) -> None:
+        """A chosen line says so with a ticked box, not with its colour alone."""
+        button.text = with_icon("checked" if state == "down" else "unchecked", button.words)
+        if self.app.session.get("statement") is not None and button.parent is not None:
+            self._total()
 
     def chosen(self) -> list[str]:
         return [b.invoice for b in reversed(self.ids.invoices.children) if b.state == "down"]

@@ -1,0 +1,25 @@
+"""Where a customer is in a journey: "Step 2 of 5" under the top bar.
+
+Each journey is its steps in order; a step is the screens that stand for it (the bill
+or, for work that needs the customer's approval, the estimate). A drop-off counts the
+new customer's form even for a customer the shop knows, who goes from step 1 to step 3:
+a total that changed half way would say the kiosk had lost count. Outcome screens
+(collected, dropped, status, messages) are not steps.
+"""
+
+from __future__ import annotations
+
+JOURNEYS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "pickup": (("claim",), ("verify",), ("bill", "estimate")),
+    "dropoff": (("identify",), ("customer",), ("item",), ("work",), ("terms",)),
+    "statement": (("identify",), ("verify",), ("statement",)),
+}
+
+
+def step_of(journey: str, screen: str) -> tuple[int, int] | None:
+    """(step, of how many) for a screen of a journey; None off the journey's steps."""
+    steps = JOURNEYS.get(journey, ())
+    for number, screens in enumerate(steps, start=1):
+        if screen in screens:
+            return number, len(steps)
+    return None
