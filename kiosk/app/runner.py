@@ -62,95 +62,163 @@ def run(
     cache = config.data_path / "cache"
     cache.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(cache))
-    from kivy.clock import Clock
-
-    from kiosk.app.main import KioskApp
-
-    app = KioskApp(config)
-    supervisor = Supervisor()
-    opened: dict[str, object] = {}
-    workers: list[object] = []
-
-    def open_everything() -> None:
-        """On a worker thread, while the attract screen is already up."""
-        try:
-            from kiosk.services.context import open_kiosk_store
-            from kiosk.services.devices import open_devices
-            from kiosk.services.kiosk import build_services
-
-            opened["repos"] = repos = open_kiosk_store(config)
-            opened["devices"] = devices = open_devices(config)
-            clock = (lambda: clock_now) if clock_now else (lambda: datetime.now(UTC))
-            services = build_services(config, repos, devices, clock)
-            report = services.startup()
-            for line in report.done:
-                log.warning("startup: %s", line)
-            for line in report.left_open:  # staff mode lists them with "resolve now"
-                log.error("startup: unresolved payment %s", line)
-            if scenario:
-                load_scenarios().prepare(services)
-            result: object = services
-        except Exception as exc:  # shown on the attract screen: "out of order"
-            log.exception("the kiosk could not start")
-            result = exc
-        if ready_mark is not None:
-            ready_mark.write_text(repr(time.time()))
-        Clock.schedule_once(lambda _dt: attached(result))
-
-    def attached(result: object) -> None:
-        app.attach(result)  # type: ignore[arg-type]
-        if app.ready:
-            _start_sync(config, opened["repos"], app.services.clock, workers)
-            supervisor.checks = _health_checks(config, opened, workers)
-            supervisor.ready()
-            interval = watchdog_interval_s()
-            if interval:  # from the Kivy loop: a frozen UI stops the pings too
-                Clock.schedule_interval(lambda _dt: supervisor.tick(), interval)
-        else:
-            supervisor.failed_to_start(app.out_of_order)
-
+    kiosk = KioskRun(config, scenario=scenario, clock_now=clock_now, ready_mark=ready_mark)
     try:
         if scenario:
-            from tours.driver import Driver
-
-            scenarios = load_scenarios()
-
             assert out is not None
-            out.mkdir(parents=True, exist_ok=True)
-            # Kivy's Clock holds bound methods weakly: the app must keep the driver alive.
-            app.driver = Driver(app, scenarios.SCENARIOS[scenario], out)
-            app.driver.install()
+            kiosk.play(scenario, out)
         if first_frame is not None:
-            _stop_after_first_frame(app, first_frame, ready_mark is not None)
-        from kivy.core.window import Window
-
-        def after_first_frame(*_args: object) -> None:
-            # Only now: the imports behind the use cases would hold the GIL while Kivy
-            # draws its first frame.
-            Window.unbind(on_flip=after_first_frame)
-            threading.Thread(target=open_everything, name="kiosk-start", daemon=True).start()
-
-        Window.bind(on_flip=after_first_frame)
-
-        def stop_gently(signum: int, _frame: object) -> None:
-            # systemd stops with SIGTERM: leave the loop so the store and devices close
-            log.info("signal %d: stopping", signum)
-            Clock.schedule_once(lambda _dt: app.stop())
-
-        signal.signal(signal.SIGTERM, stop_gently)
-        app.run()
+            _stop_after_first_frame(kiosk.app, first_frame, ready_mark is not None)
+        kiosk.run()
     finally:
-        supervisor.stopping()
-        for worker in workers:
-            worker.stop()  # type: ignore[attr-defined]
-        if "devices" in opened:
-            opened["devices"].close()  # type: ignore[attr-defined]
-        if "repos" in opened:
-            opened["repos"].store.close()  # type: ignore[attr-defined]
+        kiosk.close()
     if scenario and out is not None:
         result = json.loads((out / "result.json").read_text())
         return 0 if result["ok"] else 1
     return 0
+
+
+class KioskRun:
+    """One run of the kiosk, in the order things happen: the window and its first frame;
+    then, on a worker thread, the store, the devices and the use cases (and recovery of
+    any payment a crash left open); then, back on the Kivy thread, the app attached to
+    them, sync started, systemd told it is ready; at the end everything closed."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        scenario: str = "",
+        clock_now: datetime | None = None,
+        ready_mark: Path | None = None,
+    ) -> None:
+        from kiosk.app.main import KioskApp
+
+        self.config = config
+        self.scenario = scenario
+        self.clock_now = clock_now
+        self.ready_mark = ready_mark
+        self.app = KioskApp(config)
+        self.supervisor = Supervisor()
+        self.repos: Any = None
+        self.devices: Any = None
+        self.workers: list[Any] = []
+
+    def play(self, scenario: str, out: Path) -> None:
+        """A scripted journey drives the app (tests, the demo tour)."""
+        from tours.driver import Driver
+
+        out.mkdir(parents=True, exist_ok=True)
+        # Kivy's Clock holds bound methods weakly: the app must keep the driver alive.
+        self.app.driver = Driver(self.app, load_scenarios().SCENARIOS[scenario], out)
+        self.app.driver.install()
+
+    def run(self) -> None:
+        from kivy.core.window import Window
+
+        Window.bind(on_flip=self._first_frame)
+        signal.signal(signal.SIGTERM, self._stop_gently)
+        self.app.run()
+
+    def _first_frame(self, *_args: object) -> None:
+        # Only now: the imports behind the use cases would hold the GIL while Kivy draws
+        # its first frame.
+        from kivy.core.window import Window
+
+        Window.unbind(on_flip=self._first_frame)
+        threading.Thread(target=self._open_everything, name="kiosk-start", daemon=True).start()
+
+    def _open_everything(self) -> None:
+        """On a worker thread, while the attract screen is already up."""
+        from kivy.clock import Clock
+
+        try:
+            result: object = self._open()
+        except Exception as exc:  # shown on the attract screen: "out of order"
+            log.exception("the kiosk could not start")
+            result = exc
+        if self.ready_mark is not None:
+            self.ready_mark.write_text(repr(time.time()))
+        Clock.schedule_once(lambda _dt: self._attached(result))
+
+    def _open(self) -> object:
+        from kiosk.services.context import open_kiosk_store
+        from kiosk.services.devices import open_devices
+        from kiosk.services.kiosk import build_services
+
+        self.repos = open_kiosk_store(self.config)
+        self.devices = open_devices(self.config)
+        now = self.clock_now
+        clock = (lambda: now) if now else (lambda: datetime.now(UTC))
+        services = build_services(self.config, self.repos, self.devices, clock)
+        report = services.startup()
+        for line in report.done:
+            log.warning("startup: %s", line)
+        for line in report.left_open:  # staff mode lists them with "resolve now"
+            log.error("startup: unresolved payment %s", line)
+        if self.scenario:
+            load_scenarios().prepare(services)
+        return services
+
+    def _attached(self, result: object) -> None:
+        from kivy.clock import Clock
+
+        self.app.attach(result)  # type: ignore[arg-type]
+        if not self.app.ready:
+            self.supervisor.failed_to_start(self.app.out_of_order)
+            return
+        self._start_sync()
+        self.supervisor.checks = self.health_checks()
+        self.supervisor.ready()
+        interval = watchdog_interval_s()
+        if interval:  # from the Kivy loop: a frozen UI stops the pings too
+            Clock.schedule_interval(lambda _dt: self.supervisor.tick(), interval)
+
+    def _start_sync(self) -> None:
+        try:
+            from kiosk.services.sync import make_worker
+
+            worker = make_worker(self.config, self.repos, self.app.services.clock)
+        except Exception as exc:  # not enrolled, or no back office configured: offline
+            log.info("sync not started: %s", exc)
+            return
+        worker.start()
+        self.workers.append(worker)
+
+    def health_checks(self) -> list[HealthCheck]:
+        """What a restart would mend: the data folder no longer writable (a remounted SD
+        card), the sync or locker thread dead. A device that is merely unplugged or out of
+        paper is not one: the kiosk says so on screen and carries on."""
+        data = self.config.data_path
+
+        def data_writable() -> str:
+            return "" if os.access(data, os.W_OK) else f"{data} not writable"
+
+        def threads_alive() -> str:
+            threads = [("sync", w) for w in self.workers]
+            lockers = getattr(self.devices, "lockers", None)
+            if lockers is not None:
+                threads.append(("lockers", lockers))
+            dead = [name for name, thread in threads if not thread.alive()]
+            return f"{', '.join(dead)} thread stopped" if dead else ""
+
+        return [data_writable, threads_alive]
+
+    def _stop_gently(self, signum: int, _frame: object) -> None:
+        # systemd stops with SIGTERM: leave the loop so the store and devices close
+        from kivy.clock import Clock
+
+        log.info("signal %d: stopping", signum)
+        Clock.schedule_once(lambda _dt: self.app.stop())
+
+    def close(self) -> None:
+        self.supervisor.stopping()
+        for worker in self.workers:
+            worker.stop()
+        if self.devices is not None:
+            self.devices.close()
+        if self.repos is not None:
+            self.repos.store.close()
 
 
 def _stop_after_first_frame(app: object, path: Path, wait_until_ready: bool) -> None:
@@ -172,38 +240,6 @@ def _stop_after_first_frame(app: object, path: Path, wait_until_ready: bool) -> 
     Window.bind(on_flip=flipped)
     if wait_until_ready:
         app.bind(ready=ready, out_of_order=ready)  # type: ignore[attr-defined]
-
-
-def _health_checks(
-    config: Config, opened: dict[str, object], workers: list[object]
-) -> list[HealthCheck]:
-    """What a restart would mend: the data folder no longer writable (a remounted SD
-    card), the sync or locker thread dead. A device that is merely unplugged or out of
-    paper is not one: the kiosk says so on screen and carries on."""
-
-    def data_writable() -> str:
-        return "" if os.access(config.data_path, os.W_OK) else f"{config.data_path} not writable"
-
-    def threads_alive() -> str:
-        threads = [("sync", getattr(w, "_thread", None)) for w in workers]
-        lockers = getattr(opened.get("devices"), "lockers", None)
-        threads.append(("lockers", getattr(lockers, "_thread", None)))
-        dead = [name for name, t in threads if t is not None and not t.is_alive()]
-        return f"{', '.join(dead)} thread stopped" if dead else ""
-
-    return [data_writable, threads_alive]
-
-
-def _start_sync(config: Config, repos: object, clock: object, workers: list[object]) -> None:
-    try:
-        from kiosk.services.sync import make_worker
-
-        worker = make_worker(config, repos, clock)  # type: ignore[arg-type]
-    except Exception as exc:  # not enrolled, or no back office configured: offline
-        log.info("sync not started: %s", exc)
-        return
-    worker.start()
-    workers.append(worker)
 
 
 def load_scenarios() -> Any:

@@ -260,6 +260,10 @@ class SyncWorker:
         self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
         self._thread.start()
 
+    def alive(self) -> bool:
+        """The thread runs (or was never started): false once it has died."""
+        return self._thread is None or self._thread.is_alive()
+
     def wake(self) -> None:
         """Sync now (a drop-off was just taken, staff pressed "sync")."""
         self._wake.set()

@@ -227,6 +227,10 @@ class GpioLockers:
         self._thread = threading.Thread(target=run, name="lockers", daemon=True)
         self._thread.start()
 
+    def alive(self) -> bool:
+        """The door-watching thread runs (or was never started)."""
+        return self._thread is None or self._thread.is_alive()
+
     # -- questions and the one action -------------------------------------------------------
     def locker_ids(self) -> list[str]:
         return list(self._lockers)
