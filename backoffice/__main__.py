@@ -41,7 +41,7 @@ def admin_token(path: Path) -> str:
 
 
 def seed_demo(bo: BackOffice, customers: int = 60) -> dict[str, Any]:
-    from kiosk.services.demo_data import catalogue_records, demo_records
+    from kiosk.services.demo_data import catalogue_records, demo_records, item_kinds_record
 
     shop = bo.create_shop(DEMO_SHOP[0], "EUR")
     counts = {"shop_id": shop, "customers": 0, "orders": 0, "invoices": 0}
@@ -55,6 +55,7 @@ def seed_demo(bo: BackOffice, customers: int = 60) -> dict[str, Any]:
             counts["invoices"] += 1
     for code, item in catalogue_records().items():
         bo.put_record(shop, "catalogue", code, item)
+    bo.put_record(shop, "setting", "item_kinds", item_kinds_record())
     bo.put_record(shop, "setting", "terms_days", {"value": 90})
     counts["enrolment_code"] = bo.enrolment_code(shop, "DEMO")
     return counts

@@ -20,7 +20,8 @@ from kiosk.domain.orders import CustomerItem, OrderState, ServiceLine, ServiceOr
 from kiosk.drivers.drawer.simulator import DoorBehaviour
 from kiosk.drivers.terminal.simulator import Script
 from kiosk.memory import rss_mb, software_gl_rss_mb
-from kiosk.services.demo_data import catalogue_records
+from kiosk.services.demo_data import catalogue_records, item_kinds_record
+from kiosk.services.item_kinds import SETTING as ITEM_KINDS
 from kiosk.services.kiosk import KioskServices
 
 EUR = "EUR"
@@ -41,6 +42,7 @@ def prepare(services: KioskServices) -> None:
     now = services.clock()
     for code, item in catalogue_records().items():
         repos.settings.set(f"catalogue:{code}", item)
+    repos.settings.set(ITEM_KINDS, item_kinds_record())
     customer = Customer(
         account_number="K1-000042",
         first_name="Élodie",
@@ -290,7 +292,7 @@ def dropoff_new(ui: Any, lang: str = "fr") -> Iterator[Any]:
     yield from ui.shot(f"customer-{lang}")
     yield from ui.tap("customer", "go")
     yield from ui.wait_screen("item")
-    yield from ui.tap("item", "kind_Bike")
+    yield from ui.tap("item", "kind_bike")
     ui.notes["bike_conditions"] = [
         c.text for c in ui.widget("item", "check_scratches").parent.children
     ][::-1]

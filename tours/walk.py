@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from kiosk.services.item_kinds import SETTING as ITEM_KINDS
 from tours import layout, scenarios
 
 
@@ -86,6 +87,7 @@ def walk(ui: Any) -> Iterator[Any]:
             key: value.get("labels", {})
             for key, value in repos.settings.with_prefix("catalogue:").items()
         },
+        item_kinds=repos.settings.get(ITEM_KINDS),
         # words people wrote, in whatever language they wrote them: not the kiosk's
         proper_names=[ui.app.kiosk_config.shop.name]
         + [item.name for order in repos.orders.all() for item in order.items],

@@ -28,17 +28,20 @@ ICONS: dict[str, tuple[str, int, str]] = {
     "dropoff": ("screwdriver-wrench", 0xF7D9, SOLID),
     "pickup": ("box-open", 0xF49E, SOLID),
     "statement": ("file-invoice", 0xF570, SOLID),
-    "Bike": ("bicycle", 0xF206, SOLID),
-    "Phone": ("mobile-screen", 0xF3CF, SOLID),
-    "Appliance": ("blender", 0xF517, SOLID),
-    "Other": ("box", 0xF466, SOLID),
     "checked": ("square-check", 0xF14A, SOLID),
     "unchecked": ("square", 0xF0C8, REGULAR),
-    "call_staff": ("bell", 0xF0F3, SOLID),
-    "listen": ("volume-high", 0xF028, SOLID),
-    "large_text": ("text-height", 0xF034, SOLID),
-    "language": ("globe", 0xF0AC, SOLID),
 }
+# the icons a back office may give an item kind (`icon` in its item_kinds record), by
+# Font Awesome's own names; another name shows the kind's words alone
+ICONS.update(
+    (name, (name, codepoint, SOLID))
+    for name, codepoint in (
+        ("bicycle", 0xF206), ("mobile-screen", 0xF3CF), ("laptop", 0xF109),
+        ("blender", 0xF517), ("box", 0xF466), ("tv", 0xF26C), ("camera", 0xF030),
+        ("headphones", 0xF025), ("gamepad", 0xF11B), ("motorcycle", 0xF21C),
+        ("tablet-screen-button", 0xF3FA), ("desktop", 0xF390), ("plug", 0xF1E6),
+    )
+)  # fmt: skip
 FILES = {SOLID: "fa-solid-900.ttf", REGULAR: "fa-regular-400.ttf"}
 loaded: set[str] = set()
 
@@ -68,7 +71,10 @@ def register() -> bool:
 
 
 def icon(name: str) -> str:
-    """The markup of one icon; empty where its font is not there."""
+    """The markup of one icon; empty where its font is not there, or for a name the
+    kiosk does not know."""
+    if name not in ICONS:
+        return ""
     _fa_name, codepoint, font = ICONS[name]
     return f"[font={font}]{chr(codepoint)}[/font]" if font in loaded else ""
 

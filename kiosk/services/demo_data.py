@@ -17,6 +17,8 @@ from kiosk.domain.customers import ContactPreference, CreditAccount, Customer
 from kiosk.domain.money import Money
 from kiosk.domain.orders import TRANSITIONS, CustomerItem, OrderState, ServiceLine, ServiceOrder
 from kiosk.domain.plain import to_plain
+from kiosk.i18n import Lang
+from kiosk.services import item_kinds
 from kiosk.storage.repositories import Repositories
 
 FIRST = [
@@ -210,6 +212,23 @@ def catalogue_records() -> dict[str, dict[str, object]]:
             "tax_rate": "20",
         }
         for code, fr, en, price in DEMO_CATALOGUE
+    }
+
+
+def item_kinds_record() -> dict[str, object]:
+    """The kiosk's own item kinds as a back office sends them (kiosk/services/item_kinds.py)
+    with labels per language: the demo's, both for the kiosk's store and the back office."""
+    fr, en = Lang("fr")._, Lang("en")._
+
+    def labelled(msgid: str) -> dict[str, object]:
+        return {"label": fr(msgid), "labels": {"fr": fr(msgid), "en": en(msgid)}}
+
+    return {
+        "kinds": [
+            {"code": code, **labelled(label), "icon": icon, "conditions": list(conditions)}
+            for code, label, icon, conditions in item_kinds.KINDS
+        ],
+        "conditions": {code: labelled(msgid) for code, msgid in item_kinds.CONDITIONS.items()},
     }
 
 

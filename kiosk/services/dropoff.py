@@ -28,10 +28,10 @@ from kiosk.domain.plain import to_plain
 from kiosk.drivers.drawer.lockers import GpioLockers
 from kiosk.i18n import Lang
 from kiosk.receipts.builders import ShopInfo, dropoff_ticket, item_tag
+from kiosk.services.item_kinds import SETTING as ITEM_KINDS
+from kiosk.services.item_kinds import ItemKind, item_kinds
 from kiosk.services.receipt_delivery import Delivery, ReceiptDelivery
 from kiosk.storage.repositories import Repositories
-
-CONDITION_CHECKS = ("scratches", "dents", "cracked screen", "missing parts", "water damage")
 
 
 class DropOffError(ValueError):
@@ -127,6 +127,10 @@ class DropOffService:
             except (KeyError, ValueError, ArithmeticError):
                 continue  # a catalogue entry the kiosk cannot price is not offered
         return sorted(items, key=lambda i: i.label)
+
+    def item_kinds(self, lang: str) -> list[ItemKind]:
+        """What a customer can leave, with the conditions worth noting on each."""
+        return item_kinds(self._repos.settings.get(ITEM_KINDS), lang)
 
     def line_label(self, line: ServiceLine, lang: str) -> str:
         """A service line in `lang` when the catalogue has its service in that language

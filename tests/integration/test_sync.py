@@ -329,3 +329,26 @@ def test_an_answer_slower_than_the_timeout_is_a_transient_error():
         client.changes(0, 10)
     client.close()
     listener.close()
+
+
+def test_item_kinds_come_from_the_back_office_in_each_language(tmp_path, server):
+    """Issue 12 §2: the back office's `item_kinds` setting reaches the kiosk by the pull,
+    and the kiosk offers its kinds in the session's language."""
+    from kiosk.services.item_kinds import SETTING, item_kinds
+
+    record = {
+        "kinds": [{"code": "bike", "labels": {"fr": "Vélo", "en": "Bike"}, "label": "Vélo",
+                   "icon": "bicycle", "conditions": ["frame"]}],
+        "conditions": {"frame": {"labels": {"fr": "rayure cadre", "en": "scratched frame"},
+                                 "label": "rayure cadre"}},
+    }  # fmt: skip
+    server.office.put_record(server.shop_id, "setting", "item_kinds", record)
+    k = Kiosk(tmp_path, server)
+    try:
+        assert k.worker.run_once().error == ""
+        (en,) = item_kinds(k.repos.settings.get(SETTING), "en")
+        assert (en.label, en.conditions[0].label) == ("Bike", "scratched frame")
+        (fr,) = item_kinds(k.repos.settings.get(SETTING), "fr")
+        assert (fr.label, fr.conditions[0].label) == ("Vélo", "rayure cadre")
+    finally:
+        k.close()

@@ -78,7 +78,8 @@ def test_every_customer_screen_speaks_in_its_language(tmp_path, tour):
 
 def other_language_words(tour) -> dict[str, set[str]]:
     """For each language, the strings that belong to the other one: the French
-    catalogue's translations (and their English msgids), the services' labels."""
+    catalogue's translations (and their English msgids), the services' labels, the item
+    kinds' and conditions' labels."""
     with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "kiosk.po").open("rb") as fh:
         catalog = read_po(fh, locale="fr")
     other: dict[str, set[str]] = {"en": set(), "fr": set()}
@@ -89,7 +90,10 @@ def other_language_words(tour) -> dict[str, set[str]]:
             if english and french and english != french and "{" not in english:
                 other["en"].add(french)
                 other["fr"].add(english)
-    for labels in tour["catalogue"].values():
+    kinds = tour["item_kinds"]
+    described = [k.get("labels", {}) for k in kinds["kinds"]]
+    described += [c.get("labels", {}) for c in kinds["conditions"].values()]
+    for labels in [*tour["catalogue"].values(), *described]:
         if labels.get("fr") and labels.get("en") and labels["fr"] != labels["en"]:
             other["en"].add(labels["fr"])
             other["fr"].add(labels["en"])

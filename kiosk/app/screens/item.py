@@ -1,19 +1,17 @@
+from kivy.metrics import mm
 from kivy.uix.button import Button
+from kivy.uix.togglebutton import ToggleButton
 
+from kiosk.app.icons import with_icon
 from kiosk.app.main import KioskScreen
-from kiosk.services.dropoff import CONDITION_CHECKS
-
-KINDS = ("Bike", "Phone", "Appliance", "Other")
-# the conditions worth asking about each kind of item (no "cracked screen" for a bike)
-CONDITIONS = {
-    "Bike": ("scratches", "dents", "missing parts"),
-    "Phone": ("scratches", "dents", "cracked screen", "water damage"),
-    "Appliance": ("scratches", "dents", "missing parts", "water damage"),
-    "Other": CONDITION_CHECKS,
-}
+from kiosk.services.item_kinds import ItemKind
 
 
 class ItemScreen(KioskScreen):
+    """The kinds of item and their conditions come from the back office, labelled in the
+    session's language (kiosk/services/item_kinds.py); each button's id is `kind_<code>`
+    or `check_<code>`."""
+
     def refresh(self) -> None:
         app, ids = self.app, self.ids
         app.session["kind"] = ""
@@ -22,7 +20,24 @@ class ItemScreen(KioskScreen):
             ids[field].value = ""
         ids.error.text = ""
         ids.keyboard.target = None  # the keyboard folds out when the field is tapped
-        self._offer(CONDITION_CHECKS)
+        self._kinds = {k.code: k for k in app.services.dropoff.item_kinds(app.lang)}
+        for key in [k for k in ids if k.startswith("kind_")]:
+            del ids[key]
+        ids.kinds.clear_widgets()
+        for kind in self._kinds.values():
+            button = ToggleButton(
+                text=with_icon(kind.icon, kind.label, above=True),
+                markup=True,
+                font_size=app.fs(20),
+                group="kind",
+                allow_no_selection=False,
+            )
+            button.bind(on_release=lambda _b, code=kind.code: self.kind(code))
+            ids.kinds.add_widget(button)
+            ids[f"kind_{kind.code}"] = button
+        # before a kind is chosen, every condition any kind has
+        every = {c.code: c for k in self._kinds.values() for c in k.conditions}
+        self._offer(ItemKind("", "", "", tuple(every.values())))
         ids.previous.clear_widgets()
         customer = app.session.get("customer")
         items = app.services.dropoff.previous_items(customer.account_number) if customer else []
@@ -31,29 +46,33 @@ class ItemScreen(KioskScreen):
             button = Button(text=app.tr("Again: {item}", item=label), font_size=app.fs(18))
             button.bind(on_release=lambda _b, it=item: self.again(it))
             ids.previous.add_widget(button)
-        ids.previous.height = app.fs(18) * 2.8 if items else 0
+        ids.previous.height = max(mm(11), app.fs(18) * 2.8) if items else 0
 
-    def kind(self, kind: str) -> None:
-        self.app.session["kind"] = kind
-        for k in KINDS:
-            self.ids[f"kind_{k}"].state = "down" if k == kind else "normal"
-        self._offer(CONDITIONS[kind])
+    def kind(self, code: str) -> None:
+        self.app.session["kind"] = code
+        self._offer(self._kinds[code])
 
-    def _offer(self, conditions: tuple[str, ...]) -> None:
-        """Only the conditions that fit the item are in the row (the others unticked)."""
-        if not hasattr(self, "_checks"):
-            # the row's own children, in the .kv's order (that of CONDITION_CHECKS): `ids`
-            # holds weak proxies only, and a check taken out of the row would be lost
-            self._check_row = self.ids.check_scratches.parent
-            self._checks = list(reversed(self._check_row.children))
-            assert len(self._checks) == len(CONDITION_CHECKS)
-        checks, row = self._checks, self._check_row
-        row.clear_widgets()
-        for name, check in zip(CONDITION_CHECKS, checks, strict=True):
-            if name in conditions:
-                row.add_widget(check)
-            else:
-                check.state = "normal"
+    def _offer(self, kind: ItemKind) -> None:
+        """Only the conditions that fit the item (no "cracked screen" for a bike); those
+        ticked already stay ticked."""
+        ids = self.ids
+        ticked = {code for code, check in self._checks().items() if check.state == "down"}
+        for code in self._checks():
+            del ids[f"check_{code}"]
+        ids.checks.clear_widgets()
+        for condition in kind.conditions:
+            check = ToggleButton(text=condition.label, font_size=self.app.fs(18))
+            check.state = "down" if condition.code in ticked else "normal"
+            check.condition = condition
+            ids.checks.add_widget(check)
+            ids[f"check_{condition.code}"] = check
+
+    def _checks(self) -> dict[str, ToggleButton]:
+        return {
+            key.removeprefix("check_"): widget
+            for key, widget in self.ids.items()
+            if key.startswith("check_")
+        }
 
     def again(self, item: object) -> None:
         self.app.session["previous_item"] = item
@@ -61,18 +80,16 @@ class ItemScreen(KioskScreen):
 
     def submit(self) -> None:
         app, ids = self.app, self.ids
-        if not app.session.get("kind"):
+        code = app.session.get("kind")
+        if not code:
             ids.error.text = app.tr("Please choose what you are leaving.")
             return
-        app.session["item"] = {
-            "item_kind": app.tr(app.session["kind"]),
+        checks = [w for w in reversed(ids.checks.children) if w.state == "down"]
+        app.session["item"] = {  # the order keeps the words of the drop-off's language
+            "item_kind": self._kinds[code].label,
             "brand_model": ids.model.value,
             "serial_number": ids.serial.value,
-            "condition_checks": tuple(
-                app.tr(c)
-                for c in CONDITION_CHECKS
-                if ids[f"check_{c.replace(' ', '_')}"].state == "down"
-            ),
+            "condition_checks": tuple(w.condition.label for w in checks),
             "condition_text": ids.condition_text.value,
         }
         app.go("work")
