@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint typecheck bench bundle provision clean
+.PHONY: install demo screens test test-slow lint typecheck bench bundle provision clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -35,9 +35,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	scripts/demo.sh
 
+# docs/screens/ from the UI tests' screenshots (run `make test` first)
+screens: $(STAMP)
+	$(PY) scripts/screens.py
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check kiosk backoffice bench tests tours provisioning
-	$(VENV)/bin/ruff format --check kiosk backoffice bench tests tours provisioning
+	$(VENV)/bin/ruff check kiosk backoffice bench tests tours provisioning scripts
+	$(VENV)/bin/ruff format --check kiosk backoffice bench tests tours provisioning scripts
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy kiosk/domain kiosk/services kiosk/storage kiosk/sync kiosk/drivers

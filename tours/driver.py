@@ -111,8 +111,12 @@ class UI:
             yield from self.tap_widget(key)
 
     def done_typing(self, screen: str) -> Step:
-        """The OK key of a keyboard that folds away (where typing is optional)."""
-        yield from self.tap_widget(self._key(self.widget(screen, "keyboard"), DONE))
+        """The OK key of a keyboard that folds away (where typing is optional); then
+        wait for the form to be laid out again, as a person waits to see it."""
+        keyboard = self.widget(screen, "keyboard")
+        yield from self.tap_widget(self._key(keyboard, DONE))
+        yield lambda: keyboard.height == 0
+        yield 0.2
 
     @staticmethod
     def _key(keyboard: Any, ch: str) -> Any:

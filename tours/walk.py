@@ -88,6 +88,10 @@ def walk(ui: Any) -> Iterator[Any]:
             for key, value in repos.settings.with_prefix("catalogue:").items()
         },
         item_kinds=repos.settings.get(ITEM_KINDS),
+        # the items the tour left, each in the words of its drop-off's language
+        dropped=[
+            (i.name, i.condition) for o in repos.orders.all() if o.submission for i in o.items
+        ],
         # words people wrote, in whatever language they wrote them: not the kiosk's
         proper_names=[ui.app.kiosk_config.shop.name]
         + [item.name for order in repos.orders.all() for item in order.items],

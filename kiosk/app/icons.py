@@ -79,11 +79,14 @@ def icon(name: str) -> str:
     return f"[font={font}]{chr(codepoint)}[/font]" if font in loaded else ""
 
 
-def with_icon(name: str, text: str, *, above: bool = False) -> str:
-    """An icon and a text, as markup (the text escaped): beside it, or above it."""
+def with_icon(name: str, text: str, *, above: bool = False, size: float = 0) -> str:
+    """An icon and a text, as markup (the text escaped): beside it, or above it; the
+    icon `size` pixels high, or the text's size."""
     mark = icon(name)
     if not mark:
         return escape_markup(text)
+    if size:
+        mark = f"[size={int(size)}]{mark}[/size]"
     return f"{mark}{chr(10) if above else '  '}{escape_markup(text)}"
 
 

@@ -115,3 +115,13 @@ def test_every_screen_speaks_one_language(tour):
             if len(words) >= 4 and re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text):
                 found.add(f"{screen} ({lang}): {words!r} in {text!r}")
     assert not found, "\n".join(sorted(found))
+
+
+def test_a_drop_off_keeps_the_words_of_its_language(tour):
+    """The item kind and the ticked condition, as the customer chose them on the item
+    screen: in French in the French drop-off, in English in the English one (and the
+    English one starts with nothing ticked, whatever the customer before ticked)."""
+    assert sorted(map(tuple, tour["dropped"])) == [
+        ("Bike Peugeot LC01", "scratches"),
+        ("Vélo Peugeot LC01", "rayures"),
+    ]

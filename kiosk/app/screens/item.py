@@ -26,7 +26,7 @@ class ItemScreen(KioskScreen):
         ids.kinds.clear_widgets()
         for kind in self._kinds.values():
             button = ToggleButton(
-                text=with_icon(kind.icon, kind.label, above=True),
+                text=with_icon(kind.icon, kind.label, above=True, size=app.fs(30)),
                 markup=True,
                 font_size=app.fs(20),
                 group="kind",
@@ -35,7 +35,9 @@ class ItemScreen(KioskScreen):
             button.bind(on_release=lambda _b, code=kind.code: self.kind(code))
             ids.kinds.add_widget(button)
             ids[f"kind_{kind.code}"] = button
-        # before a kind is chosen, every condition any kind has
+        # before a kind is chosen, every condition any kind has, none ticked (a new item)
+        for check in self._checks().values():
+            check.state = "normal"
         every = {c.code: c for k in self._kinds.values() for c in k.conditions}
         self._offer(ItemKind("", "", "", tuple(every.values())))
         ids.previous.clear_widgets()

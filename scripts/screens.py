@@ -1,0 +1,57 @@
+"""`make screens`: docs/screens/ from the screenshots the UI tests took (build/ui-tests/).
+
+Every screen in both languages at 1024×600 (the walk, and the failure paths of the other
+scenarios) lands in docs/screens/NAME.png; the home, identify, item and bill screens at
+the three other sizes of the layout check in docs/screens/WIDTHxHEIGHT/NAME.png.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "build" / "ui-tests"
+DOCS = ROOT / "docs" / "screens"
+OTHER_SIZES = ("800x480", "1920x1080", "600x1024")
+AT_EVERY_SIZE = ("home-", "identify-", "item-", "bill-")
+
+
+def shots(folder: Path) -> list[Path]:
+    result = json.loads((folder / "result.json").read_text())
+    if not result["ok"]:
+        raise SystemExit(f"{folder.name} failed: run `make test` first\n{result['failure']}")
+    return [folder / name for name in result["shots"]]
+
+
+def name(shot: Path) -> str:
+    return shot.name.split("-", 1)[1]  # "07-bill-fr.png" → "bill-fr.png"
+
+
+def main() -> int:
+    walk = SHOTS / "walk-1024x600"
+    if not (walk / "result.json").exists():
+        print("no screenshots in build/ui-tests: run `make test` (or pytest tests/ui) first")
+        return 1
+    if DOCS.exists():
+        shutil.rmtree(DOCS)
+    DOCS.mkdir(parents=True)
+    scenarios = sorted(p for p in SHOTS.iterdir() if (p / "result.json").exists())
+    # the other scenarios first: the walk's shot of the same screen is the one kept
+    for folder in [p for p in scenarios if not p.name.startswith("walk-")] + [walk]:
+        for shot in shots(folder):
+            shutil.copy(shot, DOCS / name(shot))
+    for size in OTHER_SIZES:
+        (DOCS / size).mkdir()
+        for shot in shots(SHOTS / f"walk-{size}"):
+            if name(shot).startswith(AT_EVERY_SIZE):
+                shutil.copy(shot, DOCS / size / name(shot))
+    count = sum(1 for _ in DOCS.rglob("*.png"))
+    print(f"docs/screens: {count} screenshots")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
