@@ -11,6 +11,7 @@ from __future__ import annotations
 import gettext
 import io
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ from babel.core import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from kiosk.domain.money import Money
 
@@ -64,6 +65,12 @@ class Lang:
 
     def number(self, value: object) -> str:
         return format_decimal(value, locale=self.locale)  # type: ignore[arg-type]
+
+    def percent(self, rate_percent: object) -> str:
+        """A rate in per cent as the language writes it: "20%" in English, "20 %" in
+        French (Babel's pattern for the locale; 5.5 stays 5.5, not rounded)."""
+        value = Decimal(str(rate_percent)) / 100
+        return format_percent(value, locale=self.locale, decimal_quantization=False)
 
     def date(self, value: date | datetime) -> str:
         if isinstance(value, datetime):

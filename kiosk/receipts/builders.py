@@ -136,7 +136,10 @@ def payment_receipt(
     *,
     account_after: CreditAccount | None = None,
     copy: bool = False,
+    line_labels: Sequence[str] = (),
 ) -> Document:
+    """`line_labels`: the lines' words in `lang` (kiosk/services/line_labels.py), else
+    the invoice's own."""
     _ = lang._
     doc = _header(shop, _("Receipt"))
     if copy:  # a reprint from staff mode must never pass for the original
@@ -148,8 +151,9 @@ def payment_receipt(
     if invoice.order_number:
         doc.append(Pair(_("Order"), invoice.order_number))
     doc.append(Rule())
-    for line in invoice.lines:
-        doc.append(Text(line.description))
+    labels = list(line_labels) or [line.description for line in invoice.lines]
+    for line, label in zip(invoice.lines, labels, strict=True):
+        doc.append(Text(label))
         qty = f"{lang.number(line.quantity)} x {lang.money(line.unit_price)}"
         doc.append(Pair("  " + qty, lang.money(line.list_amount)))
         if not line.discount.is_zero():
@@ -161,7 +165,7 @@ def payment_receipt(
         doc.append(Text(_("Tax exempt")))
     else:
         for rate, (net, tax) in sorted(invoice.tax_by_rate().items()):
-            label = _("VAT {rate} % on {net}", rate=lang.number(rate), net=lang.money(net))
+            label = _("VAT {rate} on {net}", rate=lang.percent(rate), net=lang.money(net))
             doc.append(Pair(label, lang.money(tax)))
     doc.append(Pair(_("Total"), lang.money(invoice.total), bold=True))
     if not invoice.deposits_applied.is_zero():

@@ -132,15 +132,6 @@ class DropOffService:
         """What a customer can leave, with the conditions worth noting on each."""
         return item_kinds(self._repos.settings.get(ITEM_KINDS), lang)
 
-    def line_label(self, line: ServiceLine, lang: str) -> str:
-        """A service line in `lang` when the catalogue has its service in that language
-        (the order keeps the words of the language it was made in)."""
-        found = self._repos.settings.get(f"catalogue:{line.catalogue_id}")
-        labels = found.get("labels") if isinstance(found, dict) else None
-        if isinstance(labels, dict) and labels.get(lang):
-            return str(labels[lang])
-        return line.description
-
     def previous_items(self, account: str) -> list[CustomerItem]:
         seen: dict[tuple[str, str], CustomerItem] = {}
         for order in self._repos.orders.for_customer(account):

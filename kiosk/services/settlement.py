@@ -27,6 +27,7 @@ from kiosk.i18n import Lang
 from kiosk.receipts.builders import ShopInfo, payment_receipt, statement_receipt
 from kiosk.receipts.document import Document
 from kiosk.services.alerts import alert
+from kiosk.services.line_labels import bill_labels
 from kiosk.services.payments import card_payment
 from kiosk.storage.repositories import Repositories
 
@@ -151,12 +152,14 @@ class Settlement:
             if intent is not None:
                 repos.intents.save(intent.done())
         customer = customer_after or repos.customers.require(order.customer_account)
+        words = self.lang(lang or (intent.lang if intent else None))
         doc = payment_receipt(
             self.shop,
             paid,
             payment,
-            self.lang(lang or (intent.lang if intent else None)),
+            words,
             account_after=customer.credit,
+            line_labels=bill_labels(repos, order, paid, words.code),
         )
         return Settled(intent, payment, customer, doc, "payment", collected)
 

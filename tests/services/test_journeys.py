@@ -143,6 +143,22 @@ def test_the_catalogue_speaks_the_customers_language(kiosk):
     assert order.work_requested == "Service"
 
 
+def test_a_receipt_names_the_lines_in_the_payers_language(kiosk):
+    """Issue 12 §2: an order made in French ("Révision") paid in an English session: the
+    printed receipt says "Service", as the bill on the screen does."""
+    kiosk.repos.settings.set(
+        "catalogue:tuneup",
+        {"code": "tuneup", "label": "Révision", "labels": {"fr": "Révision", "en": "Service"},
+         "price": "49.90", "tax_rate": "20"},
+    )  # fmt: skip
+    _, order = seed_done_order(kiosk)
+    result = kiosk.pickup.pay_by_card(order, kiosk.pickup.bill(order), lang="en")
+    printer = kiosk.devices.simulators["printer"]
+    text = printer.render(printer.jobs[-1]).pages[0].text
+    assert "Service" in text and "Révision" not in text
+    assert "VAT 20% on" in text
+
+
 def test_a_dropoff_submitted_twice_is_one_dropoff(kiosk):
     """Issue 10 §6: a double tap, or a retry of the same form from two threads, makes one
     order, one customer, one set of back-office operations and one ticket."""

@@ -1,9 +1,12 @@
 """Every document in both languages, rendered from the bytes the printer would get."""
 
+from decimal import Decimal
+
 import pytest
 
 from kiosk.drivers.printer.codepages import encoding_for
 from kiosk.drivers.printer.simulator import SimulatedPrinter
+from kiosk.i18n import Lang
 from kiosk.receipts.document import Cut, Pair, Text, to_escpos
 from kiosk.receipts.legible import line_image, spelled
 from kiosk.receipts.samples import documents, write_samples
@@ -33,6 +36,14 @@ def test_french_accents_and_euro_survive_the_code_page(printer):
     text = printer.render(to_escpos(documents("fr")["payment"])).pages[0].text
     for word in ("Reçu", "Révision complète", "Acompte déduit", "59,80 €", "TVA 20 %"):
         assert word in text
+
+
+def test_rates_are_written_as_each_language_writes_them(printer):
+    """Babel's percent pattern for the locale: "20%" in English, "20 %" in French."""
+    english = printer.render(to_escpos(documents("en")["payment"])).pages[0].text
+    assert "VAT 20% on" in english and "20 %" not in english
+    assert Lang("fr").percent(Decimal("5.5")) == "5,5\xa0%"
+    assert Lang("en").percent(Decimal("5.5")) == "5.5%"
 
 
 def test_ticket_carries_the_claim_code_natively(printer):

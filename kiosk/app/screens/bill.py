@@ -3,6 +3,7 @@ from typing import Any
 from kivy.uix.label import Label
 
 from kiosk.app.main import KioskScreen
+from kiosk.services.line_labels import bill_labels
 from kiosk.services.pickup import Outcome, PickupResult
 
 
@@ -125,6 +126,4 @@ class BillScreen(KioskScreen):
 def line_labels(app: Any, order: Any, bill: Any) -> list[str]:
     """The bill's lines in the session's language: each is one of the order's lines,
     named by the catalogue in that language when it can be."""
-    if len(order.lines) != len(bill.lines):  # an invoice the back office made otherwise
-        return [line.description for line in bill.lines]
-    return [app.services.dropoff.line_label(line, app.lang) for line in order.lines]
+    return bill_labels(app.services.repos, order, bill, app.lang)
