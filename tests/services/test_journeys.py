@@ -153,6 +153,7 @@ def test_a_receipt_names_the_lines_in_the_payers_language(kiosk):
     )  # fmt: skip
     _, order = seed_done_order(kiosk)
     result = kiosk.pickup.pay_by_card(order, kiosk.pickup.bill(order), lang="en")
+    assert result.receipt.printed
     printer = kiosk.devices.simulators["printer"]
     text = printer.render(printer.jobs[-1]).pages[0].text
     assert "Service" in text and "Révision" not in text
