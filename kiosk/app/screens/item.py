@@ -1,5 +1,5 @@
+from kivy.factory import Factory
 from kivy.metrics import mm
-from kivy.uix.button import Button
 from kivy.uix.togglebutton import ToggleButton
 
 from kiosk.app.icons import with_icon
@@ -45,7 +45,7 @@ class ItemScreen(KioskScreen):
         items = app.services.dropoff.previous_items(customer.account_number) if customer else []
         for item in items[:3]:
             label = f"{item.name} {item.serial_number}".strip()
-            button = Button(text=app.tr("Again: {item}", item=label), font_size=app.fs(18))
+            button = Factory.Key(text=app.tr("Again: {item}", item=label), font_size=app.fs(18))
             button.bind(on_release=lambda _b, it=item: self.again(it))
             ids.previous.add_widget(button)
         ids.previous.height = max(mm(11), app.fs(18) * 2.8) if items else 0

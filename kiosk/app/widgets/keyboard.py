@@ -15,6 +15,7 @@ asks for:
 from __future__ import annotations
 
 from kivy.app import App
+from kivy.factory import Factory
 from kivy.properties import (
     BooleanProperty,
     NumericProperty,
@@ -138,7 +139,7 @@ class OnScreenKeyboard(BoxLayout):
                 if len(key) == 1 and key.isalpha():
                     button.text = key.upper() if self.shifted else key
                 elif key == SHIFT:  # lit while the next letter is a capital
-                    button.background_color = (0.2, 0.6, 1, 1) if self.shifted else (1, 1, 1, 1)
+                    button.lit = self.shifted
 
     @staticmethod
     def _font(base: float) -> float | str:
@@ -193,7 +194,7 @@ class OnScreenKeyboard(BoxLayout):
             for key in row_keys:
                 special = key in SPECIAL
                 text = self._word(SPECIAL[key]) if special else key
-                button = Button(text=text, font_size=self._font(22 if special else 26))
+                button = Factory.Key(text=text, font_size=self._font(22 if special else 26))
                 button.key = key
                 button.size_hint_x = 2.0 if key in (SPACE, SHIFT) else 1.0
                 button.bind(on_release=self._press)
