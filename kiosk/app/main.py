@@ -38,6 +38,7 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from kiosk.app import icons
 from kiosk.app.speech import Speaker, prompt
 from kiosk.app.steps import step_of
+from kiosk.app.theme import PALETTES
 from kiosk.config import Config
 from kiosk.domain.money import Money
 from kiosk.i18n import Lang
@@ -77,30 +78,6 @@ SCREENS = {
     "staff_devices": "staff_devices.StaffDevicesScreen",
     "staff_payments": "staff_payments.StaffPaymentsScreen",
 }
-
-PALETTES = {
-    False: {
-        "bg": [0.07, 0.12, 0.22, 1],
-        "fg": [1, 1, 1, 1],
-        "accent": [0.16, 0.55, 0.35, 1],
-        "panel": [0.12, 0.19, 0.32, 1],
-        "warn": [0.85, 0.35, 0.2, 1],
-        "muted": [0.75, 0.8, 0.88, 1],
-        "key": [0.22, 0.3, 0.45, 1],  # keys and options: one flat style
-        "chosen": [0.18, 0.5, 0.8, 1],  # a chosen option, a pressed or lit key
-    },
-    True: {
-        "bg": [0, 0, 0, 1],
-        "fg": [1, 1, 0, 1],
-        "accent": [0, 0.45, 0, 1],
-        "panel": [0.1, 0.1, 0.1, 1],
-        "warn": [1, 0.2, 0.2, 1],
-        "muted": [1, 1, 1, 1],
-        "key": [0.2, 0.2, 0.2, 1],
-        "chosen": [0, 0.35, 0.9, 1],
-    },
-}
-
 
 class KioskScreen(Screen):  # type: ignore[misc]
     """Base of every screen: reach the app, translate, move on."""
