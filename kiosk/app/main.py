@@ -79,6 +79,7 @@ SCREENS = {
     "staff_payments": "staff_payments.StaffPaymentsScreen",
 }
 
+
 class KioskScreen(Screen):  # type: ignore[misc]
     """Base of every screen: reach the app, translate, move on."""
 
