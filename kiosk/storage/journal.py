@@ -1,4 +1,4 @@
-"""Checksummed records and the file operations that make them durable.
+"""Checksummed records: framing, and finding where the intact ones end.
 
 A record on disk is a 10-byte header (magic "KJ", payload length, CRC-32 of the payload,
 little-endian) followed by the payload. A crash can only tear the record being written
@@ -9,11 +9,9 @@ follow), which recovery must not silently cut away.
 
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
 MAGIC = b"KJ"
 HEADER = struct.Struct("<2sII")
@@ -77,32 +75,3 @@ def later_record_after(data: bytes, start: int) -> int | None:
             return pos
         pos = data.find(MAGIC, pos + 1)
     return None
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or a new file's name durable: fsync its directory."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def replace_atomically(target: Path, data: bytes) -> None:
-    """Write data to target so that target is always either the old or the new file."""
-    tmp = target.with_name(target.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        write_all(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, target)
-    fsync_dir(target.parent)

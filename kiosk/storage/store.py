@@ -37,6 +37,7 @@ from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
 from kiosk.storage import journal
+from kiosk.storage.files import Files, replace_atomically, write_durably
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +245,9 @@ class JournalStorage(Storage):
         compact_min_bytes: int = 8 * 1024 * 1024,
         compact_ratio: float = 2.0,
         salvage: bool = False,
+        files: Files | None = None,
     ) -> None:
+        self.files = files or Files()
         self.directory = Path(path)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock_fd = _lock_directory(self.directory)
@@ -268,11 +271,11 @@ class JournalStorage(Storage):
         # entries of the live dict before calling write(), leaving the dicts themselves
         # as they were: these references are the "before" that write() diffs against.
         self._refs: dict[str, dict[str, Any]] = dict(self._data)
-        new_journal = not self.journal_path.exists()
-        self._fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        new_journal = not self.files.exists(self.journal_path)
+        self._fd = self.files.open_append(self.journal_path)
         if new_journal:
-            journal.fsync_dir(self.directory)
-        self._journal_bytes = os.fstat(self._fd).st_size
+            self.files.fsync_dir(self.directory)
+        self._journal_bytes = self.files.size(self._fd)
         self.commits = 0
 
     # -- TinyDB's Storage interface --
@@ -302,7 +305,7 @@ class JournalStorage(Storage):
     def close(self) -> None:
         with self.lock:
             if self._fd >= 0:
-                os.close(self._fd)
+                self.files.close(self._fd)
                 self._fd = -1
             if self._lock_fd >= 0:
                 os.close(self._lock_fd)  # releases the flock
@@ -425,8 +428,8 @@ class JournalStorage(Storage):
         record = journal.frame(payload)
         start = self._journal_bytes
         try:
-            journal.write_all(self._fd, record)
-            os.fdatasync(self._fd)
+            self.files.write(self._fd, record)
+            self.files.datasync(self._fd)
         except OSError as exc:
             self._cut_back(start)
             self._rollback(txn)
@@ -447,8 +450,8 @@ class JournalStorage(Storage):
         """A failed append may leave part of a record: cut it, so the next commit does not
         land behind garbage."""
         try:
-            os.ftruncate(self._fd, size)
-            os.fsync(self._fd)
+            self.files.truncate(self._fd, size)
+            self.files.fsync(self._fd)
         except OSError:
             log.exception("could not cut the journal back to %d bytes", size)
 
@@ -500,21 +503,21 @@ class JournalStorage(Storage):
                 raise StoreError("cannot compact inside a transaction")
             body = dumps({"v": FORMAT_VERSION, "s": self._seq, "t": self._data}).encode()
             record = journal.frame(body)
-            journal.replace_atomically(self.snapshot_path, record)
+            replace_atomically(self.files, self.snapshot_path, record)
             # Records up to _seq are now in the snapshot; if we crash before the journal is
             # emptied, recovery skips them by their sequence number.
-            os.ftruncate(self._fd, 0)
-            os.fsync(self._fd)
+            self.files.truncate(self._fd, 0)
+            self.files.fsync(self._fd)
             self._journal_bytes = 0
             self._snapshot_bytes = len(record)
 
     def _recover(self, salvage: bool) -> RecoveryReport:
         started = time.perf_counter()
         report = RecoveryReport()
-        stale = self.snapshot_path.with_name(self.snapshot_path.name + ".tmp")
-        stale.unlink(missing_ok=True)
-        if self.snapshot_path.exists():
-            data = self.snapshot_path.read_bytes()
+        files = self.files
+        files.unlink(self.snapshot_path.with_name(self.snapshot_path.name + ".tmp"))
+        data = files.read(self.snapshot_path)
+        if data is not None:
             found = journal.scan(data)
             if len(found.payloads) != 1 or not found.clean:
                 raise StoreCorrupt(
@@ -528,10 +531,10 @@ class JournalStorage(Storage):
             self._data = body["t"]
             self._seq = report.snapshot_seq = body["s"]
             self._snapshot_bytes = len(data)
-        if not self.journal_path.exists():
+        data = files.read(self.journal_path)
+        if data is None:
             report.seconds = time.perf_counter() - started
             return report
-        data = self.journal_path.read_bytes()
         found = journal.scan(data)
         for offset, payload in found.payloads:
             try:
@@ -564,16 +567,18 @@ class JournalStorage(Storage):
                         "aside and open with the commits before it"
                     )
                 aside = self.directory / f"{JOURNAL_NAME}.damaged-{int(time.time())}"
-                aside.write_bytes(data[found.good_end :])
+                write_durably(files, aside, data[found.good_end :])
                 report.salvaged_to = str(aside)
                 log.error("journal damaged at byte %d; kept aside in %s", found.good_end, aside)
             else:
                 report.torn_bytes = found.size - found.good_end
                 log.warning("cut %d bytes of an unfinished commit", report.torn_bytes)
-            with open(self.journal_path, "r+b") as fh:
-                fh.truncate(found.good_end)
-                fh.flush()
-                os.fsync(fh.fileno())
+            fd = files.open_append(self.journal_path)
+            try:
+                files.truncate(fd, found.good_end)
+                files.fsync(fd)
+            finally:
+                files.close(fd)
         report.seconds = time.perf_counter() - started
         return report
 

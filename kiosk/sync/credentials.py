@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.storage.journal import fsync_dir
+from kiosk.storage.files import fsync_dir
 
 FILE_NAME = "credential.json"
 
