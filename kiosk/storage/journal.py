@@ -13,6 +13,10 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+JOURNAL_NAME = "kiosk.journal"
+SNAPSHOT_NAME = "kiosk.snapshot"
+FORMAT_VERSION = 1
+
 MAGIC = b"KJ"
 HEADER = struct.Struct("<2sII")
 MAX_PAYLOAD = 256 * 1024 * 1024
