@@ -7,7 +7,9 @@ import ast
 import re
 from pathlib import Path
 
+from kiosk.app.steps import PLACES
 from kiosk.drivers.terminal.apdu import INTERMEDIATE_TEXT
+from kiosk.services import item_kinds
 from kiosk.services.pickup import STATE_WORDS
 
 APP = Path(__file__).parent
@@ -33,16 +35,10 @@ def ui_messages() -> set[str]:
     for path in APP.rglob("*.py"):
         found |= _python_messages(path)
     found |= set(STATE_WORDS.values()) | set(INTERMEDIATE_TEXT.values())
+    found |= set(PLACES.values())
+    found |= {label for _code, label, _icon, _conditions in item_kinds.KINDS}
+    found |= set(item_kinds.CONDITIONS.values())
     found |= {
-        "Bike",
-        "Phone",
-        "Appliance",
-        "Other",
-        "scratches",
-        "dents",
-        "cracked screen",
-        "missing parts",
-        "water damage",
         "Payment",
         "Opening your locker",
         "Printing your ticket",
@@ -50,5 +46,6 @@ def ui_messages() -> set[str]:
         "Space",
         "Delete",
         "Caps",
+        "OK",
     }
     return {m for m in found if m}

@@ -16,6 +16,27 @@ JOURNEYS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
+# where a customer was when they pressed "Call staff", in words for staff mode
+PLACES = {
+    "home": "choosing what to do",
+    "claim": "typing a claim code",
+    "verify": "checking their phone number",
+    "bill": "looking at their bill",
+    "estimate": "reading an estimate",
+    "progress": "paying at the card terminal",
+    "collected": "collecting their item",
+    "status": "asking about their item",
+    "identify": "saying who they are",
+    "customer": "filling in their details",
+    "item": "describing their item",
+    "work": "choosing the work",
+    "terms": "signing the terms",
+    "dropped": "leaving their item",
+    "statement": "paying their statement",
+    "message": "reading a message",
+}
+
+
 def step_of(journey: str, screen: str) -> tuple[int, int] | None:
     """(step, of how many) for a screen of a journey; None off the journey's steps."""
     steps = JOURNEYS.get(journey, ())

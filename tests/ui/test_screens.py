@@ -227,7 +227,7 @@ def test_a_customer_calls_staff(tmp_path):
     assert notes["bar"] == ["Staff is coming"]
     assert notes["alerts"] == ["ALERT: a customer asks for help at the kiosk (bill)"]
     assert notes["calls"].startswith("A customer asked for help at ")
-    assert notes["calls"].endswith("(bill)") and notes["after"] == ""
+    assert notes["calls"].endswith("(looking at their bill)") and notes["after"] == ""
 
 
 def test_staff_dead_letters_devices_and_log(tmp_path):

@@ -1,6 +1,7 @@
 from kivy.properties import StringProperty
 
 from kiosk.app.main import KioskScreen
+from kiosk.app.steps import PLACES
 
 
 class StaffMenuScreen(KioskScreen):
@@ -14,7 +15,7 @@ class StaffMenuScreen(KioskScreen):
         waiting = app.services.help_calls.open()
         self.calls = "; ".join(
             app.tr("A customer asked for help at {time} ({screen})",
-                   time=app.when(c.at), screen=c.screen)
+                   time=app.when(c.at), screen=app.tr(PLACES.get(c.screen, c.screen)))
             for c in waiting
         )  # fmt: skip
 
