@@ -1,4 +1,5 @@
-"""Durable commit cost of the kiosk store against stock TinyDB and sqlite3, same run.
+"""Durable commit cost of the kiosk store against stock TinyDB and sqlite3, same run; and
+the store at 70,000 documents against sqlite3 (bench/store_scale.py).
 
 A durable commit = one changed customer document of ~500 bytes plus its outbox entry,
 made durable (fsync). Prints progress on stderr and one JSON object on the last line.
@@ -23,6 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from store_scale import scale  # bench/ is on the path of a script run from it
 from tinydb import TinyDB
 from tinydb.storages import JSONStorage
 
@@ -177,6 +179,8 @@ def main() -> int:
     note(f"tinydb @10000: p99 {p(tiny, 99):.1f} ms")
     lookups = bench_lookup(20_000, 1000, rng)
     note(f"lookup @20000: p95 {p(lookups, 95):.3f} ms")
+    at_scale = scale()  # 50,000 customers + 20,000 orders, store against sqlite3
+    note(f"at 70000 documents: {at_scale}")
 
     result = {
         "store_p99_ms_100": round(p(small, 99), 3),
@@ -191,6 +195,7 @@ def main() -> int:
         "tinydb_p50_ms_10000": round(statistics.median(tiny), 3),
         "commits": args.commits,
         "tinydb_commits": args.tinydb_commits,
+        **at_scale,
     }
     print(json.dumps(result))
     return 0
