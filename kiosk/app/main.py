@@ -95,6 +95,8 @@ class KioskScreen(Screen):  # type: ignore[misc]
 
 
 class KioskApp(App):  # type: ignore[misc]
+    use_kivy_settings = False
+    locked = True  # in the shop: no close request is obeyed (the runner opens a demo window)
     lang = StringProperty("fr")
     high_contrast = BooleanProperty(False)
     colors = DictProperty(PALETTES[False])
@@ -170,6 +172,23 @@ class KioskApp(App):  # type: ignore[misc]
         fit = min(Window.width / 1024, Window.height / 600)  # portrait: the width decides
         return float(dp(base) * self.font_scale * max(0.75, min(1.6, fit)))
 
+    # -- no way out (issue 16 §1) --
+    def open_settings(self, *_args: Any) -> bool:
+        """Kivy's settings panel (F1, the Menu key) is never for the public: not opened."""
+        return False
+
+    def _key(self, _window: Any, key: int, *_args: Any) -> bool:
+        """A keyboard plugged into the kiosk, or a scanner programmed with function keys,
+        does nothing: every key stops here, before Kivy's own (Escape, F1…). The screens
+        take touches only; the scanner is read by its own driver."""
+        log.info("key %d ignored on %s", key, self.sm.current)
+        return True
+
+    def _close_requested(self, *_args: Any, **_kwargs: Any) -> bool:
+        """Alt+F4 or a window manager's close: refused in the shop (systemd stops the
+        kiosk with SIGTERM, which leaves the loop by app.stop())."""
+        return bool(self.locked)
+
     # -- navigation --
     def build(self) -> FloatLayout:
         icons.register()
@@ -177,6 +196,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.sm = ScreenManager(transition=NoTransition())
         self.go("attract")
         Window.bind(on_touch_down=self._touched)
+        Window.bind(on_keyboard=self._key, on_request_close=self._close_requested)
         Clock.schedule_interval(self._idle_tick, 1.0)
         root = FloatLayout()
         root.add_widget(self.sm)

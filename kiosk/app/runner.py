@@ -63,6 +63,8 @@ def run(
     cache.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(cache))
     kiosk = KioskRun(config, scenario=scenario, clock_now=clock_now, ready_mark=ready_mark)
+    # a window on a desktop (make demo) closes as windows do; full screen it never does
+    kiosk.app.locked = fullscreen or bool(scenario)
     try:
         if scenario:
             assert out is not None
