@@ -733,12 +733,10 @@ def help_call(ui: Any, lang: str = "en") -> Iterator[Any]:
     yield from sign_out(ui, "staff_menu")
 
 
-from tours.keys import keys  # noqa: E402  (these build on the journeys above)
-from tours.walk import walk  # noqa: E402
+from tours.walk import walk  # noqa: E402  (the walk builds on the journeys above)
 
 SCENARIOS = {
     "walk": walk,
-    "keys": keys,
     "help_call": help_call,
     "staff_payments": staff_payments,
     "staff_tour": staff_tour,

@@ -1,6 +1,7 @@
 """The walk (issue 12 §2–§4): every screen, customer and staff, in both languages, with
 speech on; on each screen it keeps what the screen shows, what it would say and what
-the layout check finds. `tests/ui/test_walk.py` runs it at four window sizes.
+the layout check finds, and sends it the keys of tours/keys.py (issue 16 §1).
+tests/ui/conftest.py runs it at four window sizes.
 
 Speech is written down instead of played (a test machine has no sound card); the
 screenshots are the ones docs/screens is made from (`make screens`).
@@ -13,6 +14,7 @@ from typing import Any
 
 from kiosk.services.item_kinds import SETTING as ITEM_KINDS
 from tours import layout, scenarios
+from tours.keys import press_all
 
 
 class Recorder:
@@ -40,6 +42,8 @@ class Looker:
         self.shown: list[tuple[str, str, str]] = []
         self.faults: dict[str, list[str]] = {}  # fault → the screens (and language) it was on
         self.looked: list[str] = []
+        self.keys: dict[str, list[str]] = {}  # screen → the keys sent to it
+        self.keys_broken: list[str] = []
 
     def look(self, name: str) -> None:
         from kivy.uix.label import Label
@@ -56,6 +60,9 @@ class Looker:
             screens = self.faults.setdefault(fault, [])
             if where not in screens:
                 screens.append(where)
+        if name not in self.keys:  # once a screen: they change nothing, by design
+            self.keys[name], broken = press_all(app)
+            self.keys_broken += broken
 
 
 def walk(ui: Any) -> Iterator[Any]:
@@ -82,6 +89,8 @@ def walk(ui: Any) -> Iterator[Any]:
         shown=looker.shown,
         faults=looker.faults,
         looked=looker.looked,
+        keys=looker.keys,
+        keys_broken=looker.keys_broken,
         dpi=looker.dpi,
         catalogue={
             key: value.get("labels", {})

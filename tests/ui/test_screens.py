@@ -239,18 +239,3 @@ def test_staff_dead_letters_devices_and_log(tmp_path):
     assert "0 dead letters" in notes["summary"]
     assert "terminal  sim" in notes["table"] and "lockers   mock" in notes["table"]
     assert "t1 signed in" in notes["log"] and "discarded" in notes["log"]
-
-
-# -- hardening (issue 16 §1) --
-
-
-def test_no_key_and_no_close_request_leaves_a_customer_screen(tmp_path):
-    """Escape, F1–F12, Menu, Alt+F4, Ctrl+Q/W/C, Alt+Tab… on every customer screen of a
-    pickup, a statement and a drop-off (tours/keys.py): the screen stays, no settings
-    panel, and a close request is refused."""
-    notes = run_scenario("keys", tmp_path)["notes"]
-    assert notes["broken"] == []
-    screens = {"home", "claim", "verify", "bill", "progress", "collected", "identify",
-               "statement", "customer", "item", "work", "terms", "dropped"}  # fmt: skip
-    assert screens <= set(notes["tried"]), sorted(notes["tried"])
-    assert all(len(keys) == 22 for keys in notes["tried"].values())
