@@ -86,14 +86,18 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_durably(files: Files, path: Path, data: bytes) -> None:
-    """A new file with data, durable with its name (salvaged bytes kept aside)."""
+def _write_synced(files: Files, path: Path, data: bytes) -> None:
     fd = files.create(path)
     try:
         files.write(fd, data)
         files.fsync(fd)
     finally:
         files.close(fd)
+
+
+def write_durably(files: Files, path: Path, data: bytes) -> None:
+    """A new file with data, durable with its name (salvaged bytes kept aside)."""
+    _write_synced(files, path, data)
     files.fsync_dir(path.parent)
 
 
@@ -101,11 +105,6 @@ def replace_atomically(files: Files, target: Path, data: bytes) -> None:
     """Write data to target so that target is always either the old or the new file,
     and the new one once this returns."""
     tmp = target.with_name(target.name + ".tmp")
-    fd = files.create(tmp)
-    try:
-        files.write(fd, data)
-        files.fsync(fd)
-    finally:
-        files.close(fd)
+    _write_synced(files, tmp, data)
     files.rename(tmp, target)
     files.fsync_dir(target.parent)
