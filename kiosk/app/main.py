@@ -181,7 +181,7 @@ class KioskApp(App):  # type: ignore[misc]
         """A keyboard plugged into the kiosk, or a scanner programmed with function keys,
         does nothing: every key stops here, before Kivy's own (Escape, F1…). The screens
         take touches only; the scanner is read by its own driver."""
-        log.info("key %d ignored on %s", key, self.sm.current)
+        log.debug("key %d ignored on %s", key, self.sm.current)
         return True
 
     def _close_requested(self, *_args: Any, **_kwargs: Any) -> bool:
