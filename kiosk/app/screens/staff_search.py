@@ -1,9 +1,20 @@
 from typing import Any
 
 from kivy.factory import Factory
+from kivy.properties import BooleanProperty
 
 from kiosk.app.main import KioskScreen
 from kiosk.domain.billing import PaymentMethod
+
+
+def method_words(app: Any, method: PaymentMethod) -> str:
+    """How a payment was made, in the staff member's language."""
+    return {
+        PaymentMethod.CARD: app.tr("card"),
+        PaymentMethod.ACCOUNT: app.tr("on account"),
+        PaymentMethod.NOTHING_DUE: app.tr("nothing due"),
+        PaymentMethod.CASH: app.tr("cash"),
+    }[method]
 
 
 class StaffSearchScreen(KioskScreen):
@@ -11,6 +22,7 @@ class StaffSearchScreen(KioskScreen):
     last four digits; reprint a receipt; a manager may refund a card payment."""
 
     _last = ""
+    failed = BooleanProperty(False)  # the result line is an error (warning colour)
 
     def refresh(self) -> None:
         if self.app.session.pop("staff_search_again", False) and self._last:
@@ -41,13 +53,14 @@ class StaffSearchScreen(KioskScreen):
             else:
                 found = staff.search(app.staff, card_last4=text)
         except Exception as exc:  # bad claim code, not four digits…
-            self.ids.result.text = str(exc)
+            self.failed, self.ids.result.text = True, str(exc)
             self.ids.rows.clear_widgets()
             return
         self.show(found)
 
     def show(self, payments: list[Any]) -> None:
         app = self.app
+        self.failed = False
         self.ids.result.text = app.trn("{n} payment found", "{n} payments found", len(payments))
         rows = self.ids.rows
         rows.clear_widgets()
@@ -60,7 +73,7 @@ class StaffSearchScreen(KioskScreen):
             line = Factory.Row()
             card = f" {payment.card_brand} …{payment.card_last4}" if payment.card_last4 else ""
             refunded = payment.payment_id.startswith("refund-")
-            what = app.tr("refund") if refunded else payment.method.value
+            what = app.tr("refund") if refunded else method_words(app, payment.method)
             line.add_widget(
                 Factory.RowLabel(
                     text=f"{app.when(payment.at)} · {app.money(payment.amount)} · {what}{card}"
@@ -89,8 +102,9 @@ class StaffSearchScreen(KioskScreen):
         try:
             delivery = app.services.staff.reprint(app.staff, payment.payment_id, app.lang)
         except Exception as exc:
-            self.ids.result.text = str(exc)
+            self.failed, self.ids.result.text = True, str(exc)
             return
+        self.failed = not delivery.printed
         self.ids.result.text = (
             app.tr("Receipt reprinted (marked COPY).")
             if delivery.printed
@@ -112,8 +126,9 @@ class StaffSearchScreen(KioskScreen):
         app.session["staff_search_again"] = True
         app.go("staff_search")
         if isinstance(result, Exception):
-            self.ids.result.text = str(result)
+            self.failed, self.ids.result.text = True, str(result)
             return
+        self.failed = False
         self.ids.result.text = app.tr(
             "Refunded {amount} ({how}).",
             amount=app.money(result.refund.amount),
