@@ -50,12 +50,7 @@ class UI:
 
     # -- acting --
     def tap_widget(self, widget: Any) -> Step:
-        x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        yield 0.05
-        touch.touch_up()
-        yield 0.1
+        yield from self.tap_at(*widget.to_window(*widget.center))
 
     def tap(self, screen: str, wid: str) -> Step:
         yield from self.wait_screen(screen)
