@@ -123,9 +123,5 @@ def describe(widget: Any) -> str:
 
 
 def _padding(label: Any) -> tuple[float, float]:
-    pad = list(label.padding)
-    if len(pad) == 4:  # left, top, right, bottom
-        return float(pad[0]), float(pad[1])
-    if len(pad) == 2:
-        return float(pad[0]), float(pad[1])
-    return float(pad[0]), float(pad[0])
+    left, top, _right, _bottom = label.padding  # Kivy keeps a label's padding as four
+    return float(left), float(top)

@@ -31,7 +31,9 @@ class BillScreen(KioskScreen):
         bill = app.services.pickup.bill(order)
         app.session["bill"] = bill
         rows = []
-        for label, line in zip(line_labels(app, order, bill), bill.lines, strict=True):
+        for label, line in zip(
+            bill_labels(app.services.repos, order, bill, app.lang), bill.lines, strict=True
+        ):
             rows.append((label, app.money(line.list_amount)))
             if not line.discount.is_zero():
                 why = app.tr("Under warranty") if order.under_warranty else app.tr("Discount")
@@ -121,9 +123,3 @@ class BillScreen(KioskScreen):
                 "before anything else: you will not be charged twice.",
                 "attract",
             )
-
-
-def line_labels(app: Any, order: Any, bill: Any) -> list[str]:
-    """The bill's lines in the session's language: each is one of the order's lines,
-    named by the catalogue in that language when it can be."""
-    return bill_labels(app.services.repos, order, bill, app.lang)

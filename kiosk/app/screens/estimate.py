@@ -1,5 +1,6 @@
 from kiosk.app.main import KioskScreen
-from kiosk.app.screens.bill import fill_table, line_labels
+from kiosk.app.screens.bill import fill_table
+from kiosk.services.line_labels import bill_labels
 
 
 class EstimateScreen(KioskScreen):
@@ -7,7 +8,7 @@ class EstimateScreen(KioskScreen):
         app = self.app
         order = app.session["order"]
         quote = app.services.pickup.bill(order)
-        labels = line_labels(app, order, quote)
+        labels = bill_labels(app.services.repos, order, quote, app.lang)
         rows = [
             (label, app.money(line.gross)) for label, line in zip(labels, quote.lines, strict=True)
         ]
