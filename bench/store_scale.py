@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,6 +68,11 @@ def build(folder: Path) -> dict[str, float]:
                 repos.orders.add(order)
     store.compact()
     store.close()
+    # The same data in a snapshot written without indexes (as after an upgrade from
+    # format 1, or one that changed a key function): opening builds every index.
+    shutil.copytree(folder / "store", folder / "plain")
+    with Store(folder / "plain") as plain:
+        plain.compact()
     con = sqlite3.connect(folder / "peer.sqlite")
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, phone TEXT, body TEXT)")
@@ -90,14 +97,14 @@ def _digits(phone: str) -> str:
     return "".join(ch for ch in phone if ch.isdigit())[-9:]
 
 
-def measure_store(folder: Path) -> dict[str, float]:
+def measure_store(folder: Path, name: str = "store") -> dict[str, float]:
     from kiosk.storage.repositories import open_repositories
     from kiosk.storage.store import Store
 
     phones = json.loads((folder / "phones.json").read_text())
     before = rss_mb()
     t0 = time.perf_counter()
-    store = Store(folder / "store")
+    store = Store(folder / name)
     repos = open_repositories(store, country_calling_code="33")
     opened = time.perf_counter() - t0
     rss = rss_mb() - before
@@ -109,8 +116,26 @@ def measure_store(folder: Path) -> dict[str, float]:
         found = repos.customers.find_by_phone(typed)
         times.append((time.perf_counter() - t) * 1000)
         assert found, typed
+    commits = []
+    for k, customer in enumerate(rng.sample(repos.customers.all(), 300)):
+        t = time.perf_counter()
+        with store.transaction():
+            repos.customers.save(replace(customer, notes=f"appel {k}"))
+            repos.outbox.enqueue(
+                "customer.updated", {"notes": f"appel {k}"}, key=customer.account_number, now=NOW
+            )
+        commits.append((time.perf_counter() - t) * 1000)
     store.close()
-    return {"open_s": opened, "rss_mb": rss, "lookup_p95_ms": _p95(times)}
+    return {
+        "open_s": opened,
+        "rss_mb": rss,
+        "lookup_p95_ms": _p95(times),
+        "commit_p99_ms": _p99(commits),
+    }
+
+
+def measure_plain(folder: Path) -> dict[str, float]:
+    return measure_store(folder, "plain")
 
 
 def measure_sqlite(folder: Path) -> dict[str, float]:
@@ -129,12 +154,34 @@ def measure_sqlite(folder: Path) -> dict[str, float]:
         times.append((time.perf_counter() - t) * 1000)
         assert rows
     rss = rss_mb() - before
+    con.execute("PRAGMA synchronous=FULL")
+    con.execute("CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, body TEXT)")
+    commits = []
+    for k in range(300):
+        doc_id = rng.randint(1, CUSTOMERS)
+        t = time.perf_counter()
+        with con:
+            (body,) = con.execute("SELECT body FROM customers WHERE id=?", (doc_id,)).fetchone()
+            doc = json.loads(body)
+            doc["notes"] = f"appel {k}"
+            con.execute("UPDATE customers SET body=? WHERE id=?", (json.dumps(doc), doc_id))
+            con.execute("INSERT INTO outbox (body) VALUES (?)", (json.dumps({"notes": k}),))
+        commits.append((time.perf_counter() - t) * 1000)
     con.close()
-    return {"open_s": opened, "rss_mb": rss, "lookup_p95_ms": _p95(times)}
+    return {
+        "open_s": opened,
+        "rss_mb": rss,
+        "lookup_p95_ms": _p95(times),
+        "commit_p99_ms": _p99(commits),
+    }
 
 
 def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[94]
+
+
+def _p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
 def child(step: str, folder: Path) -> dict[str, float]:
@@ -150,21 +197,31 @@ def scale() -> dict[str, float]:
         folder = Path(tmp)
         built = child("build", folder)
         store, peer = child("store", folder), child("sqlite", folder)
+        plain = child("plain", folder)
     n = CUSTOMERS + ORDERS
     return {
         f"store_rss_mb_{n}": round(store["rss_mb"], 1),
         f"snapshot_mb_{n}": round(built["snapshot_mb"], 1),
         f"open_s_{n}": round(store["open_s"], 3),
         f"lookup_p95_ms_{n}": round(store["lookup_p95_ms"], 4),
+        f"commit_p99_ms_{n}": round(store["commit_p99_ms"], 3),
+        f"open_s_{n}_indexes_rebuilt": round(plain["open_s"], 3),
+        f"store_rss_mb_{n}_indexes_rebuilt": round(plain["rss_mb"], 1),
         f"sqlite_open_s_{n}": round(peer["open_s"], 4),
         f"sqlite_rss_mb_{n}": round(peer["rss_mb"], 1),
         f"sqlite_lookup_p95_ms_{n}": round(peer["lookup_p95_ms"], 4),
+        f"sqlite_commit_p99_ms_{n}": round(peer["commit_p99_ms"], 3),
     }
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        steps = {"build": build, "store": measure_store, "sqlite": measure_sqlite}
+        steps = {
+            "build": build,
+            "store": measure_store,
+            "plain": measure_plain,
+            "sqlite": measure_sqlite,
+        }
         print(json.dumps(steps[sys.argv[2]](Path(sys.argv[3]))))
     else:
         print(json.dumps(scale()))

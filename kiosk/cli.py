@@ -101,9 +101,11 @@ def cmd_store_check(args: argparse.Namespace) -> int:
         print(f"opened in      {report.seconds * 1000:.1f} ms")
         for name in sorted(repos.store.db.tables()):
             print(f"  {name:<12} {len(repos.store.table(name))}")
+        stale = storage.stale_indexes()
+        print(f"indexes        {'differ from a rebuild: ' + ', '.join(stale) if stale else 'ok'}")
     finally:
         repos.store.close()
-    return 0
+    return 1 if stale else 0
 
 
 def cmd_staff_add(args: argparse.Namespace) -> int:

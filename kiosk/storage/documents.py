@@ -1,6 +1,12 @@
-"""Documents as the store keeps them: their JSON text (what the journal records), the
-copies handed to callers, and the view through which TinyDB's updaters change a table
-while the store notes what they touched."""
+"""Documents as the store keeps them: each one its JSON bytes (what the journal records
+and the snapshot holds), decoded into a fresh dict on every read; and the view through
+which TinyDB's updaters change a table while the store notes what they touched.
+
+Held as bytes, a document costs its JSON length plus about 100 bytes of dictionary entry
+and key; decoded into Python dicts and strings it cost about eight times its JSON length
+(docs/storage.md, "Memory"). A read decodes (a few microseconds for a customer), which
+also means no caller can change the database through an object it was handed.
+"""
 
 from __future__ import annotations
 
@@ -8,74 +14,122 @@ import json
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
-from tinydb.table import Document
-
 Doc = dict[str, Any]
 # (table, document key, old JSON or None when absent, new JSON or None when removed)
-Change = tuple[str, str, str | None, str | None]
+Change = tuple[str, str, bytes | None, bytes | None]
 
 
 def dumps(doc: Any) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def copy_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: copy_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [copy_json(v) for v in value]
-    return value
+def encode(doc: Any) -> bytes:
+    return dumps(doc).encode()
 
 
-class DetachedDocument(Document):
-    """A document handed to callers as its own copy: changing it cannot change the
-    database behind the journal's back."""
+class DocTable(MutableMapping[str, Doc]):
+    """One table: document key (TinyDB's id as text) → the document's JSON bytes.
 
-    def __init__(self, value: Mapping[str, Any], doc_id: int) -> None:
-        super().__init__(copy_json(dict(value)), doc_id)
+    Reading an item decodes it; setting one encodes it. `raw`/`set_raw` move the bytes
+    themselves, for the journal, the snapshot and the index."""
+
+    __slots__ = ("_json",)
+
+    def __init__(self, raw: dict[str, bytes] | None = None) -> None:
+        self._json: dict[str, bytes] = raw if raw is not None else {}
+
+    @classmethod
+    def of(cls, docs: Mapping[str, Any]) -> DocTable:
+        return cls({key: encode(doc) for key, doc in docs.items()})
+
+    def __getitem__(self, key: str) -> Doc:
+        value: Doc = json.loads(self._json[key])
+        return value
+
+    def __setitem__(self, key: str, doc: Mapping[str, Any]) -> None:
+        self._json[key] = encode(doc)
+
+    def __delitem__(self, key: str) -> None:
+        del self._json[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._json
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._json)
+
+    def __len__(self) -> int:
+        return len(self._json)
+
+    def raw(self, key: str) -> bytes | None:
+        return self._json.get(key)
+
+    def set_raw(self, key: str, value: bytes | None) -> None:
+        if value is None:
+            self._json.pop(key, None)
+        else:
+            self._json[key] = value
+
+    def raw_items(self) -> Iterator[tuple[str, bytes]]:
+        return iter(self._json.items())
+
+
+_GONE = object()
 
 
 class TrackingView(MutableMapping[int, Any]):
-    """What TinyDB's updaters see: the live table with int ids, noting each document
-    touched and its value before the first touch."""
+    """What TinyDB's updaters see: one table with int ids. Documents it hands out are
+    decoded once and kept here, so an updater that changes one in place (as TinyDB's
+    `update` does) changes the view's copy; `changes()` then says which documents differ
+    from the table, as (key, old JSON, new JSON). The table is not touched."""
 
-    def __init__(self, raw: dict[str, Any]) -> None:
-        self._raw = raw
-        self.before: dict[str, str | None] = {}
-
-    def _touch(self, key: str) -> None:
-        if key not in self.before:
-            doc = self._raw.get(key)
-            self.before[key] = None if doc is None else dumps(doc)
+    def __init__(self, table: DocTable) -> None:
+        self._table = table
+        self._live: dict[str, Any] = {}
 
     def __getitem__(self, doc_id: int) -> Any:
         key = str(doc_id)
-        doc = self._raw[key]
-        self._touch(key)
+        doc = self._live.get(key)
+        if doc is None:
+            doc = self._live[key] = self._table[key]
+        elif doc is _GONE:
+            raise KeyError(doc_id)
         return doc
 
     def __setitem__(self, doc_id: int, doc: Any) -> None:
-        key = str(doc_id)
-        self._touch(key)
-        self._raw[key] = doc
+        self._live[str(doc_id)] = doc
 
     def __delitem__(self, doc_id: int) -> None:
-        key = str(doc_id)
-        if key not in self._raw:
+        if doc_id not in self:
             raise KeyError(doc_id)
-        self._touch(key)
-        del self._raw[key]
+        self._live[str(doc_id)] = _GONE
 
     def __contains__(self, doc_id: object) -> bool:
-        return str(doc_id) in self._raw
+        key = str(doc_id)
+        if key in self._live:
+            return self._live[key] is not _GONE
+        return key in self._table
 
     def __iter__(self) -> Iterator[int]:
-        return (int(k) for k in self._raw)
+        for key in self._table:
+            if self._live.get(key) is not _GONE:
+                yield int(key)
+        for key, doc in list(self._live.items()):
+            if key not in self._table and doc is not _GONE:
+                yield int(key)
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return sum(1 for _ in self)
 
     def clear(self) -> None:
-        for key in list(self._raw):
-            self._touch(key)
-        self._raw.clear()
+        for doc_id in list(self):
+            del self[doc_id]
+
+    def changes(self) -> list[tuple[str, bytes | None, bytes | None]]:
+        found = []
+        for key, doc in self._live.items():
+            before = self._table.raw(key)
+            after = None if doc is _GONE else encode(doc)
+            if after != before:
+                found.append((key, before, after))
+        return found

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 JOURNAL_NAME = "kiosk.journal"
 SNAPSHOT_NAME = "kiosk.snapshot"
-FORMAT_VERSION = 1
 
 MAGIC = b"KJ"
 HEADER = struct.Struct("<2sII")

@@ -17,22 +17,26 @@ from typing import Any
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-from kiosk.storage import journal
-from kiosk.storage.documents import Change, TrackingView, dumps
+from kiosk.storage import journal, snapshot
+from kiosk.storage.documents import Change, DocTable, TrackingView, encode
 from kiosk.storage.errors import StoreError, StoreWriteError
 from kiosk.storage.files import Files, replace_atomically
 from kiosk.storage.index import Index
-from kiosk.storage.journal import FORMAT_VERSION, JOURNAL_NAME, SNAPSHOT_NAME
+from kiosk.storage.journal import JOURNAL_NAME, SNAPSHOT_NAME
 from kiosk.storage.lock import lock_directory
 from kiosk.storage.recovery import RecoveryReport, recover
 
 log = logging.getLogger(__name__)
 
 
+# A changed document for the indexes: (id, old version, new version), None when absent.
+_Versions = tuple[int, Mapping[str, Any] | None, Mapping[str, Any] | None]
+
+
 @dataclass
 class _Transaction:
     undo: list[Change] = field(default_factory=list)
-    ops: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    ops: dict[tuple[str, str], bytes | None] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
 
 
@@ -66,13 +70,17 @@ class JournalStorage(Storage):
             os.close(self._lock_fd)
             raise
         self.recovery: RecoveryReport = recovered.report
-        self._data: dict[str, dict[str, Any]] = recovered.data
+        self._data: dict[str, DocTable] = recovered.data
+        # Until the first change: the snapshot's indexes, for add_index to take as they
+        # are (caught up with what the journal changed since) instead of rebuilding.
+        self._saved_indexes = recovered.indexes
+        self._touched = recovered.touched
         self._seq = recovered.seq
         self._snapshot_bytes = recovered.snapshot_bytes
         # The table dicts by name. A stock Table or TinyDB.drop_table replaces or deletes
         # entries of the live dict before calling write(), leaving the dicts themselves
         # as they were: these references are the "before" that write() diffs against.
-        self._refs: dict[str, dict[str, Any]] = dict(self._data)
+        self._refs: dict[str, DocTable] = dict(self._data)
         new_journal = not self.files.exists(self.journal_path)
         self._fd = self.files.open_append(self.journal_path)
         if new_journal:
@@ -81,22 +89,24 @@ class JournalStorage(Storage):
         self.commits = 0
 
     # -- TinyDB's Storage interface --
-    def read(self) -> dict[str, dict[str, Any]]:
+    def read(self) -> dict[str, DocTable]:  # type: ignore[override]  # a Mapping will do
         """The live state, not a copy: only JournalTable (through `apply`) changes it."""
         return self._data
 
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
+    def write(self, data: Mapping[str, Mapping[str, Any]]) -> None:
         """Whole-database writes (TinyDB.drop_table(s), a stock Table): diffed per document,
         so they are journaled like any other change. O(database), used rarely."""
         with self.lock:
             old_tables = dict(self._refs)
             changes: list[Change] = []
             for name in set(old_tables) | set(data):
-                old = old_tables.get(name, {})
-                new = data.get(name, {})
+                old = old_tables.get(name, DocTable())
+                given = data.get(name, {})
+                if given is old:
+                    continue
+                new = given if isinstance(given, DocTable) else DocTable.of(given)
                 for key in set(old) | set(new):
-                    before = dumps(old[key]) if key in old else None
-                    after = dumps(new[key]) if key in new else None
+                    before, after = old.raw(key), new.raw(key)
                     if before != after:
                         changes.append((name, key, before, after))
             dropped = [name for name in old_tables if name not in data]
@@ -116,25 +126,14 @@ class JournalStorage(Storage):
     # -- the fast path: one table, the documents an updater touched --
     def apply(self, table: str, updater: Callable[[MutableMapping[int, Any]], None]) -> None:
         with self.lock:
-            raw = self._raw_table(table)
-            view = TrackingView(raw)
-            try:
-                updater(view)
-                changes: list[Change] = []
-                for key, before in view.before.items():
-                    doc = raw.get(key)
-                    after = None if doc is None else dumps(doc)
-                    if after != before:
-                        changes.append((table, key, before, after))
-            except BaseException:
-                self._restore([(table, key, before, None) for key, before in view.before.items()])
-                raise
-            self._stage(changes, [])
+            view = TrackingView(self._raw_table(table))
+            updater(view)  # changes the view only: an exception leaves the table as it was
+            self._stage([(table, key, before, after) for key, before, after in view.changes()], [])
 
-    def _raw_table(self, name: str) -> dict[str, Any]:
+    def _raw_table(self, name: str) -> DocTable:
         raw = self._refs.get(name)
         if raw is None:
-            raw = self._refs[name] = {}
+            raw = self._refs[name] = DocTable()
         self._data[name] = raw
         return raw
 
@@ -143,6 +142,8 @@ class JournalStorage(Storage):
         """Apply changes to memory and indexes; commit now unless a transaction is open."""
         if not changes and not dropped:
             return
+        self._saved_indexes.clear()  # indexes added from now on are built from the tables
+        self._touched.clear()
         self._install(changes)
         try:
             self._index(changes)
@@ -162,49 +163,26 @@ class JournalStorage(Storage):
         self._commit(txn)
 
     def _install(self, changes: list[Change]) -> None:
-        """Make memory hold the `after` side of changes, parsed from the JSON that is
-        journaled, so memory and disk agree and no caller's object is aliased."""
+        """Make memory hold the `after` side of changes: the very JSON that is journaled."""
         for name, key, _before, after in changes:
-            raw = self._raw_table(name)
-            if after is None:
-                raw.pop(key, None)
-            else:
-                raw[key] = json.loads(after)
-        self._clear_caches()
-
-    def _restore(self, changes: list[Change]) -> None:
-        """Put memory back to the `before` side of changes (newest first)."""
-        for name, key, before, _after in reversed(changes):
-            raw = self._raw_table(name)
-            if before is None:
-                raw.pop(key, None)
-            else:
-                raw[key] = json.loads(before)
+            self._raw_table(name).set_raw(key, after)
         self._clear_caches()
 
     def _index(self, changes: list[Change]) -> None:
-        by_table: dict[str, list[tuple[int, Mapping[str, Any] | None]]] = {}
-        for name, key, _before, _after in changes:
+        by_table: dict[str, list[_Versions]] = {}
+        for name, key, before, after in changes:
             if name in self._indexes:
-                by_table.setdefault(name, []).append((int(key), self._data[name].get(key)))
-        done: list[tuple[Index, list[tuple[int, Mapping[str, Any] | None]]]] = []
+                by_table.setdefault(name, []).append((int(key), _decode(before), _decode(after)))
+        done: list[tuple[Index, list[_Versions]]] = []
         try:
             for name, docs in by_table.items():
                 for index in self._indexes[name]:
                     index.apply(docs)
                     done.append((index, docs))
         except BaseException:
-            self._reindex_docs(done, changes)
+            for index, docs in reversed(done):
+                index.apply([(doc_id, new, old) for doc_id, old, new in docs])
             raise
-
-    def _reindex_docs(
-        self,
-        done: list[tuple[Index, list[tuple[int, Mapping[str, Any] | None]]]],
-        changes: list[Change],
-    ) -> None:
-        before = {(t, int(k)): (json.loads(b) if b is not None else None) for t, k, b, _ in changes}
-        for index, docs in reversed(done):
-            index.apply([(doc_id, before[(index.table, doc_id)]) for doc_id, _ in docs])
 
     def _rollback(self, txn: _Transaction, mark: int = 0) -> None:
         undone = txn.undo[mark:]
@@ -222,11 +200,11 @@ class JournalStorage(Storage):
             return
         seq = self._seq + 1
         ops = [
-            f"[{dumps(name)},{dumps(key)},{after if after is not None else 'null'}]"
+            b"[%s,%s,%s]" % (encode(name), encode(key), b"null" if after is None else after)
             for (name, key), after in txn.ops.items()
         ]
-        ops.extend(f"[{dumps(name)},null,null]" for name in txn.dropped)
-        payload = ('{"s":' + str(seq) + ',"o":[' + ",".join(ops) + "]}").encode()
+        ops.extend(b"[%s,null,null]" % encode(name) for name in txn.dropped)
+        payload = b'{"s":%d,"o":[%s]}' % (seq, b",".join(ops))
         record = journal.frame(payload)
         start = self._journal_bytes
         try:
@@ -286,10 +264,30 @@ class JournalStorage(Storage):
 
     # -- indexes and table caches --
     def add_index(self, index: Index) -> Index:
+        """Register an index: the snapshot's copy when it was built by the same key
+        function (caught up with the journal's changes since), else built afresh."""
         with self.lock:
-            index.rebuild(self._data.get(index.table, {}))
+            docs = self._raw_table(index.table)
+            saved = self._saved_indexes.pop(index.name, None)
+            if saved and (saved.table, saved.fingerprint) == (index.table, index.fingerprint):
+                index.load(docs, saved.entries)
+                since = self._touched.get(index.table, {})
+                index.apply([(int(k), _decode(old), docs.get(k)) for k, old in since.items()])
+            else:
+                index.rebuild(docs)
             self._indexes.setdefault(index.table, []).append(index)
             return index
+
+    def stale_indexes(self) -> list[str]:
+        """Indexes whose entries differ from a rebuild from their table (none, unless a
+        bug or a key function whose fingerprint missed a change)."""
+        with self.lock:
+            return [
+                index.name
+                for table in self._indexes.values()
+                for index in table
+                if not index.matches_rebuild()
+            ]
 
     def register_table(self, table: Table) -> None:
         self._tables.append(table)
@@ -304,8 +302,12 @@ class JournalStorage(Storage):
         with self.lock:
             if self._txn is not None:
                 raise StoreError("cannot compact inside a transaction")
-            body = dumps({"v": FORMAT_VERSION, "s": self._seq, "t": self._data}).encode()
-            record = journal.frame(body)
+            indexes = [
+                (index.name, index.table, index.fingerprint, index.dump())
+                for table in self._indexes.values()
+                for index in table
+            ]
+            record = journal.frame(snapshot.encode(self._seq, self._data, indexes))
             replace_atomically(self.files, self.snapshot_path, record)
             # Records up to _seq are now in the snapshot; if we crash before the journal is
             # emptied, recovery skips them by their sequence number.
@@ -313,6 +315,8 @@ class JournalStorage(Storage):
             self.files.fsync(self._fd)
             self._journal_bytes = 0
             self._snapshot_bytes = len(record)
+            self._saved_indexes.clear()
+            self._touched.clear()
 
     # -- figures for `kiosk store check` and the benchmark --
     @property
@@ -326,3 +330,7 @@ class JournalStorage(Storage):
     @property
     def snapshot_bytes(self) -> int:
         return self._snapshot_bytes
+
+
+def _decode(raw: bytes | None) -> Any:
+    return None if raw is None else json.loads(raw)

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk.storage import journal
+from kiosk.storage import journal, snapshot
+from kiosk.storage.documents import DocTable, encode
 from kiosk.storage.errors import StoreCorrupt
 from kiosk.storage.files import Files, write_durably
-from kiosk.storage.journal import FORMAT_VERSION, JOURNAL_NAME, SNAPSHOT_NAME
+from kiosk.storage.journal import JOURNAL_NAME, SNAPSHOT_NAME
+from kiosk.storage.snapshot import SavedIndex
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +34,14 @@ class RecoveryReport:
 @dataclass
 class Recovered:
     report: RecoveryReport
-    data: dict[str, dict[str, Any]] = field(default_factory=dict)
+    data: dict[str, DocTable] = field(default_factory=dict)
     seq: int = 0
     snapshot_bytes: int = 0
+    # The indexes the snapshot carries, and the snapshot's version of every document the
+    # journal changed since (table → key → JSON, None if it was not there): what a saved
+    # index needs to catch up with the journal.
+    indexes: dict[str, SavedIndex] = field(default_factory=dict)
+    touched: dict[str, dict[str, bytes | None]] = field(default_factory=dict)
 
 
 def recover(files: Files, directory: Path, salvage: bool) -> Recovered:
@@ -53,11 +60,9 @@ def recover(files: Files, directory: Path, salvage: bool) -> Recovered:
                 "it is written by atomic replace, so this is media damage: restore it "
                 "from a backup or the back office"
             )
-        body = json.loads(found.payloads[0][1])
-        if body.get("v") != FORMAT_VERSION:
-            raise StoreCorrupt(f"{snapshot_path}: unknown format version {body.get('v')}")
-        state.data = body["t"]
-        state.seq = report.snapshot_seq = body["s"]
+        saved = snapshot.decode(found.payloads[0][1], str(snapshot_path))
+        state.data, state.indexes = saved.tables, saved.indexes
+        state.seq = report.snapshot_seq = saved.seq
         state.snapshot_bytes = len(data)
     data = files.read(journal_path)
     if data is None:
@@ -81,7 +86,7 @@ def recover(files: Files, directory: Path, salvage: bool) -> Recovered:
                 f"{journal_path}: record at byte {offset} has sequence {seq}, "
                 f"expected {state.seq + 1}: a commit is missing"
             )
-        _replay(state.data, body["o"])
+        _replay(state, body["o"])
         state.seq = seq
         report.records_replayed += 1
     if not found.clean:
@@ -112,13 +117,17 @@ def recover(files: Files, directory: Path, salvage: bool) -> Recovered:
     return state
 
 
-def _replay(data: dict[str, dict[str, Any]], ops: list[list[Any]]) -> None:
+def _replay(state: Recovered, ops: list[list[Any]]) -> None:
     for name, key, doc in ops:
+        docs = state.data.get(name)
+        touched = state.touched.setdefault(name, {})
         if key is None:
-            data.pop(name, None)
+            if docs is not None:
+                for gone in docs:
+                    touched.setdefault(gone, docs.raw(gone))
+            state.data.pop(name, None)
             continue
-        raw = data.setdefault(name, {})
-        if doc is None:
-            raw.pop(key, None)
-        else:
-            raw[key] = doc
+        if docs is None:
+            docs = state.data[name] = DocTable()
+        touched.setdefault(key, docs.raw(key))
+        docs.set_raw(key, None if doc is None else encode(doc))

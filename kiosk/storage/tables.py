@@ -9,14 +9,13 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-from kiosk.storage.documents import DetachedDocument
 from kiosk.storage.journal_storage import JournalStorage
 
 
 class JournalTable(Table):
-    """A TinyDB Table that changes the live table in place through JournalStorage."""
-
-    document_class = DetachedDocument
+    """A TinyDB Table that changes the live table in place through JournalStorage. The
+    table holds each document as JSON bytes (`documents.DocTable`): every document read
+    is decoded afresh, so a caller's copy is its own."""
 
     def __init__(self, storage: Storage, name: str, **kwargs: Any) -> None:
         if not isinstance(storage, JournalStorage):
@@ -41,8 +40,7 @@ class JournalTable(Table):
         self._update_table(updater)
 
     def scan(self) -> Iterator[tuple[int, Mapping[str, Any]]]:
-        """Documents in insertion order, *not* copied: read them, never change them.
-        Hold the store's lock while iterating."""
+        """Documents in insertion order. Hold the store's lock while iterating."""
         for key, doc in self._read_table().items():
             yield int(key), doc
 
