@@ -102,7 +102,8 @@ def cmd_store_check(args: argparse.Namespace) -> int:
         for name in sorted(repos.store.db.tables()):
             print(f"  {name:<12} {len(repos.store.table(name))}")
         stale = storage.stale_indexes()
-        print(f"indexes        {'differ from a rebuild: ' + ', '.join(stale) if stale else 'ok'}")
+        verdict = f"differ from a rebuild: {', '.join(stale)}" if stale else "match a rebuild"
+        print(f"indexes        {storage.index_bytes} bytes, {verdict}")
     finally:
         repos.store.close()
     return 1 if stale else 0

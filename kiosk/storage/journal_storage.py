@@ -331,6 +331,11 @@ class JournalStorage(Storage):
     def snapshot_bytes(self) -> int:
         return self._snapshot_bytes
 
+    @property
+    def index_bytes(self) -> int:
+        """What the indexes' entries take in memory (and in the snapshot)."""
+        return sum(8 * len(index) for table in self._indexes.values() for index in table)
+
 
 def _decode(raw: bytes | None) -> Any:
     return None if raw is None else json.loads(raw)

@@ -95,6 +95,22 @@ def test_fingerprint_follows_the_code_and_values_a_key_function_uses():
     assert fingerprint(closure("33")) == fingerprint(closure("33"))
 
 
+def test_fingerprint_follows_a_change_in_a_function_or_pattern_the_key_function_calls():
+    """As when normalise_phone, or the pattern it uses, changes in an upgrade."""
+
+    def key_function(helper_source: str):
+        env: dict = {}
+        exec("import re\n" + helper_source + "def key(d):\n    return [helper(d['p'])]\n", env)
+        return env["key"]
+
+    strip = key_function("def helper(p):\n    return p.strip()\n")
+    lower = key_function("def helper(p):\n    return p.lower()\n")
+    digits = key_function("_P = re.compile('\\\\D')\ndef helper(p):\n    return _P.sub('', p)\n")
+    words = key_function("_P = re.compile('\\\\W')\ndef helper(p):\n    return _P.sub('', p)\n")
+    assert digits({"p": "06 12"}) == ["0612"]
+    assert len({fingerprint(f) for f in (strip, lower, digits, words)}) == 4
+
+
 def test_fingerprint_is_the_same_in_every_process():
     """An index saved by one run must be taken by the next: no hash seed in it."""
     code = (
