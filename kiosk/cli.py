@@ -7,6 +7,7 @@ be used from a shell over SSH, from systemd and from provisioning scripts alike.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -322,7 +323,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             }
             raw["kiosk"].update(overrides.get("kiosk", {}))
             raw["printer"] = {"sim_output_dir": cfg.printer.sim_output_dir}
-            raw["lockers"] = {"locker": [e.__dict__ for e in cfg.lockers.locker]}
+            raw["lockers"] = dataclasses.asdict(cfg.lockers)
             cfg = config_module.from_mapping(raw, f"<scenario {args.scenario}>")
     width, _, height = args.size.partition("x")
     return run(

@@ -156,12 +156,24 @@ class ScannerConfig:
 @dataclass(frozen=True)
 class LockerEntry:
     id: str = field(metadata=_doc("the number on the door (required)"))
-    lock_pin: int = field(metadata=_doc("BCM GPIO driving the lock (required)"))
-    door_pin: int = field(metadata=_doc("BCM GPIO of the door's reed switch (required)"))
+    lock_pin: int = field(default=0, metadata=_doc("gpio: BCM GPIO driving the lock"))
+    door_pin: int = field(default=0, metadata=_doc("gpio: BCM GPIO of the door's reed switch"))
+    board: int = field(default=0, metadata=_doc("rs485: the board's address (DIP switches, 0-15)"))
+    lock: int = field(default=0, metadata=_doc("rs485: the lock's number on its board (1-16)"))
+    channel: int = field(default=0, metadata=_doc("pico: the lock output and door input (1-64)"))
 
 
 @dataclass(frozen=True)
 class LockersConfig:
+    backend: str = field(
+        default="gpio",
+        metadata=_doc("gpio (the Pi's header), rs485 (CU16 lock boards) or pico (co-processor)"),
+    )
+    port: str = field(
+        default="/dev/kiosk-lockers",
+        metadata=_doc("rs485, pico: the serial device; sim: the backend's simulator"),
+    )
+    baudrate: int = field(default=19200, metadata=_doc("rs485: the boards' line speed (8N1)"))
     pin_factory: str = field(
         default="mock",
         metadata=_doc("lgpio (Bookworm, any Pi), rpigpio (32-bit, Pi 4 and older), mock"),
@@ -330,19 +342,48 @@ def _validate_devices(config: Config) -> None:
         raise ConfigError(
             f"{src}: [lockers] pin_factory: {factory!r} is not rpigpio, lgpio or mock"
         )
+    _validate_lockers(config.lockers, src)
+
+
+def _validate_lockers(lockers: LockersConfig, src: str) -> None:
+    if lockers.backend not in ("gpio", "rs485", "pico"):
+        raise ConfigError(
+            f"{src}: [lockers] backend: {lockers.backend!r} is not gpio, rs485 or pico"
+        )
     ids: set[str] = set()
-    pins: dict[int, str] = {}
-    for i, entry in enumerate(config.lockers.locker):
+    used: dict[object, str] = {}
+    for i, entry in enumerate(lockers.locker):
         where = f"{src}: [[lockers.locker]] #{i + 1} (id {entry.id!r})"
         if entry.id in ids:
             raise ConfigError(f"{where}: id used twice")
         ids.add(entry.id)
-        for name, pin in (("lock_pin", entry.lock_pin), ("door_pin", entry.door_pin)):
-            if not 2 <= pin <= 27:
-                raise ConfigError(f"{where}: {name} {pin} is not a usable BCM GPIO (2-27)")
-            if pin in pins:
-                raise ConfigError(f"{where}: {name} GPIO {pin} is already {pins[pin]}")
-            pins[pin] = f"{name} of locker {entry.id}"
+        if lockers.backend == "gpio":
+            for name, pin in (("lock_pin", entry.lock_pin), ("door_pin", entry.door_pin)):
+                if pin == 0:
+                    raise ConfigError(f"{where} {name}: required for the gpio backend")
+                if not 2 <= pin <= 27:
+                    raise ConfigError(f"{where}: {name} {pin} is not a usable BCM GPIO (2-27)")
+                if pin in used:
+                    raise ConfigError(f"{where}: {name} GPIO {pin} is already {used[pin]}")
+                used[pin] = f"{name} of locker {entry.id}"
+        elif lockers.backend == "rs485":
+            if not 0 <= entry.board <= 15 or not 1 <= entry.lock <= 16:
+                place = f"board {entry.board} lock {entry.lock}"
+                raise ConfigError(f"{where}: {place}: expected board 0-15, lock 1-16")
+            if (entry.board, entry.lock) in used:
+                raise ConfigError(
+                    f"{where}: board {entry.board} lock {entry.lock} is already "
+                    f"{used[(entry.board, entry.lock)]}"
+                )
+            used[(entry.board, entry.lock)] = f"locker {entry.id}"
+        else:
+            if not 1 <= entry.channel <= 64:
+                raise ConfigError(f"{where}: channel {entry.channel}: expected 1-64")
+            if entry.channel in used:
+                raise ConfigError(
+                    f"{where}: channel {entry.channel} is already {used[entry.channel]}"
+                )
+            used[entry.channel] = f"locker {entry.id}"
 
 
 def from_mapping(raw: dict[str, Any], source: str) -> Config:
@@ -367,25 +408,35 @@ def from_mapping(raw: dict[str, Any], source: str) -> Config:
 DEMO_SHOP = ("Atelier Vélo & Réparation", ("12 rue des Artisans", "75011 Paris"))
 
 
-def demo(data_dir: str | None = None) -> Config:
-    """The built-in profile for `make demo` and tests: simulated everything, no file."""
+def _demo_lockers(backend: str) -> dict[str, Any]:
+    """Four lockers on each backend's simulator."""
+    if backend == "rs485":  # two boards on the bus
+        places = [{"board": 1 + n // 2, "lock": 1 + n % 2} for n in range(4)]
+        return {"backend": "rs485", "port": "sim", "locker": _numbered(places)}
+    if backend == "pico":
+        places = [{"channel": n} for n in (1, 2, 3, 4)]
+        return {"backend": "pico", "port": "sim", "locker": _numbered(places)}
+    pins = [(17, 27), (22, 23), (24, 25), (5, 6)]
+    places = [{"lock_pin": lock, "door_pin": door} for lock, door in pins]
+    return {"backend": "gpio", "pin_factory": "mock", "locker": _numbered(places)}
+
+
+def _numbered(places: list[dict[str, int]]) -> list[dict[str, Any]]:
+    return [{"id": str(n), **place} for n, place in enumerate(places, start=1)]
+
+
+def demo(data_dir: str | None = None, lockers: str = "gpio") -> Config:
+    """The built-in profile for `make demo` and tests: simulated everything, no file.
+    `demo-rs485` and `demo-pico` put the lockers on those backends' simulators."""
     folder = data_dir or os.environ.get("KIOSK_DEMO_DIR", ".kiosk-demo")
     return from_mapping(
         {
             "shop": {"name": DEMO_SHOP[0], "address_lines": list(DEMO_SHOP[1])},
             "kiosk": {"id": "DEMO", "data_dir": folder, "dropoff_locker": "4"},
             "printer": {"sim_output_dir": str(Path(folder) / "printed")},
-            "lockers": {
-                "pin_factory": "mock",
-                "locker": [
-                    {"id": str(n), "lock_pin": lock, "door_pin": door}
-                    for n, (lock, door) in enumerate(
-                        [(17, 27), (22, 23), (24, 25), (5, 6)], start=1
-                    )
-                ],
-            },
+            "lockers": _demo_lockers(lockers),
         },
-        source="<demo profile>",
+        source=f"<demo profile{'' if lockers == 'gpio' else ', lockers on ' + lockers}>",
     )
 
 
@@ -394,6 +445,8 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
     target = str(path) if path is not None else os.environ.get("KIOSK_CONFIG", str(DEFAULT_PATH))
     if target == DEMO:
         return demo()
+    if target in (f"{DEMO}-rs485", f"{DEMO}-pico"):
+        return demo(lockers=target.split("-", 1)[1])
     file = Path(target)
     try:
         text = file.read_text(encoding="utf-8")

@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import Config
-from kiosk.drivers.drawer.lockers import GpioLockers, LockerPins, LockerTimings, pin_factory
+from kiosk.drivers.drawer.bank import LockerBank, LockerTimings, LockHardware
+from kiosk.drivers.drawer.cu16 import Cu16Hardware, Cu16Locker
+from kiosk.drivers.drawer.gpio import GpioHardware, LockerPins, pin_factory
+from kiosk.drivers.drawer.pico import PicoHardware, PicoLocker
 from kiosk.drivers.drawer.simulator import LockerBankSimulator
 from kiosk.drivers.printer.codepages import check_codepage
 from kiosk.drivers.printer.escpos_printer import EscposPrinter, PrinterCashDrawer
@@ -29,7 +32,7 @@ class Devices:
     cash_drawer: PrinterCashDrawer | None = None
     terminal: ZvtTerminal | None = None
     scanner: SerialScanner | WedgeScanner | None = None
-    lockers: GpioLockers | None = None
+    lockers: LockerBank | None = None
     where: dict[str, tuple[str, str]] = field(default_factory=dict)  # device → (backend, port)
     simulators: dict[str, Any] = field(default_factory=dict)
 
@@ -138,26 +141,61 @@ def open_devices(config: Config) -> Devices:
             devices.where["scanner"] = ("evdev", config.scanner.device)
         if config.lockers.locker:
             lc = config.lockers
-            pins = [
-                LockerPins(
-                    e.id, e.lock_pin, e.door_pin, lc.locks_active_high, lc.door_closed_is_low
-                )
-                for e in lc.locker
-            ]
-            factory = pin_factory(lc.pin_factory)
-            devices.lockers = GpioLockers(
-                pins,
-                factory,
+            devices.lockers = LockerBank(
+                _locker_hardware(config, devices),
                 LockerTimings(lc.pulse_ms, lc.debounce_ms, lc.open_timeout_s, lc.left_open_alarm_s),
             )
-            devices.where["lockers"] = (lc.pin_factory, f"{len(pins)} lockers")
-            if lc.pin_factory == "mock":
-                doors = LockerBankSimulator(factory, pins, open_after_s=0.3, close_after_s=1.0)
-                doors.start()
-                devices.simulators["lockers"] = doors
+            if "lockers" in devices.simulators:
+                devices.simulators["lockers"].start()
             devices.lockers.wait_stable()
             devices.lockers.start()
     except BaseException:
         devices.close()
         raise
     return devices
+
+
+def _locker_hardware(config: Config, devices: Devices) -> LockHardware:
+    """The configured backend; with `pin_factory = "mock"` (gpio) or `port = "sim"`, its
+    simulator too, registered to be started once the bank holds its pins."""
+    lc = config.lockers
+    sim = lc.port == "sim"
+    if lc.backend == "rs485":
+        from kiosk.drivers.drawer.cu16_sim import Cu16BusSimulator
+
+        boards = [Cu16Locker(e.id, e.board, e.lock) for e in lc.locker]
+        port = lc.port
+        if sim:
+            bus = Cu16BusSimulator(
+                {b.locker: (b.board, b.lock) for b in boards}, open_after_s=0.3, close_after_s=1.0
+            )
+            devices.simulators["lockers"] = bus
+            bus.start()
+            port = bus.path
+        devices.where["lockers"] = ("rs485" + (" sim" if sim else ""), port)
+        return Cu16Hardware.open_port(port, lc.baudrate, boards)
+    if lc.backend == "pico":
+        from kiosk.drivers.drawer.pico_sim import PicoSimulator
+
+        channels = [PicoLocker(e.id, e.channel) for e in lc.locker]
+        port = lc.port
+        if sim:
+            pico = PicoSimulator(
+                {c.locker: c.channel for c in channels}, open_after_s=0.3, close_after_s=1.0
+            )
+            devices.simulators["lockers"] = pico
+            port = pico.path
+        devices.where["lockers"] = ("pico" + (" sim" if sim else ""), port)
+        return PicoHardware.open_port(port, channels)
+    pins = [
+        LockerPins(e.id, e.lock_pin, e.door_pin, lc.locks_active_high, lc.door_closed_is_low)
+        for e in lc.locker
+    ]
+    factory = pin_factory(lc.pin_factory)
+    hardware = GpioHardware(pins, factory)
+    devices.where["lockers"] = (lc.pin_factory, f"{len(pins)} lockers")
+    if lc.pin_factory == "mock":
+        devices.simulators["lockers"] = LockerBankSimulator(
+            factory, pins, open_after_s=0.3, close_after_s=1.0
+        )
+    return hardware

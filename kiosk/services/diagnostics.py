@@ -53,6 +53,9 @@ def check_devices(devices: Devices, *, probe_scanner: bool = True) -> list[Check
         checks.append(
             _row(devices, "lockers", DeviceStatus("lockers", latest.state, f"doors {doors}"))
         )
+        for healthy, text in lockers.describe():
+            state = DeviceState.READY if healthy else DeviceState.FAULT
+            checks.append(_row(devices, "lockers", DeviceStatus("lockers", state, text)))
     return checks
 
 

@@ -25,7 +25,7 @@ from kiosk.domain.customers import ContactPreference, Customer, CustomerError
 from kiosk.domain.money import Money
 from kiosk.domain.orders import CustomerItem, ServiceLine, ServiceOrder
 from kiosk.domain.plain import to_plain
-from kiosk.drivers.drawer.lockers import GpioLockers
+from kiosk.drivers.drawer.bank import LockerBank
 from kiosk.i18n import Lang
 from kiosk.receipts.builders import ShopInfo, dropoff_ticket, item_tag
 from kiosk.services.item_kinds import SETTING as ITEM_KINDS
@@ -95,7 +95,7 @@ class DropOffService:
         delivery: ReceiptDelivery,
         clock: Callable[[], datetime],
         *,
-        lockers: GpioLockers | None = None,
+        lockers: LockerBank | None = None,
         random_bytes: Callable[[int], bytes] = secrets.token_bytes,
     ) -> None:
         self._repos = repos

@@ -25,7 +25,7 @@ from kiosk.domain.intents import IntentKind, IntentState, PaymentIntent
 from kiosk.domain.money import Money
 from kiosk.domain.orders import OrderState, ServiceOrder
 from kiosk.drivers.base import StatusCallback
-from kiosk.drivers.drawer.lockers import GpioLockers
+from kiosk.drivers.drawer.bank import LockerBank
 from kiosk.services.alerts import alert
 from kiosk.services.identify import Verification, Verifier
 from kiosk.services.payments import (
@@ -113,7 +113,7 @@ class PickupService:
         delivery: ReceiptDelivery,
         clock: Callable[[], datetime],
         *,
-        lockers: GpioLockers | None = None,
+        lockers: LockerBank | None = None,
         recover: Callable[[], object] | None = None,
     ) -> None:
         self._repos = repos

@@ -14,7 +14,7 @@ from datetime import datetime
 from kiosk.config import Config
 from kiosk.domain.orders import TERMINAL_STATES, OrderState, ServiceOrder
 from kiosk.domain.staff import Permission, StaffMember
-from kiosk.drivers.drawer.lockers import Door
+from kiosk.drivers.drawer.bank import Door
 from kiosk.services.devices import Devices
 from kiosk.services.staff import StaffService, StaffTaskError, order_for_tag
 from kiosk.storage.repositories import Repositories

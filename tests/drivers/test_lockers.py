@@ -5,15 +5,8 @@ import time
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from kiosk.drivers.drawer.lockers import (
-    Door,
-    GpioLockers,
-    LockerError,
-    LockerEventKind,
-    LockerPins,
-    LockerTimings,
-    pin_factory,
-)
+from kiosk.drivers.drawer.bank import Door, LockerBank, LockerError, LockerEventKind, LockerTimings
+from kiosk.drivers.drawer.gpio import GpioHardware, LockerPins, pin_factory
 from kiosk.drivers.drawer.simulator import DoorBehaviour, LockerBankSimulator
 
 PINS = [LockerPins("1", 17, 27), LockerPins("2", 22, 23)]
@@ -52,7 +45,8 @@ def world():
 
 @pytest.fixture
 def lockers(world):
-    bank = GpioLockers(PINS, world.factory, TIMINGS, clock=world.clock, sleep=world.sleep)
+    hardware = GpioHardware(PINS, world.factory, sleep=world.sleep)
+    bank = LockerBank(hardware, TIMINGS, clock=world.clock, sleep=world.sleep)
     # gpiozero applies the pull-up when the input is created: shut the doors after that
     for p in PINS:
         world.factory.pin(p.door_pin).drive_low()
@@ -118,7 +112,7 @@ def test_coil_is_released_even_if_waiting_fails(world, lockers):
     def broken_sleep(_):
         raise KeyboardInterrupt
 
-    lockers._sleep = broken_sleep
+    lockers.hardware.sleep = broken_sleep
     with pytest.raises(KeyboardInterrupt):
         lockers.open("1")
     assert world.factory.pin(17).state is False
@@ -126,8 +120,8 @@ def test_coil_is_released_even_if_waiting_fails(world, lockers):
 
 def test_configuration_errors_are_clear(world):
     with pytest.raises(LockerError, match="GPIO 27 is used twice"):
-        GpioLockers([LockerPins("1", 17, 27), LockerPins("2", 27, 5)], world.factory)
-    bank = GpioLockers(PINS, world.factory, TIMINGS)
+        GpioHardware([LockerPins("1", 17, 27), LockerPins("2", 27, 5)], world.factory)
+    bank = LockerBank(GpioHardware(PINS, world.factory), TIMINGS)
     with pytest.raises(LockerError, match="no locker '9'"):
         bank.open("9")
     bank.close()
@@ -148,7 +142,8 @@ def test_configuration_errors_are_clear(world):
 )
 def test_real_time_with_the_door_simulator(behaviour, opened, events):
     factory = MockFactory()
-    bank = GpioLockers(PINS, factory, LockerTimings(pulse_ms=50, debounce_ms=30, open_timeout_s=1))
+    timings = LockerTimings(pulse_ms=50, debounce_ms=30, open_timeout_s=1)
+    bank = LockerBank(GpioHardware(PINS, factory), timings)
     sim = LockerBankSimulator(factory, PINS, open_after_s=0.1, close_after_s=0.3)
     sim.behaviour["1"] = behaviour
     sim.start()

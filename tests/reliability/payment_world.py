@@ -30,7 +30,7 @@ from kiosk.domain.customers import ContactPreference, CreditAccount, Customer
 from kiosk.domain.money import Money
 from kiosk.domain.orders import CustomerItem, OrderState, ServiceLine, ServiceOrder
 from kiosk.domain.staff import Role, StaffMember
-from kiosk.drivers.drawer.lockers import OpenResult
+from kiosk.drivers.drawer.bank import OpenResult
 from kiosk.drivers.terminal.apdu import Apdu
 from kiosk.drivers.terminal.link import SerialLink
 from kiosk.drivers.terminal.profiles import DEFAULT_PROFILE

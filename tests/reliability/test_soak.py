@@ -13,7 +13,7 @@ import pytest
 
 from kiosk.domain.claim_codes import ClaimCode
 from kiosk.domain.orders import OrderState
-from kiosk.drivers.drawer.lockers import Door
+from kiosk.drivers.drawer.bank import Door
 from kiosk.memory import rss_mb
 from kiosk.services.context import open_kiosk_store
 from kiosk.services.devices import open_devices

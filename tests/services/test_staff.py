@@ -86,7 +86,7 @@ def test_load_a_locker_from_the_item_tag_then_empty_it(staff):
     sam = member(staff, "s1")
     _, order = seed_done_order(staff, locker="")  # at the counter
     _, other = seed_done_order(staff, locker="1", n=2)  # locker 1 is taken
-    staff.devices.simulators["lockers"].close_after_s = 0.3
+    staff.devices.simulators["lockers"].doors.close_after_s = 0.3
     task = staff.lockers.load_locker(sam, order.claim_code.display)
     assert task.done and task.locker == "2", task  # 1 is full, 4 takes drop-offs
     stored = staff.repos.orders.require(order.number)

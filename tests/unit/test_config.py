@@ -88,7 +88,26 @@ def test_good_file_loads_with_defaults(tmp_path):
         ),
         (
             LOCKERS.format(a="17", b="22, door_pin = 23"),
-            r"\[lockers.locker\[0\]\] door_pin: required",
+            r"#1 \(id '1'\) door_pin: required for the gpio backend",
+        ),
+        (
+            GOOD + '\n[lockers]\nbackend = "can"\n',
+            r"\[lockers\] backend: 'can' is not gpio, rs485 or pico",
+        ),
+        (
+            GOOD + '\n[lockers]\nbackend = "rs485"\n'
+            '[[lockers.locker]]\nid = "1"\nboard = 0\nlock = 17\n',
+            "board 0 lock 17: expected board 0-15, lock 1-16",
+        ),
+        (
+            GOOD
+            + '\n[lockers]\nbackend = "rs485"\n[[lockers.locker]]\nid = "1"\nboard = 2\nlock = 3\n'
+            + '[[lockers.locker]]\nid = "2"\nboard = 2\nlock = 3\n',
+            "board 2 lock 3 is already locker 1",
+        ),
+        (
+            GOOD + '\n[lockers]\nbackend = "pico"\n[[lockers.locker]]\nid = "1"\n',
+            r"#1 \(id '1'\): channel 0: expected 1-64",
         ),
         (GOOD + '\n[sync]\nurl = "ftp://x"\n', "expected http:// or https://"),
         (GOOD + "\n[kiosk2]\n", "unknown key 'kiosk2'"),

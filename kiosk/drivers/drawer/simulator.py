@@ -1,15 +1,17 @@
-"""The physical side of a locker bank, played on gpiozero MockFactory pins: when the
-kiosk pulses a lock, a simulated customer pulls the door open and closes it later, or
-the door is jammed, left open, or bounces. The driver under test is the real one."""
+"""The physical side of a locker bank: when a lock is pulsed, a simulated customer pulls
+the door open and closes it later, or the door is jammed, left open, or bounces.
+`DoorPlayer` plays that for any backend's simulator; `LockerBankSimulator` drives
+gpiozero MockFactory pins with it. The drivers under test are the real ones."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from kiosk.drivers.drawer.lockers import LockerPins
+from kiosk.drivers.drawer.gpio import LockerPins
 
 
 class DoorBehaviour(StrEnum):
@@ -19,7 +21,52 @@ class DoorBehaviour(StrEnum):
     BOUNCY = "bouncy"  # chatters before it settles open, and again before it settles shut
 
 
+class DoorPlayer:
+    """A customer at each door: `pulsed(locker)` when its lock is energised."""
+
+    def __init__(
+        self,
+        set_door: Callable[[str, bool], None],
+        lockers: list[str],
+        *,
+        open_after_s: float = 0.3,
+        close_after_s: float = 2.0,
+    ) -> None:
+        self._set_door = set_door
+        self.behaviour: dict[str, DoorBehaviour] = {name: DoorBehaviour.NORMAL for name in lockers}
+        self.open_after_s = open_after_s
+        self.close_after_s = close_after_s
+
+    def pulsed(self, locker: str) -> None:
+        threading.Thread(target=self._customer, args=(locker,), daemon=True).start()
+
+    def _chatter(self, locker: str, settle_open: bool) -> None:
+        for i in range(6):
+            self._set_door(locker, (i % 2 == 0) == settle_open)
+            time.sleep(0.005)
+        self._set_door(locker, settle_open)
+
+    def _customer(self, locker: str) -> None:
+        behaviour = self.behaviour[locker]
+        if behaviour is DoorBehaviour.JAMMED:
+            return
+        time.sleep(self.open_after_s)
+        if behaviour is DoorBehaviour.BOUNCY:
+            self._chatter(locker, settle_open=True)
+        else:
+            self._set_door(locker, True)
+        if behaviour is DoorBehaviour.LEFT_OPEN:
+            return
+        time.sleep(self.close_after_s)
+        if behaviour is DoorBehaviour.BOUNCY:
+            self._chatter(locker, settle_open=False)
+        else:
+            self._set_door(locker, False)
+
+
 class LockerBankSimulator:
+    """Doors and locks on gpiozero MockFactory pins."""
+
     def __init__(
         self,
         factory: Any,
@@ -30,13 +77,19 @@ class LockerBankSimulator:
     ) -> None:
         self._factory = factory
         self._lockers = {p.locker: p for p in lockers}
-        self.behaviour: dict[str, DoorBehaviour] = {p.locker: DoorBehaviour.NORMAL for p in lockers}
-        self.open_after_s = open_after_s
-        self.close_after_s = close_after_s
+        self.doors = DoorPlayer(
+            self._set_door,
+            list(self._lockers),
+            open_after_s=open_after_s,
+            close_after_s=close_after_s,
+        )
+        self.behaviour = self.doors.behaviour
+        self.energised_at: list[tuple[str, float]] = []  # (locker, monotonic) per pulse seen
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _set_door(self, pins: LockerPins, open_: bool) -> None:
+    def _set_door(self, locker: str, open_: bool) -> None:
+        pins = self._lockers[locker]
         pin = self._factory.pin(pins.door_pin)
         low = not open_ if pins.door_closed_is_low else open_
         if low:
@@ -48,11 +101,15 @@ class LockerBankSimulator:
         """The reed switch's wire comes off: the pull-up wins."""
         self._factory.pin(self._lockers[locker].door_pin).drive_high()
 
+    def energised(self, locker: str) -> bool:
+        pins = self._lockers[locker]
+        return bool(self._factory.pin(pins.lock_pin).state) == pins.lock_active_high
+
     def start(self) -> None:
         """All doors shut, then play. (gpiozero applies an input's pull-up when the
         device is created, so this must come after the driver opened its pins.)"""
-        for pins in self._lockers.values():
-            self._set_door(pins, open_=False)
+        for name in self._lockers:
+            self._set_door(name, False)
         self._thread = threading.Thread(target=self._run, name="locker-sim", daemon=True)
         self._thread.start()
 
@@ -64,32 +121,10 @@ class LockerBankSimulator:
     def _run(self) -> None:
         was_on = {name: False for name in self._lockers}
         while not self._stop.is_set():
-            for name, pins in self._lockers.items():
-                on = bool(self._factory.pin(pins.lock_pin).state) == pins.lock_active_high
+            for name in self._lockers:
+                on = self.energised(name)
                 if on and not was_on[name]:
-                    threading.Thread(target=self._customer, args=(pins,), daemon=True).start()
+                    self.energised_at.append((name, time.monotonic()))
+                    self.doors.pulsed(name)
                 was_on[name] = on
-            time.sleep(0.005)
-
-    def _chatter(self, pins: LockerPins, settle_open: bool) -> None:
-        for i in range(6):
-            self._set_door(pins, open_=(i % 2 == 0) == settle_open)
-            time.sleep(0.005)
-        self._set_door(pins, open_=settle_open)
-
-    def _customer(self, pins: LockerPins) -> None:
-        behaviour = self.behaviour[pins.locker]
-        if behaviour is DoorBehaviour.JAMMED:
-            return
-        time.sleep(self.open_after_s)
-        if behaviour is DoorBehaviour.BOUNCY:
-            self._chatter(pins, settle_open=True)
-        else:
-            self._set_door(pins, open_=True)
-        if behaviour is DoorBehaviour.LEFT_OPEN:
-            return
-        time.sleep(self.close_after_s)
-        if behaviour is DoorBehaviour.BOUNCY:
-            self._chatter(pins, settle_open=False)
-        else:
-            self._set_door(pins, open_=False)
+            time.sleep(0.001)

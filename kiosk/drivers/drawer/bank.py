@@ -1,15 +1,12 @@
-"""Pickup lockers on GPIO: a pulsed lock and a reed-switch door sensor per locker.
+"""A bank of pickup lockers, whatever drives it: the behaviour every backend shares.
 
-Wiring assumed (docs/hardware.md): the lock is fail-secure (locked without power) and
-driven through a transistor or relay, so `open` only ever *pulses* it (the coil is
-never held on, whatever happens: the pulse ends in a `finally`). The reed switch closes
-to ground when the door is shut, with the pin's pull-up: a cut wire therefore reads as
-*open*, the safe reading. The door input is debounced: a state counts once it has held
-for `debounce_ms`. A door left open past `left_open_alarm_s` raises an alarm event.
-
-Pin factory by configuration: `lgpio` (Raspberry Pi OS Bookworm, any Pi), `rpigpio`
-(RPi.GPIO: 32-bit installs, Pi 4 and older; it fails on a Pi 5), `mock` (gpiozero's
-MockFactory: tests and the demo).
+The bank pulses a lock, then waits until the door is *seen* open; debounces door
+readings (unless the hardware already did); raises opened, closed, left-open and
+never-opened events; and turns hardware faults (a silent board, a bus error, a
+co-processor that restarted) into device states, never into exceptions a customer's
+journey has to catch. What stands behind it is a `LockHardware`: the Pi's GPIO
+(`gpio.py`), RS-485 lock-control boards (`cu16.py`) or a MicroPython co-processor
+(`pico.py`), chosen by `[lockers] backend` (docs/hardware.md).
 """
 
 from __future__ import annotations
@@ -20,9 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
-
-from gpiozero import DigitalInputDevice, DigitalOutputDevice
+from typing import Protocol
 
 from kiosk.drivers.base import DeviceState, StatusStream
 
@@ -31,6 +26,10 @@ log = logging.getLogger(__name__)
 
 class LockerError(Exception):
     """A locker that cannot be used, and why."""
+
+
+class LockerFault(LockerError):
+    """The hardware did not answer, or answered wrong: a bus error, a silent board."""
 
 
 class Door(StrEnum):
@@ -53,15 +52,6 @@ class LockerEvent:
 
 
 @dataclass(frozen=True)
-class LockerPins:
-    locker: str
-    lock_pin: int
-    door_pin: int
-    lock_active_high: bool = True
-    door_closed_is_low: bool = True  # reed switch to ground, pull-up on the pin
-
-
-@dataclass(frozen=True)
 class LockerTimings:
     pulse_ms: int = 500
     debounce_ms: int = 50
@@ -74,6 +64,30 @@ class OpenResult:
     locker: str
     opened: bool
     detail: str
+
+
+class LockHardware(Protocol):
+    """What drives the locks and reads the doors."""
+
+    debounced: bool  # door readings are debounced already (on the board or co-processor)
+
+    def locker_ids(self) -> list[str]: ...
+
+    def read_open(self) -> dict[str, bool]:
+        """Every door: True when open (a cut wire reads open). Raises LockerFault."""
+        ...
+
+    def energise(self, locker: str, pulse_ms: int) -> None:
+        """Pulse one lock, bounded; returns once the pulse is done or in the hands of a
+        device that bounds it. Raises LockerFault when the command was not carried out."""
+        ...
+
+    def describe(self) -> list[tuple[bool, str]]:
+        """What `kiosk doctor` shows, asked afresh: each board or co-processor (healthy or
+        not, and its firmware version where it has one)."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class Debouncer:
@@ -89,86 +103,58 @@ class Debouncer:
         """Feed the current raw value; returns the new confirmed state when it changes."""
         if raw != self._raw:
             self._raw, self._since = raw, now
-            return None
+            if self.hold > 0:
+                return None
         if raw != self.confirmed and now - self._since >= self.hold:
             self.confirmed = raw
             return raw
         return None
 
-
-def pin_factory(name: str) -> Any:
-    """A gpiozero pin factory by its config name, with an error that says what to do."""
-    try:
-        if name == "mock":
-            from gpiozero.pins.mock import MockFactory
-
-            return MockFactory()
-        if name == "rpigpio":
-            from gpiozero.pins.rpigpio import RPiGPIOFactory
-
-            return RPiGPIOFactory()
-        if name == "lgpio":
-            from gpiozero.pins.lgpio import LGPIOFactory
-
-            return LGPIOFactory()
-    except (ImportError, RuntimeError, OSError) as exc:
-        hint = "on Bookworm or a Pi 5 use lgpio; install the pi extra: pip install '.[pi]'"
-        raise LockerError(f"pin factory {name!r} is not available here: {exc} ({hint})") from exc
-    raise LockerError(f"unknown pin factory {name!r}: expected rpigpio, lgpio or mock")
+    def settled(self, raw: bool, now: float) -> bool:
+        return self.confirmed == raw and now - self._since >= self.hold
 
 
 @dataclass
 class _Locker:
-    pins: LockerPins
-    lock: DigitalOutputDevice
-    door: DigitalInputDevice
     debouncer: Debouncer
     opened_at: float | None = None
     alarmed: bool = False
 
 
-class GpioLockers:
+class LockerBank:
     def __init__(
         self,
-        lockers: list[LockerPins],
-        factory: Any,
+        hardware: LockHardware,
         timings: LockerTimings | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self.hardware = hardware
         self.timings = timings or LockerTimings()
         self._clock = clock
         self._sleep = sleep
         self._listeners: list[Callable[[LockerEvent], None]] = []
         self._lock = threading.RLock()
         self.status_stream = StatusStream("lockers")
-        self._lockers: dict[str, _Locker] = {}
-        seen_pins: set[int] = set()
-        for pins in lockers:
-            for pin in (pins.lock_pin, pins.door_pin):
-                if pin in seen_pins:
-                    raise LockerError(f"locker {pins.locker}: GPIO {pin} is used twice")
-                seen_pins.add(pin)
-            lock = DigitalOutputDevice(
-                pins.lock_pin,
-                active_high=pins.lock_active_high,
-                initial_value=False,
-                pin_factory=factory,
-            )
-            door = DigitalInputDevice(pins.door_pin, pull_up=True, pin_factory=factory)
-            state = self._raw_open(pins, door)
-            self._lockers[pins.locker] = _Locker(
-                pins, lock, door, Debouncer(state, self.timings.debounce_ms / 1000, clock())
-            )
+        hold = 0.0 if hardware.debounced else self.timings.debounce_ms / 1000
+        self._raw: dict[str, bool] = {}
+        self._fault = ""
+        try:
+            self._raw = hardware.read_open()
+        except LockerFault as exc:
+            self._fault = str(exc)
+        now = clock()
+        self._lockers = {
+            name: _Locker(Debouncer(self._raw.get(name, True), hold, now))
+            for name in hardware.locker_ids()
+        }
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self.status_stream.publish(DeviceState.READY, f"{len(self._lockers)} lockers")
-
-    @staticmethod
-    def _raw_open(pins: LockerPins, door: DigitalInputDevice) -> bool:
-        low = bool(door.is_active)  # pull-up: active means the pin is pulled low
-        return not low if pins.door_closed_is_low else low
+        if self._fault:
+            self.status_stream.publish(DeviceState.FAULT, self._fault)
+        else:
+            self.status_stream.publish(DeviceState.READY, f"{len(self._lockers)} lockers")
 
     # -- events ---------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[LockerEvent], None]) -> None:
@@ -180,12 +166,29 @@ class GpioLockers:
         for listener in list(self._listeners):
             listener(event)
 
+    def _read(self) -> bool:
+        """Take every door's reading; a fault becomes the bank's state, once."""
+        try:
+            self._raw = self.hardware.read_open()
+        except LockerFault as exc:
+            if str(exc) != self._fault:
+                self._fault = str(exc)
+                log.warning("lockers: %s", exc)
+                self.status_stream.publish(DeviceState.FAULT, self._fault)
+            return False
+        if self._fault:
+            self._fault = ""
+            self.status_stream.publish(DeviceState.READY, f"{len(self._lockers)} lockers")
+        return True
+
     def poll(self) -> None:
         """Read every door once: debounce, and raise opened/closed/left-open events."""
-        now = self._clock()
         with self._lock:
+            if not self._read():
+                return
+            now = self._clock()
             for name, locker in self._lockers.items():
-                change = locker.debouncer.sample(self._raw_open(locker.pins, locker.door), now)
+                change = locker.debouncer.sample(self._raw.get(name, True), now)
                 if change is True:
                     locker.opened_at, locker.alarmed = now, False
                     self._emit(name, LockerEventKind.OPENED)
@@ -207,10 +210,9 @@ class GpioLockers:
         while self._clock() < deadline:
             self.poll()
             now = self._clock()
-            if all(
-                lk.debouncer.confirmed == self._raw_open(lk.pins, lk.door)
-                and now - lk.debouncer._since >= lk.debouncer.hold
-                for lk in self._lockers.values()
+            if not self._fault and all(
+                lk.debouncer.settled(self._raw.get(name, True), now)
+                for name, lk in self._lockers.items()
             ):
                 return True
             self._sleep(0.005)
@@ -238,6 +240,10 @@ class GpioLockers:
     def door(self, locker: str) -> Door:
         return Door.OPEN if self._get(locker).debouncer.confirmed else Door.CLOSED
 
+    def describe(self) -> list[tuple[bool, str]]:
+        with self._lock:
+            return self.hardware.describe()
+
     def _get(self, locker: str) -> _Locker:
         try:
             return self._lockers[locker]
@@ -248,23 +254,26 @@ class GpioLockers:
 
     def pulse(self, locker: str) -> None:
         """Energise the lock for pulse_ms, never longer."""
-        target = self._get(locker)
-        try:
-            target.lock.on()
-            self._sleep(self.timings.pulse_ms / 1000)
-        finally:
-            target.lock.off()
+        self._get(locker)
+        with self._lock:
+            self.hardware.energise(locker, self.timings.pulse_ms)
 
     def open(self, locker: str) -> OpenResult:
         """Pulse the lock and wait until the door is *seen* open. If it is not within
-        open_timeout_s, report it: the caller releases the payment and alerts staff."""
+        open_timeout_s, or the hardware failed, say so: the caller releases the payment
+        and alerts staff."""
         target = self._get(locker)
         if target.debouncer.confirmed:
             # Only a door *seen* going from shut to open proves the customer could reach
             # the item now; an already open door proves nothing (staff must look).
             return OpenResult(locker, False, "the door was already open")
         self.status_stream.publish(DeviceState.BUSY, f"opening locker {locker}")
-        self.pulse(locker)
+        try:
+            self.pulse(locker)
+        except LockerFault as exc:
+            self._fault = str(exc)
+            self.status_stream.publish(DeviceState.FAULT, self._fault)
+            return OpenResult(locker, False, f"the lock could not be pulsed: {exc}")
         deadline = self._clock() + self.timings.open_timeout_s
         while self._clock() < deadline:
             self.poll()
@@ -280,7 +289,4 @@ class GpioLockers:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=1)
-        for locker in self._lockers.values():
-            locker.lock.off()
-            locker.lock.close()
-            locker.door.close()
+        self.hardware.close()
