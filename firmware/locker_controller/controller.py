@@ -9,10 +9,10 @@
 # - A pulse lasts at most MAX_PULSE_MS, whatever was asked; tick() ends it even when no
 #   more bytes arrive, and every output is switched off at start (after a watchdog
 #   reset too).
+import logging
 import struct
 import time
 
-import logging
 import protocol as p
 from doors import Debouncer
 
@@ -74,7 +74,12 @@ class Controller:
         if self._sync is None:
             return p.NOT_SYNCED, b""
         if self._age(sent_at) > ttl:
-            log.warning("command %d sent %d ms ago, older than %d ms: dropped", command, self._age(sent_at), ttl)
+            log.warning(
+                "command %d sent %d ms ago, older than %d ms: dropped",
+                command,
+                self._age(sent_at),
+                ttl,
+            )
             return p.STALE, b""
         if command == p.OPEN:
             return self._open(args)

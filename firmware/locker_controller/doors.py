@@ -32,5 +32,7 @@ class Debouncer:
             if raw != self._raw[i]:
                 self._raw[i] = raw
                 self._since[i] = now
-            elif raw != self.confirmed[i] and time.ticks_diff(now, self._since[i]) >= self.stable_ms:
+            elif (
+                raw != self.confirmed[i] and time.ticks_diff(now, self._since[i]) >= self.stable_ms
+            ):
                 self.confirmed[i] = raw

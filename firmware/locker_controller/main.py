@@ -55,8 +55,9 @@ class Link:
 
 
 def usb_link(controller):
-    import micropython
     import select
+
+    import micropython
 
     micropython.kbd_intr(-1)  # a 0x03 in a frame must not stop the program
     poll = select.poll()

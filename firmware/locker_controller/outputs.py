@@ -66,7 +66,9 @@ class Mcp23017Outputs:
         self._i2c.writeto_mem(address, self.IODIRA, bytes((0, 0)))
 
     def _write_latches(self):
-        self._i2c.writeto_mem(self._address, self.OLATA, bytes((self._bits & 0xFF, self._bits >> 8)))
+        self._i2c.writeto_mem(
+            self._address, self.OLATA, bytes((self._bits & 0xFF, self._bits >> 8))
+        )
 
     def set(self, index, on):
         if on:

@@ -33,7 +33,9 @@ class ControllerTest(unittest.TestCase):
 
     def open(self, request_id, door, pulse_ms=200, sent_at=None, ttl=500):
         at = self.clock if sent_at is None else sent_at
-        return self.c.handle(request(request_id, p.OPEN, at, ttl, struct.pack("<BH", door, pulse_ms)))
+        return self.c.handle(
+            request(request_id, p.OPEN, at, ttl, struct.pack("<BH", door, pulse_ms))
+        )
 
     def test_hello_answers_boot_id_doors_and_version(self):
         reply = self.c.handle(request(2, p.HELLO, 5000))
@@ -76,7 +78,9 @@ class ControllerTest(unittest.TestCase):
 
     def test_bad_requests_are_refused_and_do_nothing(self):
         self.assertEqual(status_of(self.open(12, 9))[1], p.BAD_ARGUMENT)
-        self.assertEqual(status_of(self.c.handle(request(13, 0x7F, self.clock)))[1], p.UNKNOWN_COMMAND)
+        self.assertEqual(
+            status_of(self.c.handle(request(13, 0x7F, self.clock)))[1], p.UNKNOWN_COMMAND
+        )
         self.assertIsNone(self.c.handle(b"\x01\x02"))
         self.assertEqual(self.c.executed, 0)
 
@@ -88,7 +92,7 @@ class ControllerTest(unittest.TestCase):
         self.c.tick()
         self.assertEqual(self.c.debouncer.confirmed, [False, True, False])
         reply = self.c.handle(request(14, p.STATUS, self.clock))
-        boot, count, flags = struct.unpack("<HBB", reply[3:7])
+        boot, count, _flags = struct.unpack("<HBB", reply[3:7])
         self.assertEqual((boot, count, reply[7], reply[8]), (0x1234, 3, 0b010, 0))
 
     def test_every_output_is_off_at_start(self):

@@ -37,4 +37,7 @@ class BootTest(unittest.TestCase):
         link = main.Link(controller, lambda: incoming.pop(0) if incoming else b"", sent.append)
         for _ in range(3):
             link.step()
-        self.assertEqual(p.Decoder().feed(b"".join(sent)), [struct.pack("<HB", 5, p.OK) + version.VERSION.encode()])
+        self.assertEqual(
+            p.Decoder().feed(b"".join(sent)),
+            [struct.pack("<HB", 5, p.OK) + version.VERSION.encode()],
+        )
