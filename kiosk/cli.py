@@ -188,6 +188,29 @@ def cmd_store_compact(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_firmware_flash(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kiosk.services.firmware import FlashError, flash
+
+    try:
+        result = flash(args.port, board=Path(args.board) if args.board else None, force=args.force)
+    except FlashError as exc:
+        print(f"kiosk firmware flash: {exc}", file=sys.stderr)
+        return 1
+    print(f"{'flashed' if result.changed else 'unchanged'}: {result.detail}")
+    return 0
+
+
+def cmd_firmware_version(args: argparse.Namespace) -> int:
+    from kiosk.services.firmware import device_version, source_dir, source_version
+
+    running = device_version(args.port)
+    print(f"source   {source_version(source_dir())}")
+    print(f"running  {running or 'nothing answers (no firmware, or in its REPL)'}")
+    return 0 if running else 1
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from kiosk.services.devices import open_devices
     from kiosk.services.diagnostics import check_devices, format_table, print_test_page
@@ -463,6 +486,17 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--print-test", action="store_true", help="print a test page")
     doctor.add_argument("--open-locker", metavar="N", help="pulse locker N and watch its door")
     doctor.set_defaults(handler=cmd_doctor)
+
+    firmware = sub.add_parser("firmware", help="the locker co-processor's firmware (a Pico)")
+    fw_sub = firmware.add_subparsers(dest="firmware_command", metavar="ACTION", required=True)
+    fw_flash = fw_sub.add_parser("flash", help="copy the firmware onto the Pico (mpremote)")
+    fw_flash.add_argument("port", help="the Pico's serial device, e.g. /dev/kiosk-lockers")
+    fw_flash.add_argument("--board", help="a board.py with this bank's wiring")
+    fw_flash.add_argument("--force", action="store_true", help="even if the version matches")
+    fw_flash.set_defaults(handler=cmd_firmware_flash)
+    fw_version = fw_sub.add_parser("version", help="the running firmware's version")
+    fw_version.add_argument("port")
+    fw_version.set_defaults(handler=cmd_firmware_version)
 
     demo = sub.add_parser("demo", help="demo data")
     demo_sub = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)

@@ -26,6 +26,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import lockers as bank
+
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parent  # the kiosk's source tree (setup.cfg, kiosk/, systemd/)
 
@@ -83,12 +85,15 @@ class Settings:
     printer: str
     terminal: str
     scanner: str
-    lockers: list[tuple[str, int, int]]
+    lockers: list[tuple[str, ...]]
     dropoff_locker: str
     printer_usb: str  # VID:PID for the udev rule
     terminal_usb: str
     data_device: str
     read_only_root: bool
+    lockers_backend: str = "gpio"
+    lockers_port: str = bank.PORT
+    lockers_usb: str = ""  # VID:PID of the bank's serial device, for the udev rule
 
 
 class Provisioner:
@@ -353,6 +358,8 @@ class Provisioner:
                 f'SUBSYSTEM=="tty", ATTRS{{idVendor}}=="{vid}", ATTRS{{idProduct}}=="{pid}", '
                 'GROUP="dialout", MODE="0660", SYMLINK+="kiosk-terminal"'
             )
+        if settings.lockers_usb:
+            rules.append(bank.udev_rule(settings.lockers_usb))
         before = self.path("/etc/udev/rules.d/99-kiosk.rules")
         old = before.read_text() if before.exists() else None
         self.write(s, "/etc/udev/rules.d/99-kiosk.rules", "\n".join(rules) + "\n")
@@ -446,6 +453,23 @@ class Provisioner:
             ],
         )
 
+    def coprocessor(self, settings: Settings) -> None:
+        """The locker co-processor's firmware, flashed and its version checked by the kiosk
+        itself (`kiosk firmware flash`): only on the Pi, where the Pico is plugged in."""
+        if settings.lockers_backend != "pico":
+            return
+        s = self.step("locker co-processor firmware")
+        command = ["runuser", "-u", USER, "--", f"{VENV}/bin/kiosk", "firmware", "flash",
+                   settings.lockers_port]  # fmt: skip
+        if not self.live:
+            s.status = "skipped"
+            s.details.append(f"on the Pi, with the Pico plugged in: {shlex.join(command)}")
+            return
+        out = self.run(s, command)
+        s.details += out.splitlines()
+        if out.startswith("flashed"):
+            s.status = "changed"
+
     def doctor(self) -> None:
         s = self.step("kiosk doctor")
         if not self.is_whole_os() or not self.path(f"{VENV}/bin/kiosk").exists():
@@ -538,27 +562,8 @@ def render_config(s: Settings) -> str:
         lines.append(f"port = {_toml(where)}")
     elif backend == "evdev":
         lines.append(f"device = {_toml(where)}")
-    lines += ["", "[lockers]", f"pin_factory = {_toml('lgpio' if s.lockers else 'mock')}"]
-    for locker, lock_pin, door_pin in s.lockers:
-        lines += [
-            "",
-            "[[lockers.locker]]",
-            f"id = {_toml(locker)}",
-            f"lock_pin = {lock_pin}",
-            f"door_pin = {door_pin}",
-        ]
+    lines += ["", *bank.config_lines(s.lockers_backend, s.lockers, s.lockers_port)]
     return "\n".join(lines) + "\n"
-
-
-def parse_lockers(spec: str) -> list[tuple[str, int, int]]:
-    """ "1:17:27,2:22:23" → [("1", 17, 27), ("2", 22, 23)] (id:lock_pin:door_pin, BCM)."""
-    out = []
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        fields = part.split(":")
-        if len(fields) != 3 or not fields[1].isdigit() or not fields[2].isdigit():
-            raise ProvisionError(f"--lockers {part!r}: expected ID:LOCK_PIN:DOOR_PIN")
-        out.append((fields[0], int(fields[1]), int(fields[2])))
-    return out
 
 
 def _ask(args: argparse.Namespace, name: str, question: str, default: str = "") -> str:
@@ -594,6 +599,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
             raise ProvisionError(f"--{name} {value!r}: expected one of {', '.join(kinds)}")
     if terminal_usb and not re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", terminal_usb):
         raise ProvisionError(f"--terminal-usb {terminal_usb!r}: expected VID:PID in hex")
+    backend = args.lockers_backend
+    try:
+        lockers = bank.parse(
+            backend, _ask(args, "lockers", f"Lockers ({backend}: see docs/provisioning.md)", "")
+        )
+        lockers_usb = bank.usb_of(backend, args.lockers_usb or "")
+    except bank.LockersError as exc:
+        raise ProvisionError(str(exc)) from None
     return Settings(
         shop_name=_ask(args, "shop_name", "Shop name"),
         kiosk_id=_ask(args, "kiosk_id", "Kiosk id", "K1"),
@@ -607,12 +620,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
             "serial:/dev/kiosk-terminal",
         ),
         scanner=_ask(args, "scanner", "Scanner (serial:/dev/…, wedge:/dev/input/…, none)", "none"),
-        lockers=parse_lockers(_ask(args, "lockers", "Lockers (ID:LOCK_PIN:DOOR_PIN,…)", "")),
+        lockers=lockers,
         dropoff_locker=args.dropoff_locker or "",
         printer_usb=printer_usb,
         terminal_usb=terminal_usb,
         data_device=args.data_device or "",
         read_only_root=args.read_only_root,
+        lockers_backend=backend,
+        lockers_port=args.lockers_port,
+        lockers_usb=lockers_usb,
     )
 
 
@@ -631,7 +647,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--terminal", help="serial:/dev/kiosk-terminal | tcp:HOST:PORT")
     parser.add_argument("--terminal-usb", help="VID:PID of the terminal's USB serial adapter")
     parser.add_argument("--scanner", help="serial:/dev/… | wedge:/dev/input/… | none")
-    parser.add_argument("--lockers", help="ID:LOCK_PIN:DOOR_PIN,… (BCM numbers)")
+    parser.add_argument(
+        "--lockers",
+        help="gpio: ID:LOCK_PIN:DOOR_PIN,… (BCM); rs485: ID:BOARD:LOCK,…; pico: ID:CHANNEL,…",
+    )
+    parser.add_argument("--lockers-backend", default="gpio", help="gpio, rs485 or pico")
+    parser.add_argument("--lockers-port", default=bank.PORT, help="rs485, pico: serial device")
+    parser.add_argument(
+        "--lockers-usb", help=f"VID:PID of the bank's USB serial device (pico: {bank.PICO_USB})"
+    )
     parser.add_argument("--dropoff-locker", help="the locker customers drop items into")
     parser.add_argument("--data-device", help="a partition to mount on /var/lib/kiosk")
     parser.add_argument(
@@ -657,6 +681,7 @@ def main(argv: list[str] | None = None) -> int:
         p.screen_and_watchdog()
         p.units()
         p.enrol(settings)
+        p.coprocessor(settings)
         p.doctor()
     except ProvisionError as exc:
         print(f"provisioning failed: {exc}", file=sys.stderr)

@@ -11,7 +11,9 @@ OUT=demo-output
 export KIOSK_DEMO_DIR="$PWD/$OUT/store"
 PORT=${DEMO_PORT:-8765}
 DB="sqlite:///$PWD/$OUT/backoffice.db"
-K() { echo "\$ kiosk --config demo $*"; $PY -m kiosk --config demo "$@"; }
+# DEMO_LOCKERS=rs485 or pico: the lockers on that backend's simulator (demo-rs485, demo-pico)
+PROFILE=demo${DEMO_LOCKERS:+-$DEMO_LOCKERS}
+K() { echo "\$ kiosk --config $PROFILE $*"; $PY -m kiosk --config "$PROFILE" "$@"; }
 
 rm -rf "$OUT" && mkdir -p "$OUT"
 echo "== back office: seeding demo data"
@@ -39,6 +41,11 @@ K sync status
 K store check
 echo "== devices (simulated): status, a test page, a locker"
 K doctor --print-test --open-locker 1
+echo "== the same lockers on every backend's simulator: GPIO, RS-485 boards, the co-processor's firmware"
+for profile in demo demo-rs485 demo-pico; do
+    echo "\$ kiosk --config $profile doctor --open-locker 2"
+    $PY -m kiosk --config "$profile" doctor --open-locker 2 | grep -E "^lockers|^locker "
+done
 echo "== receipts"
 K demo receipts "$OUT/receipts"
 echo "== what to type at the screen (also in $OUT/guide.txt)"
@@ -52,9 +59,9 @@ else
     TOUR="$OUT/tour"
     export KIOSK_DEMO_DIR="$PWD/$OUT/tour-store"
     if command -v xvfb-run >/dev/null; then
-        xvfb-run -a -s "-screen 0 1280x800x24" $PY -m kiosk --config demo run --size 1024x600 --scenario tour --out "$TOUR"
+        xvfb-run -a -s "-screen 0 1280x800x24" $PY -m kiosk --config "$PROFILE" run --size 1024x600 --scenario tour --out "$TOUR"
     else
-        SDL_VIDEODRIVER=offscreen $PY -m kiosk --config demo run --size 1024x600 --scenario tour --out "$TOUR"
+        SDL_VIDEODRIVER=offscreen $PY -m kiosk --config "$PROFILE" run --size 1024x600 --scenario tour --out "$TOUR"
     fi
     echo "== screenshots: $TOUR/ ($(ls "$TOUR" | grep -c png) screens)"
 fi

@@ -17,6 +17,15 @@ def set_reset_cause(cause):
     _reset_cause = cause
 
 
+reset_hook = None  # the simulated Pico's reboot (run.mjs pico)
+
+
+def reset():
+    if reset_hook is None:
+        raise OSError("machine.reset: no simulated chip to reset")
+    reset_hook()
+
+
 class Pin:
     IN = 0
     OUT = 1

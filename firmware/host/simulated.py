@@ -55,6 +55,13 @@ def _write(data):
 
 
 def step():
+    try:
+        _step()
+    except main.Maintenance:
+        main.enter_maintenance()  # writes the flag, then machine.reset(): run.mjs reboots
+
+
+def _step():
     now = time.ticks_ms()
     hung = state["hung_until"]
     if hung is not None:
@@ -74,7 +81,5 @@ def world_line(line):
     if "door" in event:
         level = 1 if event["open"] else 0  # the switch opens: the pull-up wins
         machine.Pin.levels[DOOR_BASE + event["door"] - 1] = level
-    elif "restart" in event:
-        boot(machine.PWRON_RESET)
     elif "hang_ms" in event:
         state["hung_until"] = time.ticks_add(time.ticks_ms(), event["hang_ms"])

@@ -36,6 +36,7 @@ class Controller:
         self._order = []
         self._sync = None  # (kiosk ms, our ticks) at the last HELLO
         self.executed = 0  # requests carried out (not repeats, not refused)
+        self.maintenance = False  # asked to leave the loop for the REPL
 
     # -- the periodic part --
     def tick(self):
@@ -87,6 +88,11 @@ class Controller:
             return p.OK, self._status()
         if command == p.VERSION:
             return p.OK, self.version.encode()
+        if command == p.MAINTENANCE:
+            self.outputs.all_off()
+            self._pulse_end = [None] * self.outputs.count
+            self.maintenance = True
+            return p.OK, b""
         if command == p.LOG:
             return p.OK, "\n".join(RING.lines[-8:]).encode()[-180:]
         return p.UNKNOWN_COMMAND, b""

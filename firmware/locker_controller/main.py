@@ -1,6 +1,7 @@
 # The co-processor's start: switch every lock output off, then answer the kiosk over USB
 # serial for ever, feeding the watchdog. If the loop ever stalls, the watchdog resets the
 # chip, and a reset leaves every pin an input: the locks' drivers are off.
+import os
 import random
 import sys
 import time
@@ -35,6 +36,10 @@ def boot(cfg=board):
     return Controller(outputs, doors, boot_id, version.VERSION, cfg.DEBOUNCE_MS, flags)
 
 
+class Maintenance(Exception):
+    """The kiosk asked for the REPL (to flash new firmware): every output is off."""
+
+
 class Link:
     """Frames in and out of a byte stream: read() gives what has arrived (maybe b"")."""
 
@@ -51,6 +56,8 @@ class Link:
                 answer = self.controller.handle(body)
                 if answer is not None:
                     self._write(protocol.frame(answer))
+                if self.controller.maintenance:
+                    raise Maintenance()
         self.controller.tick()
 
 
@@ -73,14 +80,41 @@ def usb_link(controller):
     return Link(controller, read, stdout.write)
 
 
+# MAINTENANCE (for flashing) cannot just leave the loop: an RP2040's watchdog, once
+# started, cannot be stopped, and would reset the chip under mpremote. So the firmware
+# leaves a flag file and resets; the next start sees the flag, removes it, and stays in
+# the REPL with no watchdog and every output off, until mpremote's `reset`.
+FLAG = "maintenance"
+
+
+def wants_maintenance():
+    try:
+        os.remove(FLAG)
+        return True
+    except OSError:
+        return False
+
+
+def enter_maintenance():
+    with open(FLAG, "w") as f:
+        f.write("requested by the kiosk\n")
+    machine.reset()
+
+
 def run():
     wdt = machine.WDT(timeout=board.WATCHDOG_MS)
     link = usb_link(boot())
-    while True:
-        link.step()
-        wdt.feed()
-        time.sleep_ms(1)
+    try:
+        while True:
+            link.step()
+            wdt.feed()
+            time.sleep_ms(1)
+    except Maintenance:
+        enter_maintenance()
 
 
 if __name__ == "__main__":
-    run()
+    if wants_maintenance():
+        make_outputs()  # every output off; the REPL is the technician's
+    else:
+        run()

@@ -17,6 +17,7 @@ OPEN = 0x02
 STATUS = 0x03
 VERSION = 0x04
 LOG = 0x05
+MAINTENANCE = 0x06  # leave the loop for the REPL (flashing)
 
 OK = 0
 UNKNOWN_COMMAND = 1

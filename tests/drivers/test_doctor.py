@@ -1,10 +1,13 @@
 """`kiosk doctor` on the demo's simulated devices, and with faults."""
 
+import pytest
+
 from kiosk import config
 from kiosk.cli import main
 from kiosk.drivers.base import DeviceState
 from kiosk.services.devices import open_devices
 from kiosk.services.diagnostics import check_devices
+from kiosk.services.firmware import source_dir, source_version
 
 
 def test_doctor_on_the_demo_devices(tmp_path, monkeypatch, capsys):
@@ -15,6 +18,33 @@ def test_doctor_on_the_demo_devices(tmp_path, monkeypatch, capsys):
         assert device in out
     assert "test page: sent to the printer" in out and "locker 1: opened" in out
     assert "Using hardware" not in out
+
+
+@pytest.mark.parametrize(
+    ("profile", "board"),
+    [
+        ("demo-rs485", "RS-485 board 2: answers; 2 lockers"),
+        ("demo-pico", f"firmware {source_version(source_dir())}, boot "),
+    ],
+)
+def test_doctor_on_each_locker_backends_simulator(tmp_path, monkeypatch, capsys, profile, board):
+    monkeypatch.setenv("KIOSK_DEMO_DIR", str(tmp_path))
+    assert main(["--config", profile, "doctor", "--open-locker", "3"]) == 0
+    out = capsys.readouterr().out
+    assert board in out and "locker 3: opened" in out
+    assert "doors 1:closed, 2:closed, 3:closed, 4:closed" in out
+
+
+def test_a_silent_locker_board_makes_doctor_fail(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KIOSK_DEMO_DIR", str(tmp_path))
+    devices = open_devices(config.demo(str(tmp_path), lockers="rs485"))
+    try:
+        devices.simulators["lockers"].boards[2].silent = True
+        checks = [c for c in check_devices(devices) if c.device == "lockers"]
+        assert [c.state for c in checks[1:]] == [DeviceState.READY, DeviceState.FAULT]
+        assert checks[2].detail == "RS-485 board 2: no answer"
+    finally:
+        devices.close()
 
 
 def test_doctor_exits_1_on_a_faulty_device(tmp_path, capsys):

@@ -98,6 +98,37 @@ def test_a_staged_root_becomes_a_kiosk(tmp_path):
 
 
 @needs_root
+@pytest.mark.parametrize(
+    ("backend", "spec", "expected"),
+    [
+        ("rs485", "1:0:1,2:0:2,17:1:1", ['backend = "rs485"', "board = 1", "lock = 1"]),
+        ("pico", "1:1,2:2,3:24", ['backend = "pico"', "channel = 24"]),
+    ],
+)
+def test_a_locker_bank_on_a_bus_or_a_co_processor(tmp_path, backend, spec, expected):
+    root = staged_root(tmp_path)
+    done = provision(root, "--lockers-backend", backend, "--lockers", spec,
+                     "--lockers-usb", "1a86:7523")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    config = root / "etc/kiosk/kiosk.toml"
+    text = config.read_text()
+    assert all(line in text for line in expected), text
+    assert 'port = "/dev/kiosk-lockers"' in text
+    check = subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config), "config",
+                            "check"], cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
+    rules = (root / "etc/udev/rules.d/99-kiosk.rules").read_text()
+    assert 'ATTRS{idVendor}=="1a86", ATTRS{idProduct}=="7523"' in rules
+    assert 'SYMLINK+="kiosk-lockers"' in rules
+    if backend == "pico":  # flashed from the Pi itself, where the Pico is plugged in
+        assert "[     skipped] locker co-processor firmware" in done.stdout
+        assert "kiosk firmware flash /dev/kiosk-lockers" in done.stdout
+    bad = provision(tmp_path / "none", "--dry-run", "--lockers-backend", backend,
+                    "--lockers", "1:2:3:4")  # fmt: skip
+    assert bad.returncode == 1 and "expected ID:" in bad.stderr and backend in bad.stderr
+
+
+@needs_root
 def test_a_second_run_changes_nothing(tmp_path):
     root = staged_root(tmp_path)
     assert provision(root).returncode == 0

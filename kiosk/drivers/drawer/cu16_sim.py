@@ -1,7 +1,8 @@
 """A bus of CU16 lock-control boards on a pseudo-terminal, as docs/hardware.md ("RS-485
 boards") defines them: each board answers the frames addressed to it, pulses a lock for
 its own unlock time, reports each lock's feedback switch (the door) and, on boards with
-them, occupancy sensors. A board can be made silent, a wire cut, a door jammed."""
+them, occupancy sensors, and the line takes as long as 8N1 at its baud rate would. A
+board can be made silent, a wire cut, a door jammed."""
 
 from __future__ import annotations
 
@@ -50,8 +51,12 @@ class Cu16BusSimulator:
         *,
         open_after_s: float = 0.3,
         close_after_s: float = 2.0,
+        baudrate: int = 19200,
     ) -> None:
         self._where = lockers
+        # A pty moves bytes at once; a 19200-baud line takes 10 bits (8N1) a byte. The
+        # board answers after the request has arrived, and its answer takes its own time.
+        self.byte_time_s = 10 / baudrate
         self.boards = {board: SimBoard(board) for board, _lock in lockers.values()}
         self.doors = DoorPlayer(
             self._set_door, list(lockers), open_after_s=open_after_s, close_after_s=close_after_s
@@ -113,8 +118,10 @@ class Cu16BusSimulator:
                 if frame[4] != _ETX or sum(frame[:5]) & 0xFF != frame[5]:
                     pending = frame[1:] + pending  # resynchronise on the next STX
                     continue
+                time.sleep(len(frame) * self.byte_time_s)  # the request arriving
                 answer = self._answer(frame[1], frame[2], frame[3])
                 if answer:
+                    time.sleep(len(answer) * self.byte_time_s)  # the answer going back
                     os.write(self._master, answer)
 
     def _answer(self, address: int, lock: int, command: int) -> bytes:

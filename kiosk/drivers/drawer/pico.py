@@ -29,7 +29,7 @@ from kiosk.drivers.drawer.line import SerialLine
 log = logging.getLogger(__name__)
 
 SYNC = 0xA5
-HELLO, OPEN, STATUS, VERSION = 0x01, 0x02, 0x03, 0x04
+HELLO, OPEN, STATUS, VERSION, MAINTENANCE = 0x01, 0x02, 0x03, 0x04, 0x06
 OK, UNKNOWN_COMMAND, BAD_ARGUMENT, STALE, NOT_SYNCED = range(5)
 STATUS_NAMES = {1: "unknown command", 2: "bad argument", 3: "stale", 4: "not synced"}
 HEADER = struct.Struct("<HBIH")  # id, command, sent_at (ms), ttl (ms)
@@ -161,6 +161,10 @@ class PicoHardware:
         missing = [e.locker for e in self._lockers.values() if e.channel > outputs]
         if missing:
             raise LockerFault(f"{self.name} has {outputs} outputs; lockers {missing} have none")
+
+    def maintenance(self) -> None:
+        """Ask the firmware to restart into its REPL, every output off (for flashing)."""
+        self._call(MAINTENANCE)
 
     def _call(self, command: int, args: bytes = b"") -> bytes:
         with self._link:

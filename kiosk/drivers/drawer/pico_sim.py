@@ -15,6 +15,7 @@ import os
 import pty
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import tty
@@ -28,7 +29,19 @@ FIRMWARE = ROOT / "firmware"
 LIB = ROOT / "build" / "firmware-lib"
 
 
+def flashed(folder: Path) -> Path:
+    """A Pico's file system as `kiosk firmware flash` leaves it: the firmware at the top,
+    micropython-lib's logging under lib/."""
+    for source in (FIRMWARE / "locker_controller").glob("*.py"):
+        shutil.copy(source, folder / source.name)
+    shutil.copytree(LIB / "logging", folder / "lib" / "logging", dirs_exist_ok=True)
+    return folder
+
+
 class PicoSimulator:
+    """`flash`: the chip's file system (a folder); by default a fresh one holding the
+    firmware as flashed. An empty folder is a Pico with MicroPython and nothing else."""
+
     def __init__(
         self,
         lockers: dict[str, int],
@@ -36,6 +49,7 @@ class PicoSimulator:
         outputs: int | None = None,
         open_after_s: float = 0.3,
         close_after_s: float = 2.0,
+        flash: Path | None = None,
     ) -> None:
         node = shutil.which("node")
         if node is None or not (FIRMWARE / "host" / "node_modules").is_dir() or not LIB.is_dir():
@@ -60,9 +74,14 @@ class PicoSimulator:
         self.path = os.ttyname(self._slave)
         self._ready = threading.Event()
         self._write_lock = threading.Lock()
+        self._own_flash = None
+        if flash is None:
+            self._own_flash = tempfile.TemporaryDirectory(prefix="pico-flash-")
+            flash = flashed(Path(self._own_flash.name))
+        self.flash = flash
+        self.mode = ""
         self._proc = subprocess.Popen(
-            [node, "run.mjs", "sim", str(LIB), str(FIRMWARE / "locker_controller"), ".",
-             str(self.outputs)],
+            [node, "run.mjs", "sim", str(flash), str(self.outputs)],
             cwd=FIRMWARE / "host",
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -84,6 +103,7 @@ class PicoSimulator:
             except ValueError:
                 continue  # the firmware's own print, not an event
             if event.get("ready"):
+                self.mode = event["mode"]
                 self._ready.set()
             elif "boot" in event:
                 self.boots.append(event)
@@ -135,3 +155,5 @@ class PicoSimulator:
         for fd in (self._master, self._slave):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        if self._own_flash is not None:
+            self._own_flash.cleanup()
