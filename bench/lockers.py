@@ -4,13 +4,15 @@ command to the lock output seen energised, and how long to read every door.
 - `*_open_p95_ms`: 200 opens spread over 48 lockers, from the driver's energise call to
   the moment the simulator sees the lock's output on (GPIO: gpiozero's mock pin, polled
   every millisecond; RS-485: the board's lock timer, on a pty that takes as long as
-  19200 baud 8N1 would; co-processor: the firmware's 74HC595 model reporting the output,
+  19200 baud 8N1 would; Modbus: the board's coil written on, on the same kind of line;
+  co-processor: the firmware's 74HC595 model reporting the output,
   the firmware running on MicroPython under Node).
-- `*_poll_all_ms`: p95 of 100 reads of all 48 doors (RS-485: three 16-lock boards). The
+- `*_poll_all_ms`: p95 of 100 reads of all 48 doors (RS-485 and Modbus: three 16-lock
+  boards). The
   Pi's header has 26 usable GPIOs, one lock and one door each: the GPIO bank is the 13
   lockers it can carry (`gpio_doors`), the largest bank that backend serves.
 - `*_bytes_per_open`: bytes on the line for one open, both ways (RS-485: the open and its
-  read-back).
+  read-back; Modbus: the coil on, then off).
 
 Targets: every open p95 ≤ 50 ms, every poll ≤ 100 ms.
 
@@ -34,6 +36,8 @@ from gpiozero.pins.mock import MockFactory  # noqa: E402
 from kiosk.drivers.drawer.cu16 import Cu16Hardware, Cu16Locker  # noqa: E402
 from kiosk.drivers.drawer.cu16_sim import Cu16BusSimulator  # noqa: E402
 from kiosk.drivers.drawer.gpio import GpioHardware, LockerPins  # noqa: E402
+from kiosk.drivers.drawer.modbus import ModbusHardware, ModbusLocker  # noqa: E402
+from kiosk.drivers.drawer.modbus_sim import ModbusBusSimulator  # noqa: E402
 from kiosk.drivers.drawer.pico import PicoHardware, PicoLocker  # noqa: E402
 from kiosk.drivers.drawer.pico_sim import PicoSimulator  # noqa: E402
 from kiosk.drivers.drawer.simulator import DoorBehaviour, LockerBankSimulator  # noqa: E402
@@ -62,14 +66,25 @@ def rigs() -> dict[str, tuple[Any, Any]]:
     rs485 = Cu16Hardware.open_port(
         bus.path, 19200, [Cu16Locker(n, b, lk) for n, (b, lk) in places.items()]
     )
+    coils = {name: (1 + i // 16, i % 16 + 1) for i, name in enumerate(NAMES)}
+    modbus_sim = ModbusBusSimulator(coils)
+    modbus_sim.start()
+    modbus = ModbusHardware.open_port(
+        modbus_sim.path, 19200, [ModbusLocker(n, b, c) for n, (b, c) in coils.items()]
+    )
     pico_sim = PicoSimulator({name: i + 1 for i, name in enumerate(NAMES)})
     pico = PicoHardware.open_port(
         pico_sim.path, [PicoLocker(n, i + 1) for i, n in enumerate(NAMES)]
     )
-    for sim in (gpio_sim, bus, pico_sim):
+    for sim in (gpio_sim, bus, modbus_sim, pico_sim):
         for name in sim.behaviour:
             sim.behaviour[name] = DoorBehaviour.JAMMED  # no door movement: locks only
-    return {"gpio": (gpio, gpio_sim), "rs485": (rs485, bus), "pico": (pico, pico_sim)}
+    return {
+        "gpio": (gpio, gpio_sim),
+        "rs485": (rs485, bus),
+        "modbus": (modbus, modbus_sim),
+        "pico": (pico, pico_sim),
+    }
 
 
 def open_times(hardware: Any, sim: Any) -> list[float]:
@@ -100,10 +115,16 @@ def poll_times(hardware: Any) -> list[float]:
     return times
 
 
+def _line_bytes(hardware: Any) -> int:
+    if hasattr(hardware, "line_bytes"):
+        return sum(hardware.line_bytes)
+    return int(hardware.bytes_sent + hardware.bytes_received)
+
+
 def bytes_per_open(hardware: Any) -> float:
-    before = hardware.bytes_sent + hardware.bytes_received
+    before = _line_bytes(hardware)
     hardware.energise(NAMES[0], PULSE_MS)
-    return hardware.bytes_sent + hardware.bytes_received - before
+    return _line_bytes(hardware) - before
 
 
 def main() -> dict[str, float]:

@@ -158,8 +158,8 @@ class LockerEntry:
     id: str = field(metadata=_doc("the number on the door (required)"))
     lock_pin: int = field(default=0, metadata=_doc("gpio: BCM GPIO driving the lock"))
     door_pin: int = field(default=0, metadata=_doc("gpio: BCM GPIO of the door's reed switch"))
-    board: int = field(default=0, metadata=_doc("rs485: the board's address (DIP switches, 0-15)"))
-    lock: int = field(default=0, metadata=_doc("rs485: the lock's number on its board (1-16)"))
+    board: int = field(default=0, metadata=_doc("rs485: address 0-15; modbus: device id 1-247"))
+    lock: int = field(default=0, metadata=_doc("rs485: lock 1-16; modbus: coil and input 1-256"))
     channel: int = field(default=0, metadata=_doc("pico: the lock output and door input (1-64)"))
 
 
@@ -167,13 +167,13 @@ class LockerEntry:
 class LockersConfig:
     backend: str = field(
         default="gpio",
-        metadata=_doc("gpio (the Pi's header), rs485 (CU16 lock boards) or pico (co-processor)"),
+        metadata=_doc("gpio (the Pi's header), rs485 (CU16 boards), modbus (RTU boards) or pico"),
     )
     port: str = field(
         default="/dev/kiosk-lockers",
-        metadata=_doc("rs485, pico: the serial device; sim: the backend's simulator"),
+        metadata=_doc("rs485, modbus, pico: the serial device; sim: the backend's simulator"),
     )
-    baudrate: int = field(default=19200, metadata=_doc("rs485: the boards' line speed (8N1)"))
+    baudrate: int = field(default=19200, metadata=_doc("rs485, modbus: line speed (8N1)"))
     pin_factory: str = field(
         default="mock",
         metadata=_doc("lgpio (Bookworm, any Pi), rpigpio (32-bit, Pi 4 and older), mock"),
@@ -346,9 +346,9 @@ def _validate_devices(config: Config) -> None:
 
 
 def _validate_lockers(lockers: LockersConfig, src: str) -> None:
-    if lockers.backend not in ("gpio", "rs485", "pico"):
+    if lockers.backend not in ("gpio", "rs485", "modbus", "pico"):
         raise ConfigError(
-            f"{src}: [lockers] backend: {lockers.backend!r} is not gpio, rs485 or pico"
+            f"{src}: [lockers] backend: {lockers.backend!r} is not gpio, rs485, modbus or pico"
         )
     ids: set[str] = set()
     used: dict[object, str] = {}
@@ -366,10 +366,14 @@ def _validate_lockers(lockers: LockersConfig, src: str) -> None:
                 if pin in used:
                     raise ConfigError(f"{where}: {name} GPIO {pin} is already {used[pin]}")
                 used[pin] = f"{name} of locker {entry.id}"
-        elif lockers.backend == "rs485":
-            if not 0 <= entry.board <= 15 or not 1 <= entry.lock <= 16:
+        elif lockers.backend in ("rs485", "modbus"):
+            boards, locks = (range(16), range(1, 17))
+            if lockers.backend == "modbus":
+                boards, locks = (range(1, 248), range(1, 257))
+            if entry.board not in boards or entry.lock not in locks:
                 place = f"board {entry.board} lock {entry.lock}"
-                raise ConfigError(f"{where}: {place}: expected board 0-15, lock 1-16")
+                expected = f"board {boards[0]}-{boards[-1]}, lock {locks[0]}-{locks[-1]}"
+                raise ConfigError(f"{where}: {place}: expected {expected}")
             if (entry.board, entry.lock) in used:
                 raise ConfigError(
                     f"{where}: board {entry.board} lock {entry.lock} is already "
@@ -410,9 +414,9 @@ DEMO_SHOP = ("Atelier Vélo & Réparation", ("12 rue des Artisans", "75011 Paris
 
 def _demo_lockers(backend: str) -> dict[str, Any]:
     """Four lockers on each backend's simulator."""
-    if backend == "rs485":  # two boards on the bus
+    if backend in ("rs485", "modbus"):  # two boards on the bus
         places = [{"board": 1 + n // 2, "lock": 1 + n % 2} for n in range(4)]
-        return {"backend": "rs485", "port": "sim", "locker": _numbered(places)}
+        return {"backend": backend, "port": "sim", "locker": _numbered(places)}
     if backend == "pico":
         places = [{"channel": n} for n in (1, 2, 3, 4)]
         return {"backend": "pico", "port": "sim", "locker": _numbered(places)}
@@ -427,7 +431,8 @@ def _numbered(places: list[dict[str, int]]) -> list[dict[str, Any]]:
 
 def demo(data_dir: str | None = None, lockers: str = "gpio") -> Config:
     """The built-in profile for `make demo` and tests: simulated everything, no file.
-    `demo-rs485` and `demo-pico` put the lockers on those backends' simulators."""
+    `demo-rs485`, `demo-modbus` and `demo-pico` put the lockers on those backends'
+    simulators."""
     folder = data_dir or os.environ.get("KIOSK_DEMO_DIR", ".kiosk-demo")
     return from_mapping(
         {
@@ -445,7 +450,7 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
     target = str(path) if path is not None else os.environ.get("KIOSK_CONFIG", str(DEFAULT_PATH))
     if target == DEMO:
         return demo()
-    if target in (f"{DEMO}-rs485", f"{DEMO}-pico"):
+    if target in (f"{DEMO}-rs485", f"{DEMO}-modbus", f"{DEMO}-pico"):
         return demo(lockers=target.split("-", 1)[1])
     file = Path(target)
     try:

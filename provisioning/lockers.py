@@ -10,6 +10,7 @@ import re
 FIELDS = {
     "gpio": ("lock_pin", "door_pin"),
     "rs485": ("board", "lock"),
+    "modbus": ("board", "lock"),
     "pico": ("channel",),
 }
 PICO_USB = "2e8a:0005"  # a Raspberry Pi Pico running MicroPython
@@ -23,7 +24,7 @@ class LockersError(ValueError):
 def parse(backend: str, spec: str) -> list[tuple[str, ...]]:
     """ "1:17:27,2:22:23" (gpio) → [("1", "17", "27"), ("2", "22", "23")]."""
     if backend not in FIELDS:
-        raise LockersError(f"--lockers-backend {backend!r}: expected gpio, rs485 or pico")
+        raise LockersError(f"--lockers-backend {backend!r}: expected gpio, rs485, modbus or pico")
     names = FIELDS[backend]
     out = []
     for part in filter(None, (p.strip() for p in spec.split(","))):

@@ -70,6 +70,7 @@ async function simulatePico(flash, doors) {
   const say = (event) => process.stdout.write(JSON.stringify(event) + "\n");
   const reader = new tty.ReadStream(serial);
   const RAW_PASTE = Buffer.from([0x05, 0x41, 0x01]);
+  const openDoors = new Set(); // the world's doors outlive the chip's restarts
   let chip = null;
 
   async function start() {
@@ -78,7 +79,7 @@ async function simulatePico(flash, doors) {
     // frames only, and what the simulator prints (its events) goes to our stdout.
     const stdout = (text) => {
       if (state.mode === "repl") return fs.writeSync(serial, text);
-      state.printed += text;
+      state.printed += typeof text === "string" ? text : Buffer.from(text).toString();
       let newline;
       while ((newline = state.printed.indexOf("\n")) >= 0) {
         process.stdout.write(state.printed.slice(0, newline + 1));
@@ -108,7 +109,7 @@ async function simulatePico(flash, doors) {
       if (!mp.globals.get("repl")) state.mode = "firmware";
     }
     if (state.mode === "firmware") {
-      mp.runPython(`import simulated\nsimulated.start(${doors})`);
+      mp.runPython(`import simulated\nsimulated.start(${doors}, ${JSON.stringify([...openDoors])})`);
       state.step = mp.pyimport("simulated").step;
       state.world = mp.pyimport("simulated").world_line;
     } else {
@@ -120,13 +121,18 @@ async function simulatePico(flash, doors) {
     return state;
   }
 
+  // While the chip restarts, what arrives on the line is lost, as on a Pico whose USB
+  // is re-enumerating.
   async function restart() {
+    if (chip.restarting) return;
+    chip.restarting = true;
     copyOut(chip.mp, "/", flash);
     chip = await start();
   }
 
   chip = await start();
   reader.on("data", (data) => {
+    if (chip.restarting) return;
     if (chip.mode === "firmware") {
       chip.inbox.push(data);
       return;
@@ -146,10 +152,7 @@ async function simulatePico(flash, doors) {
   setInterval(() => {
     if (chip.mode === "firmware" && !chip.restarting) {
       chip.step();
-      if (chip.resetAsked) {
-        chip.restarting = true;
-        restart();
-      }
+      if (chip.resetAsked) restart();
     }
   }, 1);
   let pending = "";
@@ -160,7 +163,9 @@ async function simulatePico(flash, doors) {
       const line = pending.slice(0, newline);
       pending = pending.slice(newline + 1);
       if (!line.trim()) continue;
-      if (JSON.parse(line).restart) restart();
+      const event = JSON.parse(line);
+      if (event.door) (event.open ? openDoors.add : openDoors.delete).call(openDoors, event.door);
+      if (event.restart) restart();
       else if (chip.mode === "firmware") chip.world(line);
     }
   });

@@ -26,10 +26,14 @@ class Board:
 state = {"link": None, "chain": None, "hung_until": None, "fed": 0}
 
 
-def start(doors):
+def start(doors, open_doors=()):
     Board.SHIFT_PINS = dict(Board.SHIFT_PINS, count=doors)
     Board.DOOR_PINS = tuple(range(DOOR_BASE, DOOR_BASE + doors))
-    machine.Pin.levels = {pin: 0 for pin in Board.DOOR_PINS}  # every door shut
+    # Shut doors pull their inputs low; an open one (it stayed open through a restart)
+    # leaves the pull-up high.
+    machine.Pin.levels = {pin: 0 for pin in Board.DOOR_PINS}
+    for door in open_doors:
+        machine.Pin.levels[DOOR_BASE + door - 1] = 1
     chain = Hc595Chain(2, 3, 4, doors, enable=5, on_change=lambda i, on: world.lock(i, on))
     state["chain"] = chain
     machine.Pin.listener = chain.pin_changed

@@ -14,6 +14,7 @@ from kiosk.config import Config
 from kiosk.drivers.drawer.bank import LockerBank, LockerTimings, LockHardware
 from kiosk.drivers.drawer.cu16 import Cu16Hardware, Cu16Locker
 from kiosk.drivers.drawer.gpio import GpioHardware, LockerPins, pin_factory
+from kiosk.drivers.drawer.modbus import ModbusHardware, ModbusLocker
 from kiosk.drivers.drawer.pico import PicoHardware, PicoLocker
 from kiosk.drivers.drawer.simulator import LockerBankSimulator
 from kiosk.drivers.printer.codepages import check_codepage
@@ -174,6 +175,20 @@ def _locker_hardware(config: Config, devices: Devices) -> LockHardware:
             port = bus.path
         devices.where["lockers"] = ("rs485" + (" sim" if sim else ""), port)
         return Cu16Hardware.open_port(port, lc.baudrate, boards)
+    if lc.backend == "modbus":
+        from kiosk.drivers.drawer.modbus_sim import ModbusBusSimulator
+
+        coils = [ModbusLocker(e.id, e.board, e.lock) for e in lc.locker]
+        port = lc.port
+        if sim:
+            modbus = ModbusBusSimulator(
+                {c.locker: (c.board, c.lock) for c in coils}, open_after_s=0.3, close_after_s=1.0
+            )
+            devices.simulators["lockers"] = modbus
+            modbus.start()
+            port = modbus.path
+        devices.where["lockers"] = ("modbus" + (" sim" if sim else ""), port)
+        return ModbusHardware.open_port(port, lc.baudrate, coils)
     if lc.backend == "pico":
         from kiosk.drivers.drawer.pico_sim import PicoSimulator
 

@@ -93,10 +93,26 @@ def _mpremote(port: str, *commands: list[str]) -> str:
     args = [sys.executable, "-m", "mpremote", "connect", port, "resume"]
     for i, command in enumerate(commands):
         args += (["+"] if i else []) + command
-    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise FlashError(f"mpremote failed: {(done.stderr or done.stdout).strip()[-400:]}")
     return done.stdout
+
+
+def _await_repl(port: str, answer_s: float) -> str:
+    """The Pico's file listing, once its REPL answers (after a restart into maintenance
+    the USB device comes back only when the chip has started)."""
+    deadline = time.monotonic() + answer_s
+    while True:
+        try:
+            out = _mpremote(port, ["exec", "import os; print('files', sorted(os.listdir()))"])
+            if "files [" in out:
+                return out
+        except (FlashError, subprocess.TimeoutExpired):
+            pass
+        if time.monotonic() > deadline:
+            raise FlashError(f"the Pico's REPL did not answer within {answer_s:.0f} s")
+        time.sleep(0.3)
 
 
 def _copy(source: Path, target: str) -> list[list[str]]:
@@ -126,8 +142,7 @@ def flash(
             raise FlashError(f"the firmware did not go to maintenance: {exc}") from exc
         finally:
             hardware.close()
-        time.sleep(0.5)  # it restarts into its REPL
-    listing = _mpremote(port, ["exec", "import os; print(sorted(os.listdir()))"])
+    listing = _await_repl(port, answer_s)
     commands = [
         [
             "exec",

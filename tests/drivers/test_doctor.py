@@ -24,6 +24,7 @@ def test_doctor_on_the_demo_devices(tmp_path, monkeypatch, capsys):
     ("profile", "board"),
     [
         ("demo-rs485", "RS-485 board 2: answers; 2 lockers"),
+        ("demo-modbus", "Modbus board 2: answers; doors all shut"),
         ("demo-pico", f"firmware {source_version(source_dir())}, boot "),
     ],
 )

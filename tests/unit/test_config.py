@@ -92,7 +92,7 @@ def test_good_file_loads_with_defaults(tmp_path):
         ),
         (
             GOOD + '\n[lockers]\nbackend = "can"\n',
-            r"\[lockers\] backend: 'can' is not gpio, rs485 or pico",
+            r"\[lockers\] backend: 'can' is not gpio, rs485, modbus or pico",
         ),
         (
             GOOD + '\n[lockers]\nbackend = "rs485"\n'
