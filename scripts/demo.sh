@@ -11,7 +11,7 @@ OUT=demo-output
 export KIOSK_DEMO_DIR="$PWD/$OUT/store"
 PORT=${DEMO_PORT:-8765}
 DB="sqlite:///$PWD/$OUT/backoffice.db"
-# DEMO_LOCKERS=rs485 or pico: the lockers on that backend's simulator (demo-rs485, demo-pico)
+# DEMO_LOCKERS=rs485, modbus or pico: the lockers on that backend's simulator (demo-rs485…)
 PROFILE=demo${DEMO_LOCKERS:+-$DEMO_LOCKERS}
 K() { echo "\$ kiosk --config $PROFILE $*"; $PY -m kiosk --config "$PROFILE" "$@"; }
 
@@ -41,8 +41,8 @@ K sync status
 K store check
 echo "== devices (simulated): status, a test page, a locker"
 K doctor --print-test --open-locker 1
-echo "== the same lockers on every backend's simulator: GPIO, RS-485 boards, the co-processor's firmware"
-for profile in demo demo-rs485 demo-pico; do
+echo "== the same lockers on every backend's simulator: GPIO, CU16 and Modbus boards, the co-processor's firmware"
+for profile in demo demo-rs485 demo-modbus demo-pico; do
     echo "\$ kiosk --config $profile doctor --open-locker 2"
     $PY -m kiosk --config "$profile" doctor --open-locker 2 | grep -E "^lockers|^locker "
 done
