@@ -21,8 +21,9 @@ $(STAMP): setup.cfg pyproject.toml
 	@# brings systemd-analyze, which checks the unit files. Droid Sans Fallback draws the
 	@# receipt lines no code page has (CJK) as images (kiosk/receipts/legible.py). espeak-ng
 	@# speaks the screens (kiosk/app/speech.py); sox measures its WAVs in the speech test.
+	@# PostgreSQL: the tests marked `postgres` start a throw-away server (tests/pg.py).
 	@missing=""; \
-	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core fonts-droid-fallback systemd espeak-ng sox; do \
+	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core fonts-droid-fallback systemd espeak-ng sox postgresql; do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then \
 	    if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
@@ -31,7 +32,7 @@ $(STAMP): setup.cfg pyproject.toml
 	  fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,backoffice]'
+	$(PY) -m pip install --quiet -e '.[dev,backoffice,postgres]'
 	touch $(STAMP)
 
 $(NODE_MODULES): firmware/host/package.json firmware/host/package-lock.json

@@ -79,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1", help="bind address (loopback by default)")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--admin-token-file", default="backoffice-admin.token")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (for PostgreSQL; SQLite takes one writer at a time anyway)",
+    )
     seed = sub.add_parser("seed", help="demo data")
     seed.add_argument("--demo", action="store_true", required=True)
     seed.add_argument("--customers", type=int, default=60)
@@ -134,6 +140,20 @@ def main(argv: list[str] | None = None) -> int:
 
         token = admin_token(Path(args.admin_token_file))
         print(f"staff token in {args.admin_token_file}", file=sys.stderr)
+        if args.workers > 1:
+            # Migrations run once, here; each worker process opens the database itself.
+            make_engine(args.db).dispose()
+            os.environ["BACKOFFICE_DB"] = args.db
+            os.environ["BACKOFFICE_ADMIN_TOKEN_FILE"] = str(Path(args.admin_token_file).resolve())
+            uvicorn.run(
+                "backoffice.api:app_from_environment",
+                factory=True,
+                workers=args.workers,
+                host=args.host,
+                port=args.port,
+                log_level="warning",
+            )
+            return 0
         uvicorn.run(
             create_app(office(args.db), token), host=args.host, port=args.port, log_level="warning"
         )

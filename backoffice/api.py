@@ -9,10 +9,12 @@ it in words.
 # No `from __future__ import annotations` here: FastAPI reads these annotations at run time,
 # including the dependency aliases defined inside create_app.
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import unquote
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query
+from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -25,7 +27,8 @@ from kiosk.domain.plain import DecodeError, from_plain
 
 PROTOCOL_VERSION = 1
 Text = Annotated[str, Field(min_length=1, max_length=200)]
-ShopId = Annotated[int, Path(ge=1, le=2**31)]
+# Ids are PostgreSQL `integer`s (at most 2**31 - 1); sequence numbers are `bigint`.
+ShopId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Key = Annotated[str, Path(min_length=1, max_length=100)]
 
 
@@ -103,7 +106,7 @@ class ShopRequest(BaseModel):
 
 
 class CodeRequest(BaseModel):
-    shop_id: Annotated[int, Field(ge=1, le=2**31)]
+    shop_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
     kiosk_id: Annotated[str, Field(pattern="^[A-Z0-9]{1,8}$")]
 
 
@@ -121,6 +124,37 @@ class LocationRequest(BaseModel):
 class CreditLimitRequest(BaseModel):
     limit: Annotated[str, Field(pattern=r"^\d{1,9}(\.\d{1,2})?$")]
     currency: Annotated[str, Field(pattern="^[A-Z]{3}$")] = "EUR"
+
+
+def app_from_environment() -> FastAPI:
+    """One worker process's app (`serve --workers N`): the database the parent migrated,
+    the staff token from its file."""
+    import os
+    from pathlib import Path
+
+    from backoffice.db import make_engine, make_sessions
+
+    engine = make_engine(os.environ["BACKOFFICE_DB"], migrate=False)
+    token = Path(os.environ["BACKOFFICE_ADMIN_TOKEN_FILE"]).read_text().strip()
+    return create_app(BackOffice(make_sessions(engine)), token)
+
+
+def _has_nul(body: bytes) -> bool:
+    """Whether the JSON body, decoded, holds U+0000 in any key or string."""
+    try:
+        stack: list[Any] = [json.loads(body)]
+    except ValueError:
+        return False  # not JSON: the endpoint's own validation says so
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _now() -> datetime:
@@ -253,6 +287,24 @@ def create_app(office: BackOffice, admin_token: str) -> FastAPI:
     @app.get("/v1/admin/shops/{shop_id}/notifications")
     def notifications(shop_id: ShopId, _: Staff) -> list[dict[str, Any]]:
         return office.notifications(shop_id)
+
+    @app.middleware("http")
+    async def no_nul_characters(request: Request, call_next: Any) -> Any:
+        """Text with U+0000 anywhere (path, query, JSON body) is refused as a 422: no
+        record holds one, and PostgreSQL's text columns cannot store one."""
+        where = ""
+        if "\x00" in unquote(request.url.path) or "\x00" in unquote(request.url.query):
+            where = "the address"
+        else:
+            body = await request.body()
+            if b"\x00" in body or (b"\\u0000" in body and _has_nul(body)):
+                where = "the request body"
+        if where:
+            return JSONResponse(
+                {"detail": f"{where} holds a NUL character (U+0000), which no field allows"},
+                status_code=422,
+            )
+        return await call_next(request)
 
     @app.exception_handler(Rejected)
     def rejected(_request: Any, exc: Rejected) -> JSONResponse:

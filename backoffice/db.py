@@ -5,22 +5,28 @@ invoice…, its data as the kiosk's own plain JSON) with the shop's change seque
 number of its last change, so "what changed since cursor N" is one indexed query.
 `applied_operations` remembers every operation a kiosk pushed, by its id, with the
 answer given: the same operation pushed again gets the same answer and changes nothing.
+
+The schema is made and changed by Alembic migrations (`backoffice/migrations/`), run by
+`upgrade` when the back office opens its database; a database made before migrations
+existed (tables, no `alembic_version`) is stamped with the baseline first.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
-    Integer,
     String,
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -42,7 +48,7 @@ class Shop(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
-    seq: Mapped[int] = mapped_column(Integer, default=0)  # last change number
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)  # last change number
 
 
 class Kiosk(Base):
@@ -73,7 +79,7 @@ class Entity(Base):
     kind: Mapped[str] = mapped_column(String(20))  # customer, order, invoice, catalogue, …
     key: Mapped[str] = mapped_column(String(100))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # None: deleted
-    seq: Mapped[int] = mapped_column(Integer, index=True)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
     __table_args__ = (UniqueConstraint("shop_id", "kind", "key"),)
 
 
@@ -104,8 +110,14 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def make_engine(url: str) -> Engine:
-    engine = create_engine(url, future=True)
+MIGRATIONS = Path(__file__).with_name("migrations")
+BASELINE = "0001"
+
+
+def make_engine(url: str, *, migrate: bool = True) -> Engine:
+    """An engine for url; with `migrate`, the schema brought to the newest revision first
+    (a server's worker processes open theirs with migrate=False, after the parent did)."""
+    engine = create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         # Requests run on several threads. A deferred SQLite transaction that reads and then
         # writes can fail to upgrade its lock ("database is locked"); BEGIN IMMEDIATE takes
@@ -125,8 +137,31 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=5000")
             cur.close()
 
-    Base.metadata.create_all(engine)
+    if migrate:
+        upgrade(engine)
     return engine
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect() as conn:
+        # SQLite alters a table by copying it; its foreign keys would refuse dropping the
+        # old copy while rows point at it. The pragma only works outside a transaction.
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        with conn.begin():
+            config.attributes["connection"] = conn
+            tables = set(inspect(conn).get_table_names())
+            if "shops" in tables and "alembic_version" not in tables:
+                command.stamp(config, BASELINE)  # made by create_all before migrations
+            command.upgrade(config, revision)
+        if sqlite:
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Any]:

@@ -9,9 +9,13 @@ so one refused operation leaves the others applied.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import logging
+import random
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backoffice.db import AppliedOperation, EnrolmentCode, Entity, Kiosk, Notification, Shop, utcnow
@@ -163,6 +168,29 @@ class _Batch:
 
 
 Handler = Callable[["BackOffice", _Batch, dict[str, Any]], None]
+log = logging.getLogger(__name__)
+# PostgreSQL aborts a transaction it cannot serialise, or one caught in a deadlock; run
+# again, it succeeds. Every write a kiosk makes is idempotent (operation ids, the
+# enrolment code's single use), so a whole transaction can be repeated.
+RETRYABLE = {"40001": "serialization failure", "40P01": "deadlock"}
+ATTEMPTS = 6
+
+
+def retried(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return fn(*args, **kwargs)
+            except DBAPIError as exc:
+                state = getattr(exc.orig, "sqlstate", None)
+                if state not in RETRYABLE or attempt == ATTEMPTS:
+                    raise
+                log.warning("%s: %s, attempt %d; again", fn.__name__, RETRYABLE[state], attempt)
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))
+        raise AssertionError("unreachable")
+
+    return run
 
 
 class BackOffice:
@@ -205,13 +233,21 @@ class BackOffice:
             )
         return code
 
+    @retried
     def enroll(self, code: str) -> dict[str, Any]:
         with self.sessions.begin() as s:
-            row = s.get(EnrolmentCode, digest(code.strip().upper()))
+            # The code's row locked: two kiosks typing one code at once get one credential.
+            row = s.scalar(
+                select(EnrolmentCode)
+                .where(EnrolmentCode.code_hash == digest(code.strip().upper()))
+                .with_for_update()
+            )
             now = self.clock()
             if row is None or row.used_at is not None or _aware(row.expires_at) < now:
                 raise Unauthorized("unknown, used or expired enrolment code")
             row.used_at = now
+            # The shop locked: two codes for one kiosk id, used at once, make one kiosk.
+            s.execute(select(Shop.id).where(Shop.id == row.shop_id).with_for_update())
             credential = secrets.token_urlsafe(32)
             existing = s.scalar(
                 select(Kiosk).where(Kiosk.shop_id == row.shop_id, Kiosk.kiosk_id == row.kiosk_id)
@@ -248,6 +284,7 @@ class BackOffice:
             raise Unauthorized("unknown kiosk credential")
         return row.shop_id, row.kiosk_id
 
+    @retried
     def heartbeat(self, shop_id: int, kiosk_id: str, data: dict[str, Any]) -> None:
         with self.sessions.begin() as s:
             s.execute(
@@ -294,6 +331,7 @@ class BackOffice:
         )
 
     # -- push --
+    @retried
     def apply_batch(
         self, shop_id: int, kiosk_id: str, operations: list[dict[str, Any]]
     ) -> list[OpResult]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,3 +33,13 @@ def store(store_dir: Path) -> Iterator[Store]:
 @pytest.fixture
 def repos(store: Store) -> Repositories:
     return open_repositories(store, country_calling_code="33")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """One throw-away PostgreSQL server for the session (tests/pg.py)."""
+    from tests.pg import PgServer
+
+    server = PgServer().start()
+    yield server
+    server.stop()

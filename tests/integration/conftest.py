@@ -75,9 +75,17 @@ class Server:
         return self.office.enrolment_code(shop or self.shop_id, kiosk_id)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The back office's database URL: SQLite in a file, or a fresh PostgreSQL database."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("pg_server").new_database())
+    return f"sqlite:///{tmp_path / 'backoffice.db'}"
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    db_url = f"sqlite:///{tmp_path / 'backoffice.db'}"
+def server(tmp_path: Path, database: str) -> Iterator[Server]:
+    db_url = database
     office = BackOffice(make_sessions(make_engine(db_url)))
     shop = office.create_shop("Vélos Martin")
     other = office.create_shop("Other Shop")

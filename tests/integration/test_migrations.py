@@ -1,0 +1,56 @@
+"""The back office's schema through Alembic, on SQLite and on PostgreSQL: a database
+made before migrations (the baseline's tables, no alembic_version) is stamped and
+upgraded with its rows kept; the migrated schema is the models' schema, column for
+column; and the 64-bit sequence numbers the upgrade brings hold a cursor past 2**31."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from backoffice.db import Base, make_engine, upgrade
+
+
+def _legacy(url: str) -> None:
+    """A database as the back office left it before migrations: create_all's tables."""
+    engine = make_engine(url, migrate=False)
+    upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE alembic_version"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO shops (id, name, currency, seq) VALUES (1, 'Vélos Martin', 'EUR', 7)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO entities (shop_id, kind, key, data, seq) "
+                "VALUES (1, 'customer', 'K1-000001', '{\"last_name\": \"Łukasiewicz\"}', 7)"
+            )
+        )
+    engine.dispose()
+
+
+def test_a_database_from_before_migrations_is_upgraded_with_its_rows(database):
+    _legacy(database)
+    engine = make_engine(database)
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(sa.text("SELECT name, seq FROM shops")).one() == ("Vélos Martin", 7)
+        data = conn.execute(sa.text("SELECT data FROM entities WHERE key = 'K1-000001'")).scalar()
+        assert "Łukasiewicz" in str(data)
+        conn.execute(sa.text("UPDATE shops SET seq = :seq"), {"seq": 2**40})
+        assert conn.execute(sa.text("SELECT seq FROM shops")).scalar() == 2**40
+    types = {c["name"]: c["type"] for c in sa.inspect(engine).get_columns("entities")}
+    assert isinstance(types["seq"], sa.BigInteger)
+    engine.dispose()
+
+
+def test_the_migrated_schema_is_the_models_schema(database):
+    engine = make_engine(database)
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert differences == []
+    make_engine(database).dispose()  # a second open changes nothing
+    engine.dispose()
