@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -29,14 +28,42 @@ def _config(args: argparse.Namespace) -> Config:
     return config_module.load(args.config)
 
 
-def _age(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+def _routed(name: str) -> Handler:
+    """A command that needs the store: the running kiosk answers it through its control
+    socket; with no kiosk running, this process opens the store (and devices) itself."""
+
+    def handler(args: argparse.Namespace) -> int:
+        from kiosk.control.client import ask
+        from kiosk.control.commands import COMMANDS, Context
+
+        cfg = _config(args)
+        try:
+            reply = ask(cfg, name, args)
+        except PermissionError as exc:
+            print(
+                f"kiosk {name}: the running kiosk's control socket refused this user ({exc}):"
+                " it answers the kiosk user and its group",
+                file=sys.stderr,
+            )
+            return 2
+        if reply is not None:
+            sys.stdout.write(reply.out)
+            sys.stderr.write(reply.err)
+            return reply.code
+        if name == "doctor":  # devices only: no store needed
+            ctx = Context(cfg, repos=None, running=True)
+            try:
+                return COMMANDS[name](ctx, args, sys.stdout, sys.stderr)
+            finally:
+                for thing in ctx.opened:
+                    thing.close()
+        ctx = Context.open(cfg, salvage=getattr(args, "salvage", False))
+        try:
+            return COMMANDS[name](ctx, args, sys.stdout, sys.stderr)
+        finally:
+            ctx.close()
+
+    return handler
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
@@ -53,68 +80,10 @@ def cmd_config_example(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_outbox(args: argparse.Namespace) -> int:
-    from kiosk.services.context import open_kiosk_store
-
-    repos = open_kiosk_store(_config(args))
-    try:
-        stats = repos.outbox.stats(_now())
-    finally:
-        repos.store.close()
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "pending": stats.pending,
-                    "oldest_pending_age_s": stats.oldest_pending_age_s,
-                    "dead_letters": [
-                        {"op_id": e.op_id, "kind": e.kind, "key": e.key, "reason": e.dead_reason}
-                        for e in stats.dead_letters
-                    ],
-                }
-            )
-        )
-        return 0
-    print(f"pending        {stats.pending}")
-    print(f"oldest pending {_age(stats.oldest_pending_age_s)}")
-    print(f"dead letters   {len(stats.dead_letters)}")
-    for entry in stats.dead_letters:
-        print(f"  {entry.op_id}  {entry.kind:<20} {entry.key:<24} {entry.dead_reason}")
-    return 0
-
-
-def cmd_store_check(args: argparse.Namespace) -> int:
-    from kiosk.services.context import open_kiosk_store
-
-    cfg = _config(args)
-    repos = open_kiosk_store(cfg, salvage=args.salvage)
-    storage = repos.store.storage
-    try:
-        report = storage.recovery
-        print(f"store          {cfg.data_path}")
-        print(f"commits        {storage.seq}")
-        print(f"snapshot       {storage.snapshot_bytes} bytes (sequence {report.snapshot_seq})")
-        print(f"journal        {storage.journal_bytes} bytes, {report.records_replayed} replayed")
-        if report.torn_bytes:
-            print(f"recovered      cut {report.torn_bytes} bytes of an unfinished commit")
-        if report.salvaged_to:
-            print(f"salvaged       damaged journal kept in {report.salvaged_to}")
-        print(f"opened in      {report.seconds * 1000:.1f} ms")
-        for name in sorted(repos.store.db.tables()):
-            print(f"  {name:<12} {len(repos.store.table(name))}")
-        stale = storage.stale_indexes()
-        verdict = f"differ from a rebuild: {', '.join(stale)}" if stale else "match a rebuild"
-        print(f"indexes        {storage.index_bytes} bytes, {verdict}")
-    finally:
-        repos.store.close()
-    return 1 if stale else 0
-
-
 def cmd_staff_add(args: argparse.Namespace) -> int:
     import getpass
 
-    from kiosk.domain.staff import Role, StaffError, StaffMember, check_pin
-    from kiosk.services.context import open_kiosk_store
+    from kiosk.domain.staff import StaffError, check_pin
 
     if args.pin_stdin:  # for scripts: one line on stdin
         pin = sys.stdin.readline().strip()
@@ -128,64 +97,8 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     except StaffError as exc:
         print(f"kiosk staff add: {exc}", file=sys.stderr)
         return 2
-    repos = open_kiosk_store(_config(args))
-    try:
-        if repos.staff.pin_taken(pin):
-            print("kiosk staff add: that PIN is already someone's", file=sys.stderr)
-            return 2
-        member = StaffMember.create(args.id, args.name, Role(args.role), pin, args.card)
-        existing = repos.staff.get(args.id)
-        if existing is not None and not args.replace:
-            print(f"kiosk staff add: {args.id} exists (--replace to change)", file=sys.stderr)
-            return 2
-        repos.staff.save(member) if existing is not None else repos.staff.add(member)
-        print(f"{member.staff_id}  {member.name}  {member.role}  card {member.card or '-'}")
-    finally:
-        repos.store.close()
-    return 0
-
-
-def cmd_staff_list(args: argparse.Namespace) -> int:
-    from kiosk.services.context import open_kiosk_store
-
-    repos = open_kiosk_store(_config(args))
-    try:
-        for m in sorted(repos.staff.all(), key=lambda m: m.staff_id):
-            state = "" if m.active else "  (inactive)"
-            print(f"{m.staff_id:<8} {m.name:<20} {m.role:<11} card {m.card or '-'}{state}")
-    finally:
-        repos.store.close()
-    return 0
-
-
-def cmd_store_prune(args: argparse.Namespace) -> int:
-    from kiosk.services.context import open_kiosk_store
-    from kiosk.services.retention import Retention
-
-    config = _config(args)
-    repos = open_kiosk_store(config)
-    try:
-        report = Retention(repos, lambda: datetime.now(UTC), config.storage.retention_days).prune()
-        print(
-            f"pruned (older than {config.storage.retention_days} days, already synced): "
-            f"{report.orders} orders, {report.invoices} invoices, {report.payments} payments, "
-            f"{report.intents} card intents, {report.shifts} shifts"
-        )
-    finally:
-        repos.store.close()
-    return 0
-
-
-def cmd_store_compact(args: argparse.Namespace) -> int:
-    from kiosk.services.context import open_kiosk_store
-
-    repos = open_kiosk_store(_config(args))
-    try:
-        repos.store.compact()
-        print(f"compacted: snapshot {repos.store.storage.snapshot_bytes} bytes, journal empty")
-    finally:
-        repos.store.close()
-    return 0
+    args.pin = pin
+    return _routed("staff add")(args)
 
 
 def cmd_firmware_flash(args: argparse.Namespace) -> int:
@@ -211,47 +124,6 @@ def cmd_firmware_version(args: argparse.Namespace) -> int:
     return 0 if running else 1
 
 
-def cmd_doctor(args: argparse.Namespace) -> int:
-    from kiosk.services.devices import open_devices
-    from kiosk.services.diagnostics import check_devices, format_table, print_test_page
-
-    cfg = _config(args)
-    try:
-        devices = open_devices(cfg)
-    except Exception as exc:  # a device that cannot even be set up is the first fault
-        print(f"kiosk doctor: cannot set up the devices: {exc}", file=sys.stderr)
-        return 2
-    try:
-        checks = check_devices(devices)
-        print(format_table(checks))
-        failed = [c for c in checks if c.faulty]
-        if args.print_test:
-            try:
-                print_test_page(devices, cfg.shop.name, cfg.printer.codepage)
-                print("test page: sent to the printer")
-            except Exception as exc:
-                print(f"test page: not printed: {exc}")
-                failed.append(checks[0])
-        if args.open_locker:
-            if devices.lockers is None:
-                print("open locker: no lockers are configured")
-                return 2
-            result = devices.lockers.open(args.open_locker)
-            verdict = "opened" if result.opened else "NOT opened"
-            print(f"locker {result.locker}: {verdict} ({result.detail})")
-            if not result.opened:
-                return 1
-    finally:
-        devices.close()
-    if failed:
-        print(
-            f"{len(failed)} device(s) faulty: {', '.join(c.device for c in failed)}",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
-
-
 def cmd_enroll(args: argparse.Namespace) -> int:
     from kiosk.sync import credentials
     from kiosk.sync.client import SyncError, enroll
@@ -270,59 +142,6 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     path = credentials.save(cfg.data_path, cred)
     shop = answer.get("shop_name", cred.shop_id)
     print(f"enrolled as kiosk {cred.kiosk_id} of shop {shop}; credential in {path}")
-    return 0
-
-
-def cmd_sync_status(args: argparse.Namespace) -> int:
-    from kiosk.services.context import open_kiosk_store
-    from kiosk.services.sync import sync_status
-
-    repos = open_kiosk_store(_config(args))
-    try:
-        st = sync_status(repos, _now())
-    finally:
-        repos.store.close()
-    if args.json:
-        print(json.dumps(st.__dict__))
-        return 0
-    print(f"queue depth    {st.queue_depth}")
-    print(f"oldest pending {_age(st.oldest_pending_age_s)}")
-    print(f"dead letters   {st.dead_letters}")
-    print(f"last success   {st.last_success or 'never'}")
-    print(
-        f"last error     {st.last_error or '-'}"
-        + (f" ({st.last_error_at})" if st.last_error_at else "")
-    )
-    print(f"cursor         {st.cursor}")
-    return 0
-
-
-def cmd_sync_now(args: argparse.Namespace) -> int:
-    from kiosk.services.context import open_kiosk_store
-    from kiosk.services.sync import make_worker
-    from kiosk.sync.credentials import CredentialError
-
-    cfg = _config(args)
-    repos = open_kiosk_store(cfg)
-    try:
-        worker = make_worker(cfg, repos, _now)
-    except CredentialError as exc:
-        repos.store.close()
-        print(f"kiosk sync: {exc}", file=sys.stderr)
-        return 1
-    try:
-        report = worker.run_once()
-    finally:
-        worker.client.close()
-        repos.store.close()
-    print(
-        f"pushed {report.pushed} (acknowledged {report.acked},"
-        f" dead letters {report.dead_lettered}), pulled {report.pulled} changes"
-        f" in {report.requests} requests"
-    )
-    if report.error:
-        print(f"kiosk sync: {report.error}", file=sys.stderr)
-        return 1
     return 0
 
 
@@ -427,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     outbox = sub.add_parser("outbox", help="operations waiting for the back office")
     outbox.add_argument("--json", action="store_true", help="one JSON object")
-    outbox.set_defaults(handler=cmd_outbox)
+    outbox.set_defaults(handler=_routed("outbox"))
 
     store = sub.add_parser("store", help="the local database")
     store_sub = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)
@@ -437,15 +256,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="if the journal is damaged mid-file, keep the damaged part aside and open",
     )
-    st_check.set_defaults(handler=cmd_store_check)
+    st_check.set_defaults(handler=_routed("store check"))
     store_sub.add_parser("compact", help="fold the journal into a new snapshot").set_defaults(
-        handler=cmd_store_compact
+        handler=_routed("store compact")
     )
     store_sub.add_parser(
         "prune", help="forget synced history older than [storage] retention_days"
-    ).set_defaults(handler=cmd_store_prune)
+    ).set_defaults(handler=_routed("store prune"))
 
-    staff = sub.add_parser("staff", help="who may use staff mode (stop the kiosk first)")
+    staff = sub.add_parser("staff", help="who may use staff mode")
     staff_sub = staff.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
     st_add = staff_sub.add_parser("add", help="add a staff member; the PIN is asked for")
     st_add.add_argument("id", help="a short id, e.g. s1")
@@ -455,7 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     st_add.add_argument("--pin-stdin", action="store_true", help="read the PIN from stdin")
     st_add.add_argument("--replace", action="store_true", help="replace a member's PIN/card")
     st_add.set_defaults(handler=cmd_staff_add)
-    staff_sub.add_parser("list", help="the staff members").set_defaults(handler=cmd_staff_list)
+    staff_sub.add_parser("list", help="the staff members").set_defaults(
+        handler=_routed("staff list")
+    )
 
     enroll = sub.add_parser("enroll", help="exchange a one-time code for this kiosk's credential")
     enroll.add_argument("url", help="the back office, e.g. https://pos.example.com")
@@ -468,8 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="queue depth, oldest pending, last success and error, cursor"
     )
     status.add_argument("--json", action="store_true")
-    status.set_defaults(handler=cmd_sync_status)
-    sync_sub.add_parser("now", help="run one sync round").set_defaults(handler=cmd_sync_now)
+    status.set_defaults(handler=_routed("sync status"))
+    sync_sub.add_parser("now", help="run one sync round").set_defaults(handler=_routed("sync now"))
 
     run = sub.add_parser("run", help="run the kiosk (touchscreen UI)")
     run.add_argument("--size", default="1024x600", help="window size WxH (ignored when fullscreen)")
@@ -485,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="test every configured device (exit 1 on a fault)")
     doctor.add_argument("--print-test", action="store_true", help="print a test page")
     doctor.add_argument("--open-locker", metavar="N", help="pulse locker N and watch its door")
-    doctor.set_defaults(handler=cmd_doctor)
+    doctor.set_defaults(handler=_routed("doctor"))
 
     firmware = sub.add_parser("firmware", help="the locker co-processor's firmware (a Pico)")
     fw_sub = firmware.add_subparsers(dest="firmware_command", metavar="ACTION", required=True)

@@ -71,6 +71,10 @@ class KioskConfig:
     speech: bool = field(
         default=False, metadata=_doc("read every screen aloud from the start (else: Listen)")
     )
+    control_socket: str = field(
+        default="",
+        metadata=_doc("where `kiosk run` answers the CLI (Unix socket); empty: in data_dir"),
+    )
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,24 @@ def pickup_card(ui: Any, lang: str = "fr") -> Iterator[Any]:
     yield from ui.wait_screen("attract")
 
 
+def asked_while_serving(ui: Any) -> Iterator[Any]:
+    """A customer at the bill while a technician's CLI asks the running kiosk (through
+    its control socket): the scenario says where it is (`at-bill`) and goes on paying
+    once the test says it has asked (`asked`)."""
+    yield from _start(ui, "en")
+    yield from _claim(ui, CODES["done"])
+    yield from ui.wait_screen("bill")
+    (ui.out / "at-bill").write_text("the customer is at the bill")
+    yield lambda: (ui.out / "asked").exists()
+    yield from ui.shot("bill-while-asked")
+    ui.app.services.devices.simulators["terminal"].push(Script(status_delay_s=0.2))
+    yield from ui.tap("bill", "card")
+    yield from ui.wait_screen("collected", timeout=15)
+    ui.notes["order_state"] = ui.app.services.repos.orders.require("K1-2611-00001").state.value
+    yield from ui.tap("collected", "done")
+    yield from ui.wait_screen("attract")
+
+
 def pickup_declined(ui: Any) -> Iterator[Any]:
     yield from _start(ui)
     ui.app.services.devices.simulators["terminal"].push(
@@ -745,6 +763,7 @@ SCENARIOS = {
     "staff_search": staff_search,
     "staff_sync_devices": staff_sync_devices,
     "pickup_card": pickup_card,
+    "asked_while_serving": asked_while_serving,
     "pickup_declined": pickup_declined,
     "pickup_wrong_codes": pickup_wrong_codes,
     "pickup_jammed": pickup_jammed,

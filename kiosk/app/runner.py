@@ -105,6 +105,7 @@ class KioskRun:
         self.repos: Any = None
         self.devices: Any = None
         self.workers: list[Any] = []
+        self.control: Any = None
 
     def play(self, scenario: str, out: Path) -> None:
         """A scripted journey drives the app (tests, the demo tour)."""
@@ -170,6 +171,7 @@ class KioskRun:
             self.supervisor.failed_to_start(self.app.out_of_order)
             return
         self._start_sync()
+        self._start_control()
         self.supervisor.checks = self.health_checks()
         self.supervisor.ready()
         interval = watchdog_interval_s()
@@ -186,6 +188,18 @@ class KioskRun:
             return
         worker.start()
         self.workers.append(worker)
+
+    def _start_control(self) -> None:
+        """The CLI's commands answered by this kiosk (kiosk/control/)."""
+        from kiosk.control.commands import Context
+        from kiosk.control.server import ControlServer, socket_path
+
+        worker = self.workers[0] if self.workers else None
+        context = Context(self.config, self.repos, self.devices, worker, running=True)
+        try:
+            self.control = ControlServer(socket_path(self.config), context).start()
+        except OSError as exc:  # the kiosk serves customers without it
+            log.error("control socket not opened at %s: %s", socket_path(self.config), exc)
 
     def health_checks(self) -> list[HealthCheck]:
         """What a restart would mend: the data folder no longer writable (a remounted SD
@@ -215,6 +229,8 @@ class KioskRun:
 
     def close(self) -> None:
         self.supervisor.stopping()
+        if self.control is not None:
+            self.control.stop()
         for worker in self.workers:
             worker.stop()
         if self.devices is not None:

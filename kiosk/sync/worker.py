@@ -106,10 +106,15 @@ class SyncWorker:
         self._seq = 0
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._round = threading.Lock()  # `kiosk sync now` and the thread take turns
         self._thread: threading.Thread | None = None
 
     # -- one round --
     def run_once(self) -> RoundReport:
+        with self._round:
+            return self._round_once()
+
+    def _round_once(self) -> RoundReport:
         report = RoundReport()
         try:
             self._push_all(report)
