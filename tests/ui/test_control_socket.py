@@ -27,6 +27,7 @@ def test_the_running_kiosk_answers_its_cli_while_it_serves_a_customer(tmp_path: 
     out = SHOTS / "asked_while_serving"
     shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "KIOSK_DEMO_DIR": str(tmp_path / "store"), "PYTHONPATH": str(ROOT)}
+
     def add(member: str, name: str, pin: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "kiosk", "--config", "demo", "staff", "add", member, name,
