@@ -535,6 +535,7 @@ def render_config(s: Settings) -> str:
         "[kiosk]",
         f"id = {_toml(s.kiosk_id)}",
         f"data_dir = {_toml(DATA_DIR)}",
+        f"control_socket = {_toml('/run/kiosk/control.sock')}",  # the unit's RuntimeDirectory
     ]
     if s.dropoff_locker:
         lines.append(f"dropoff_locker = {_toml(s.dropoff_locker)}")
