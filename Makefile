@@ -22,8 +22,9 @@ $(STAMP): setup.cfg pyproject.toml
 	@# receipt lines no code page has (CJK) as images (kiosk/receipts/legible.py). espeak-ng
 	@# speaks the screens (kiosk/app/speech.py); sox measures its WAVs in the speech test.
 	@# PostgreSQL: the tests marked `postgres` start a throw-away server (tests/pg.py).
+	@# Chromium: the back office's fleet page is looked at in it, headless.
 	@missing=""; \
-	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core fonts-droid-fallback systemd espeak-ng sox postgresql; do \
+	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core fonts-droid-fallback systemd espeak-ng sox postgresql chromium; do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then \
 	    if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \

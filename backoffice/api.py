@@ -9,15 +9,18 @@ it in words.
 # No `from __future__ import annotations` here: FastAPI reads these annotations at run time,
 # including the dependency aliases defined inside create_app.
 
+import base64
 import json
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import unquote
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
+from backoffice import fleet
 from backoffice.service import MAX_BATCH, BackOffice, Rejected, Unauthorized
 from kiosk.domain.billing import Invoice
 from kiosk.domain.customers import Customer
@@ -83,6 +86,8 @@ class Heartbeat(BaseModel):
     queue_depth: Annotated[int, Field(ge=0, le=2**53)] = 0
     oldest_pending_age_s: Annotated[float, Field(ge=0, le=1e12)] | None = None
     last_error: Annotated[str, Field(max_length=2000)] = ""
+    unresolved_payments: Annotated[int, Field(ge=0, le=10_000)] = 0
+    help_calls: Annotated[int, Field(ge=0, le=10_000)] = 0
 
 
 class ServerTime(BaseModel):
@@ -177,8 +182,27 @@ def create_app(office: BackOffice, admin_token: str) -> FastAPI:
             raise HTTPException(401, str(exc)) from None
 
     def staff(x_admin_token: Annotated[str | None, Header()] = None) -> None:
-        if x_admin_token != admin_token:
+        if x_admin_token is None or not secrets.compare_digest(x_admin_token, admin_token):
             raise HTTPException(401, "staff token required (X-Admin-Token)")
+
+    def staff_in_browser(
+        authorization: Annotated[str | None, Header()] = None,
+        x_admin_token: Annotated[str | None, Header()] = None,
+    ) -> None:
+        """A browser sends the staff token as HTTP Basic's password (any user name)."""
+        given = x_admin_token or ""
+        scheme, _, encoded = (authorization or "").partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                given = base64.b64decode(encoded, validate=True).decode().partition(":")[2]
+            except (ValueError, UnicodeDecodeError):
+                given = ""
+        if not given or not secrets.compare_digest(given, admin_token):
+            raise HTTPException(
+                401,
+                "the staff token is the password (any user name)",
+                headers={"WWW-Authenticate": 'Basic realm="back office staff", charset="UTF-8"'},
+            )
 
     Kiosk = Annotated[tuple[int, str], Depends(kiosk)]
     Staff = Annotated[None, Depends(staff)]
@@ -283,6 +307,18 @@ def create_app(office: BackOffice, admin_token: str) -> FastAPI:
             raise HTTPException(422, str(exc)) from None
         assert customer.credit is not None
         return {"account_number": account, "limit": str(customer.credit.limit.amount)}
+
+    @app.get("/fleet/{shop_id}", response_class=HTMLResponse, include_in_schema=False)
+    def fleet_page(
+        shop_id: ShopId,
+        _: Annotated[None, Depends(staff_in_browser)],
+        days: Annotated[int, Query(ge=1, le=365)] = 7,
+    ) -> HTMLResponse:
+        try:
+            found = fleet.report(office, shop_id, _now(), uncollected_days=days)
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from None
+        return HTMLResponse(fleet.render(found), headers={"Cache-Control": "no-store"})
 
     @app.get("/v1/admin/shops/{shop_id}/notifications")
     def notifications(shop_id: ShopId, _: Staff) -> list[dict[str, Any]]:

@@ -2,7 +2,8 @@
 
 Every screen in both languages at 1024×600 (the walk, and the failure paths of the other
 scenarios) lands in docs/screens/NAME.png; the home, identify, item and bill screens at
-the three other sizes of the layout check in docs/screens/WIDTHxHEIGHT/NAME.png.
+the three other sizes of the layout check in docs/screens/WIDTHxHEIGHT/NAME.png; the
+back office's fleet page (tests/integration/test_fleet_page.py) as backoffice-fleet.png.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def main() -> int:
         for shot in shots(SHOTS / f"walk-{size}"):
             if name(shot).startswith(AT_EVERY_SIZE):
                 shutil.copy(shot, DOCS / size / name(shot))
+    fleet = SHOTS / "fleet" / "fleet.png"  # the back office's page, in headless Chromium
+    if fleet.exists():
+        shutil.copy(fleet, DOCS / "backoffice-fleet.png")
     count = sum(1 for _ in DOCS.rglob("*.png"))
     print(f"docs/screens: {count} screenshots")
     return 0

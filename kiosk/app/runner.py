@@ -180,9 +180,15 @@ class KioskRun:
 
     def _start_sync(self) -> None:
         try:
+            from kiosk.services.diagnostics import device_health
             from kiosk.services.sync import make_worker
 
-            worker = make_worker(self.config, self.repos, self.app.services.clock)
+            worker = make_worker(
+                self.config,
+                self.repos,
+                self.app.services.clock,
+                health=lambda: device_health(self.devices),
+            )
         except Exception as exc:  # not enrolled, or no back office configured: offline
             log.info("sync not started: %s", exc)
             return

@@ -49,6 +49,8 @@ class IntentState(StrEnum):
 
 
 S = IntentState
+# Asked of the terminal, its answer not known yet (a restart's recovery asks again).
+UNKNOWN_OUTCOME = (S.PENDING, S.BOOKING, S.RELEASING)
 _ASKED = {S.APPROVED, S.NOT_CHARGED}
 
 # kind → state → the states it may move to. The one place the ledger's rules live.

@@ -59,6 +59,18 @@ def check_devices(devices: Devices, *, probe_scanner: bool = True) -> list[Check
     return checks
 
 
+def device_health(devices: Devices) -> dict[str, str]:
+    """Each device's last known state, from its status stream (no I/O): the heartbeat's
+    `health`, which the back office's fleet page shows."""
+    found = {}
+    for name in ("printer", "terminal", "scanner", "lockers"):
+        stream = getattr(getattr(devices, name, None), "status_stream", None)
+        if stream is not None:
+            latest = stream.latest
+            found[name] = f"{latest.state.value}: {latest.detail}"[:200]
+    return found
+
+
 def format_table(checks: list[Check]) -> str:
     rows = [("DEVICE", "BACKEND", "PORT", "STATUS", "DETAIL")]
     rows += [(c.device, c.backend, c.port, c.state.value, c.detail) for c in checks]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kiosk.domain.billing import Payment, PaymentMethod
-from kiosk.domain.intents import IntentKind, IntentState, PaymentIntent
+from kiosk.domain.intents import UNKNOWN_OUTCOME, IntentKind, IntentState, PaymentIntent
 from kiosk.domain.money import Money
 from kiosk.domain.plain import to_plain
 from kiosk.drivers.base import (
@@ -144,8 +144,7 @@ class CardPayments:
 
     def open(self) -> list[PaymentIntent]:
         """Intents whose outcome at the terminal is not known yet."""
-        states = (IntentState.PENDING, IntentState.BOOKING, IntentState.RELEASING)
-        return self._repos.intents.in_states(*states)
+        return self._repos.intents.in_states(*UNKNOWN_OUTCOME)
 
     # -- asking for money --
     def charge(

@@ -3,6 +3,7 @@ figures `kiosk sync status` shows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ def make_worker(
     clock: Any,
     *,
     transport: httpx.BaseTransport | None = None,
+    health: Callable[[], dict[str, str]] = dict,
 ) -> SyncWorker:
     cred = credentials.load(config.data_path)
     client = BackOfficeClient(
@@ -40,6 +42,7 @@ def make_worker(
         interval_s=config.sync.interval_s,
         backoff=Backoff(cap_s=config.sync.backoff_cap_s),
         after_success=Retention(repos, clock, config.storage.retention_days).prune_if_due,
+        health=health,
     )
 
 

@@ -28,8 +28,10 @@ from typing import Any
 from kiosk import __version__
 from kiosk.domain.billing import Invoice
 from kiosk.domain.customers import Customer
+from kiosk.domain.intents import UNKNOWN_OUTCOME
 from kiosk.domain.orders import ServiceOrder
 from kiosk.domain.plain import DecodeError, from_plain
+from kiosk.services.help_calls import OPEN_CALLS as HELP_CALLS
 from kiosk.storage.outbox import OutboxEntry
 from kiosk.storage.repositories import Repositories
 from kiosk.storage.store import StoreError
@@ -257,8 +259,16 @@ class SyncWorker:
                 "queue_depth": stats.pending,
                 "oldest_pending_age_s": stats.oldest_pending_age_s,
                 "last_error": str(last_error.get("error", ""))[:2000],
+                "unresolved_payments": self._unresolved_payments(),
+                "help_calls": len(self.repos.settings.get(HELP_CALLS) or []),
             }
         )
+
+    def _unresolved_payments(self) -> int:
+        """Card movements whose outcome the terminal has not told yet, and final ones whose
+        business operation is not finished (what staff mode's list starts from)."""
+        waiting = self.repos.intents.in_states(*UNKNOWN_OUTCOME) + self.repos.intents.unsettled()
+        return len({i.intent_id for i in waiting})
 
     # -- the thread --
     def start(self) -> None:
