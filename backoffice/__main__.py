@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from backoffice.db import make_engine, make_sessions
+from backoffice.guard import StaffToken, new_token_file
 from backoffice.service import BackOffice, Rejected
 from kiosk.config import DEMO_SHOP
 from kiosk.domain.billing import build_invoice
@@ -129,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     inv.add_argument("--shop", type=int, required=True)
     inv.add_argument("--order", required=True)
     inv.add_argument("--number", required=True, help="the invoice number")
+    rotate = sub.add_parser("rotate-staff-token", help="replace the staff token (servers follow)")
+    rotate.add_argument("--admin-token-file", default="backoffice-admin.token")
     notes = sub.add_parser("notifications", help="messages owed to customers")
     notes.add_argument("--shop", type=int, required=True)
     args = parser.parse_args(argv)
@@ -138,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
 
         from backoffice.api import create_app
 
-        token = admin_token(Path(args.admin_token_file))
+        admin_token(Path(args.admin_token_file))  # made once, 0600, if missing
         print(f"staff token in {args.admin_token_file}", file=sys.stderr)
         if args.workers > 1:
             # Migrations run once, here; each worker process opens the database itself.
@@ -154,9 +157,12 @@ def main(argv: list[str] | None = None) -> int:
                 log_level="warning",
             )
             return 0
-        uvicorn.run(
-            create_app(office(args.db), token), host=args.host, port=args.port, log_level="warning"
-        )
+        app = create_app(office(args.db), StaffToken(Path(args.admin_token_file)))
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        return 0
+    if args.command == "rotate-staff-token":
+        new_token_file(Path(args.admin_token_file))
+        print(f"new staff token in {args.admin_token_file}; running servers use it at once")
         return 0
     bo = office(args.db)
     try:

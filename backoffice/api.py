@@ -11,7 +11,7 @@ it in words.
 
 import base64
 import json
-import secrets
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import unquote
@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from backoffice import fleet
+from backoffice.guard import Attempts, FixedToken, StaffToken
 from backoffice.service import MAX_BATCH, BackOffice, Rejected, Unauthorized
 from kiosk.domain.billing import Invoice
 from kiosk.domain.customers import Customer
@@ -140,7 +141,7 @@ def app_from_environment() -> FastAPI:
     from backoffice.db import make_engine, make_sessions
 
     engine = make_engine(os.environ["BACKOFFICE_DB"], migrate=False)
-    token = Path(os.environ["BACKOFFICE_ADMIN_TOKEN_FILE"]).read_text().strip()
+    token = StaffToken(Path(os.environ["BACKOFFICE_ADMIN_TOKEN_FILE"]))
     return create_app(BackOffice(make_sessions(engine)), token)
 
 
@@ -166,7 +167,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(office: BackOffice, admin_token: str) -> FastAPI:
+def create_app(
+    office: BackOffice, admin_token: str | StaffToken, attempts: Attempts | None = None
+) -> FastAPI:
+    token = admin_token if isinstance(admin_token, StaffToken) else FixedToken(admin_token)
+    guard = attempts or Attempts(office.sessions)
     app = FastAPI(
         title="Repair kiosk back office",
         version=f"{PROTOCOL_VERSION}.0",
@@ -181,11 +186,32 @@ def create_app(office: BackOffice, admin_token: str) -> FastAPI:
         except Unauthorized as exc:
             raise HTTPException(401, str(exc)) from None
 
-    def staff(x_admin_token: Annotated[str | None, Header()] = None) -> None:
-        if x_admin_token is None or not secrets.compare_digest(x_admin_token, admin_token):
-            raise HTTPException(401, "staff token required (X-Admin-Token)")
+    def limited(kind: str, request: Request) -> str:
+        """The request's source; 429 (unchecked) while it has guessed wrong too often."""
+        source = request.client.host if request.client else "?"
+        wait = guard.wait_s(kind, source)
+        if wait:
+            raise HTTPException(
+                429,
+                "too many wrong attempts from this address: wait",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
+        return source
+
+    def check_staff(request: Request, given: str, refusal: HTTPException) -> None:
+        source = limited("staff", request)
+        if not token.matches(given):
+            if given:  # a wrong token is a guess; a missing one is not
+                guard.failed("staff", source)
+            raise refusal
+
+    def staff(request: Request, x_admin_token: Annotated[str | None, Header()] = None) -> None:
+        check_staff(
+            request, x_admin_token or "", HTTPException(401, "staff token required (X-Admin-Token)")
+        )
 
     def staff_in_browser(
+        request: Request,
         authorization: Annotated[str | None, Header()] = None,
         x_admin_token: Annotated[str | None, Header()] = None,
     ) -> None:
@@ -197,12 +223,9 @@ def create_app(office: BackOffice, admin_token: str) -> FastAPI:
                 given = base64.b64decode(encoded, validate=True).decode().partition(":")[2]
             except (ValueError, UnicodeDecodeError):
                 given = ""
-        if not given or not secrets.compare_digest(given, admin_token):
-            raise HTTPException(
-                401,
-                "the staff token is the password (any user name)",
-                headers={"WWW-Authenticate": 'Basic realm="back office staff", charset="UTF-8"'},
-            )
+        challenge = {"WWW-Authenticate": 'Basic realm="back office staff", charset="UTF-8"'}
+        refusal = HTTPException(401, "the staff token is the password", headers=challenge)
+        check_staff(request, given, refusal)
 
     Kiosk = Annotated[tuple[int, str], Depends(kiosk)]
     Staff = Annotated[None, Depends(staff)]
@@ -212,10 +235,12 @@ def create_app(office: BackOffice, admin_token: str) -> FastAPI:
         return {"server_time": _now()}
 
     @app.post("/v1/enroll", response_model=EnrolResponse)
-    def enroll(body: EnrolRequest) -> dict[str, Any]:
+    def enroll(body: EnrolRequest, request: Request) -> dict[str, Any]:
+        source = limited("enrol", request)
         try:
             return office.enroll(body.code)
         except Unauthorized as exc:
+            guard.failed("enrol", source)
             raise HTTPException(403, str(exc)) from None
 
     @app.post("/v1/sync/push", response_model=PushResponse, response_model_exclude_none=True)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     ForeignKey,
+    Index,
     String,
     UniqueConstraint,
     create_engine,
@@ -110,6 +111,17 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class FailedAttempt(Base):
+    """A wrong enrolment code or staff token, by where it came from (backoffice/guard.py)."""
+
+    __tablename__ = "failed_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # enrol | staff
+    source: Mapped[str] = mapped_column(String(64))  # the client's address
+    at: Mapped[datetime]
+    __table_args__ = (Index("ix_failed_attempts_lookup", "kind", "source", "at"),)
+
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001"
 
@@ -142,12 +154,25 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
     return engine
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    from alembic import command
+def _alembic_config() -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration's revision id."""
+    from alembic.script import ScriptDirectory
+
+    return str(ScriptDirectory.from_config(_alembic_config()).get_current_head())
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    config = _alembic_config()
     with engine.connect() as conn:
         # SQLite alters a table by copying it; its foreign keys would refuse dropping the
         # old copy while rows point at it. The pragma only works outside a transaction.

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from backoffice.db import Base, make_engine, upgrade
+from backoffice.db import Base, head_revision, make_engine, upgrade
 
 
 def _legacy(url: str) -> None:
@@ -36,7 +36,8 @@ def test_a_database_from_before_migrations_is_upgraded_with_its_rows(database):
     _legacy(database)
     engine = make_engine(database)
     with engine.begin() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        assert version == head_revision() == "0003"
         assert conn.execute(sa.text("SELECT name, seq FROM shops")).one() == ("Vélos Martin", 7)
         data = conn.execute(sa.text("SELECT data FROM entities WHERE key = 'K1-000001'")).scalar()
         assert "Łukasiewicz" in str(data)
