@@ -22,13 +22,22 @@ $(STAMP): setup.cfg pyproject.toml
 	@# receipt lines no code page has (CJK) as images (kiosk/receipts/legible.py). espeak-ng
 	@# speaks the screens (kiosk/app/speech.py); sox measures its WAVs in the speech test.
 	@# PostgreSQL: the tests marked `postgres` start a throw-away server (tests/pg.py).
-	@# Chromium: the back office's fleet page is looked at in it, headless.
+	@# Chromium: the back office's fleet page is looked at in it, headless. usbguard,
+	@# nftables, openssh-server: provisioning's policy, ruleset and sshd drop-in are checked
+	@# by their own tools. Nothing installed here starts a service (policy-rc.d), and the
+	@# daemons installed only for their tools are masked: this machine's USB and SSH
+	@# stay as they were.
 	@missing=""; \
-	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core fonts-droid-fallback systemd espeak-ng sox postgresql chromium; do \
+	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core fonts-droid-fallback systemd espeak-ng sox postgresql chromium usbguard nftables openssh-server; do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then \
 	    if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	      apt-get update -qq && apt-get install -y -qq $$missing; \
+	      own=""; [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; own=1; }; \
+	      apt-get update -qq && apt-get install -y -qq $$missing; rc=$$?; \
+	      [ -z "$$own" ] || rm -f /usr/sbin/policy-rc.d; \
+	      case " $$missing " in *" usbguard "*) systemctl mask usbguard >/dev/null 2>&1 || true;; esac; \
+	      case " $$missing " in *" openssh-server "*) systemctl mask ssh >/dev/null 2>&1 || true;; esac; \
+	      [ $$rc -eq 0 ]; \
 	    else echo "note: missing system packages:$$missing (UI tests fall back to SDL offscreen)"; fi; \
 	  fi
 	$(PYTHON) -m venv $(VENV)

@@ -26,6 +26,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import hardening
 import lockers as bank
 
 HERE = Path(__file__).resolve().parent
@@ -58,6 +59,9 @@ PACKAGES = (
     "libusb-1.0-0",
     "udev",
     "ca-certificates",
+    # closing the OS (provisioning/hardening.py): USB device policy, the firewall
+    "usbguard",
+    "nftables",
 )
 # only in Raspberry Pi OS's archive (lgpio for the lockers on a Pi 5; the venv's lgpio
 # wheel links it): installed when the target's apt knows them
@@ -94,6 +98,12 @@ class Settings:
     lockers_backend: str = "gpio"
     lockers_port: str = bank.PORT
     lockers_usb: str = ""  # VID:PID of the bank's serial device, for the udev rule
+    scanner_usb: str = ""  # VID:PID, for usbguard
+    touch_usb: str = ""
+    ssh_key: str = ""  # SSH stays off without one
+    ssh_user: str = "technician"
+    lan: list[str] = field(default_factory=list)  # where SSH may come from
+    backoffice_addresses: list[str] = field(default_factory=list)  # else resolved now
 
 
 class Provisioner:
@@ -600,6 +610,16 @@ def settings_from(args: argparse.Namespace) -> Settings:
             raise ProvisionError(f"--{name} {value!r}: expected one of {', '.join(kinds)}")
     if terminal_usb and not re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", terminal_usb):
         raise ProvisionError(f"--terminal-usb {terminal_usb!r}: expected VID:PID in hex")
+    try:
+        usb = {name: hardening.usb_id(f"--{name}-usb", getattr(args, f"{name}_usb") or "")
+               for name in ("scanner", "touch")}  # fmt: skip
+        key = hardening.check_ssh_key(args.ssh_key) if args.ssh_key else ""
+        lan = hardening.networks(args.lan)
+        addresses = hardening.addresses(args.backoffice_address)
+    except ValueError as exc:
+        raise ProvisionError(str(exc)) from None
+    if key and not lan:
+        raise ProvisionError("--ssh-key needs --lan: the address ranges SSH may come from")
     backend = args.lockers_backend
     try:
         lockers = bank.parse(
@@ -630,6 +650,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
         lockers_backend=backend,
         lockers_port=args.lockers_port,
         lockers_usb=lockers_usb,
+        scanner_usb=usb["scanner"],
+        touch_usb=usb["touch"],
+        ssh_key=key,
+        ssh_user=args.ssh_user,
+        lan=lan,
+        backoffice_addresses=addresses,
     )
 
 
@@ -659,6 +685,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--dropoff-locker", help="the locker customers drop items into")
     parser.add_argument("--data-device", help="a partition to mount on /var/lib/kiosk")
+    parser.add_argument("--scanner-usb", help="VID:PID of the ticket scanner (usbguard)")
+    parser.add_argument("--touch-usb", help="VID:PID of a USB touchscreen (usbguard)")
+    parser.add_argument("--ssh-key", help="a public key: SSH on, keys only (off without one)")
+    parser.add_argument(
+        "--ssh-user", default=os.environ.get("SUDO_USER") or "technician",
+        help="the one account SSH lets in (the one you ran sudo from)",
+    )  # fmt: skip
+    parser.add_argument("--lan", default="", help="the shop's LAN ranges SSH may come from")
+    parser.add_argument(
+        "--backoffice-address", default="",
+        help="the back office's IP addresses for the firewall (else the URL's host, resolved)",
+    )  # fmt: skip
     parser.add_argument(
         "--read-only-root",
         action="store_true",
@@ -680,6 +718,7 @@ def main(argv: list[str] | None = None) -> int:
         p.config(settings)
         p.udev(settings)
         p.screen_and_watchdog()
+        hardening.apply(p, settings)
         p.units()
         p.enrol(settings)
         p.coprocessor(settings)

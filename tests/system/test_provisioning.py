@@ -19,7 +19,8 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="useradd --root needs 
 FLAGS = ["--non-interactive", "--shop-name", "Atelier Vélo", "--kiosk-id", "K7",
          "--backoffice-url", "https://pos.example.com", "--printer", "usb:04b8:0202",
          "--terminal", "serial:/dev/kiosk-terminal", "--terminal-usb", "0403:6001",
-         "--scanner", "none", "--lockers", "1:17:27,2:22:23", "--dropoff-locker", "2"]  # fmt: skip
+         "--scanner", "none", "--lockers", "1:17:27,2:22:23", "--dropoff-locker", "2",
+         "--backoffice-address", "203.0.113.10"]  # fmt: skip
 
 
 def staged_root(tmp_path: Path) -> Path:
@@ -127,6 +128,78 @@ def test_a_locker_bank_on_a_bus_or_a_co_processor(tmp_path, backend, spec, expec
     bad = provision(tmp_path / "none", "--dry-run", "--lockers-backend", backend,
                     "--lockers", "1:2:3:4")  # fmt: skip
     assert bad.returncode == 1 and "expected ID:" in bad.stderr and backend in bad.stderr
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    if path is None:
+        pytest.fail(
+            f"{name} is needed: `make install` installs it (usbguard, nftables, openssh-server)"
+        )
+    return path
+
+
+@needs_root
+def test_the_os_is_closed_and_each_file_passes_its_own_tool(tmp_path):
+    root = staged_root(tmp_path)
+    done = provision(root, "--scanner-usb", "05E0:1200")
+    assert done.returncode == 0, done.stderr
+    logind = (root / "etc/systemd/logind.conf.d/kiosk.conf").read_text()
+    assert "NAutoVTs=0" in logind and "ReserveVT=0" in logind
+    assert "kernel.sysrq = 0" in (root / "etc/sysctl.d/90-kiosk.conf").read_text()
+    rules = root / "etc/usbguard/rules.conf"
+    assert rules.stat().st_mode & 0o777 == 0o600  # usbguard refuses a policy others can read
+    text = rules.read_text()
+    for device in ("04b8:0202", "0403:6001", "05e0:1200"):
+        assert f"allow id {device}" in text
+    parsed = subprocess.run([_tool("usbguard-rule-parser"), "-f", str(rules)],
+                            capture_output=True, text=True)  # fmt: skip
+    assert parsed.returncode == 0, parsed.stdout + parsed.stderr
+    nft = subprocess.run([_tool("nft"), "-c", "-f", str(root / "etc/nftables.conf")],
+                         capture_output=True, text=True)  # fmt: skip
+    assert nft.returncode == 0, nft.stderr
+    ruleset = (root / "etc/nftables.conf").read_text()
+    assert "tcp dport 22" not in ruleset  # no key: no SSH, not even from the LAN
+    assert "ip daddr { 203.0.113.10 } tcp dport 443 accept" in ruleset
+    for unit in ("ssh.service", "ssh.socket"):
+        assert os.readlink(root / "etc/systemd/system" / unit) == "/dev/null"
+
+
+@needs_root
+def test_ssh_with_a_key_is_keys_only_from_the_lan(tmp_path):
+    root = staged_root(tmp_path)
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb6Qk2Jx0c3tWq7gq5cY1m0Yl6d2oQm6R3J0v4b8s9K tech@laptop"
+    flags = ("--ssh-key", key, "--ssh-user", "tech", "--lan", "192.168.1.0/24,fd00::/8")
+    done = provision(root, *flags)
+    assert done.returncode == 0, done.stderr
+    assert not (root / "etc/systemd/system/ssh.service").exists()
+    assert key in (root / "home/tech/.ssh/authorized_keys").read_text().splitlines()
+    drop_in = root / "etc/ssh/sshd_config.d/kiosk.conf"
+    host_key = tmp_path / "host_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(host_key)], check=True)
+    config = tmp_path / "sshd_config"
+    config.write_text(f"Include {drop_in}\nHostKey {host_key}\nPidFile {tmp_path}/sshd.pid\n")
+    Path("/run/sshd").mkdir(exist_ok=True)  # sshd -t wants its privilege-separation folder
+    checked = subprocess.run(
+        [_tool("sshd"), "-t", "-f", str(config)], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stderr
+    effective = subprocess.run(
+        [_tool("sshd"), "-T", "-f", str(config)], capture_output=True, text=True
+    )
+    settings = dict(line.split(" ", 1) for line in effective.stdout.splitlines() if " " in line)
+    assert settings["passwordauthentication"] == "no" and settings["permitrootlogin"] == "no"
+    assert settings["allowusers"] == "tech" and settings["authenticationmethods"] == "publickey"
+    ruleset = (root / "etc/nftables.conf").read_text()
+    assert "ip saddr { 192.168.1.0/24 } tcp dport 22 accept" in ruleset
+    assert "ip6 saddr { fd00::/8 } tcp dport 22 accept" in ruleset
+    assert (
+        subprocess.run([_tool("nft"), "-c", "-f", str(root / "etc/nftables.conf")]).returncode == 0
+    )
+    again = provision(root, *flags)
+    assert again.returncode == 0 and "0 steps changed something" in again.stdout
+    no_lan = provision(tmp_path / "none", "--dry-run", "--ssh-key", key)
+    assert no_lan.returncode == 1 and "--ssh-key needs --lan" in no_lan.stderr
 
 
 @needs_root
