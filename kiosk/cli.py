@@ -37,6 +37,12 @@ def _routed(name: str) -> Handler:
         from kiosk.control.commands import COMMANDS, Context
 
         cfg = _config(args)
+        if name == "doctor" and args.security:  # the OS, read by this process: no kiosk
+            from kiosk.services.security import SecurityCheck, format_findings
+
+            findings = SecurityCheck(data_dir=cfg.kiosk.data_dir).all()
+            print(format_findings(findings))
+            return 1 if any(f.state == "differs" for f in findings) else 0
         try:
             reply = ask(cfg, name, args)
         except PermissionError as exc:
@@ -306,6 +312,11 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="test every configured device (exit 1 on a fault)")
     doctor.add_argument("--print-test", action="store_true", help="print a test page")
     doctor.add_argument("--open-locker", metavar="N", help="pulse locker N and watch its door")
+    doctor.add_argument(
+        "--security",
+        action="store_true",
+        help="instead: what provisioning closed (VTs, SysRq, USB, SSH, firewall), as it is now",
+    )
     doctor.set_defaults(handler=_routed("doctor"))
 
     firmware = sub.add_parser("firmware", help="the locker co-processor's firmware (a Pico)")
