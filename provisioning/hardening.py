@@ -240,8 +240,13 @@ def apply(p: Provisioner, settings: Settings) -> None:
     rules = nftables_conf(settings.lan, addresses, port, ssh=bool(key))
     write(s, "/etc/nftables.conf", rules, 0o755)
     if p.live and not p.dry_run:
-        for command in (["sysctl", "--system"], ["systemctl", "enable", "--now", "nftables"],
-                        ["systemctl", "enable", "--now", "usbguard"],
-                        ["systemctl", "disable", "--now", "ssh.service", "ssh.socket"] if not key
-                        else ["systemctl", "reload-or-restart", "ssh"]):  # fmt: skip
+        # restart, not just start: a daemon apt started has the package's own rules
+        ssh = (["systemctl", "disable", "--now", "ssh.service", "ssh.socket"] if not key
+               else ["systemctl", "reload-or-restart", "ssh"])  # fmt: skip
+        for command in (
+            ["sysctl", "--system"],
+            ["systemctl", "enable", "nftables", "usbguard"],
+            ["systemctl", "restart", "nftables", "usbguard"],
+            ssh,
+        ):
             p.run(s, command, check=False)
