@@ -33,6 +33,9 @@ kernel.sysrq = 0
 """
 
 USB_ID = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{4}$")
+# The kiosk's group may list devices and allow one permanently (usbguard-daemon.conf(5),
+# IPC access control): what staff mode's Devices screen does, and nothing more.
+USBGUARD_IPC = "Devices=list,modify\nPolicy=list,modify\n"
 
 
 def usbguard_rules(devices: list[tuple[str, str]]) -> str:
@@ -223,6 +226,8 @@ def apply(p: Provisioner, settings: Settings) -> None:
         if usb
     ]
     write(s, "/etc/usbguard/rules.conf", usbguard_rules(devices), 0o600)
+    # staff mode lists the devices kept out and lets a replacement in (allow-device -p)
+    write(s, "/etc/usbguard/IPCAccessControl.d/:kiosk", USBGUARD_IPC, 0o600)
     key, user = settings.ssh_key, settings.ssh_user
     for unit in ("ssh.service", "ssh.socket"):
         mask(p, s, unit, masked=not key)

@@ -23,6 +23,8 @@ from kiosk.memory import rss_mb, software_gl_rss_mb
 from kiosk.services.demo_data import catalogue_records, item_kinds_record
 from kiosk.services.item_kinds import SETTING as ITEM_KINDS
 from kiosk.services.kiosk import KioskServices
+from kiosk.services.usb_devices import UsbGuard
+from tours.usbguard import FakeUsbGuard
 
 EUR = "EUR"
 PHONE_LAST4 = "5678"
@@ -108,6 +110,7 @@ def prepare(services: KioskServices) -> None:
         repos.invoices.add(build_invoice(number, old, customer, when, prices_include_tax=True))
     for staff_id, name, role, pin, card in STAFF.values():
         services.staff.add_member(staff_id, name, role, pin, card)
+    services.staff.usb = UsbGuard(FakeUsbGuard())  # a replaced scanner, kept out
     services.lockers.door_timeout_s = 20.0
 
 
@@ -673,6 +676,11 @@ def staff_sync_devices(ui: Any, lang: str = "en") -> Iterator[Any]:
     yield from ui.wait_screen("staff_devices")
     yield from ui.shot(f"staff-devices-{lang}")
     ui.notes["table"] = ui.text("staff_devices", "table")
+    if "allow_usb_0" in ui.app.screen("staff_devices").ids:  # once: the scanner let in
+        yield from ui.tap("staff_devices", "allow_usb_0")
+        yield 0.2
+        yield from ui.shot(f"staff-devices-usb-allowed-{lang}")
+    ui.notes["usb"] = ui.text("staff_devices", "usb_note")
     ui.notes["log"] = ui.text("staff_devices", "log")
     yield from sign_out(ui, "staff_devices")
 

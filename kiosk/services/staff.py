@@ -27,6 +27,7 @@ from kiosk.services.devices import Devices
 from kiosk.services.diagnostics import Check, check_devices
 from kiosk.services.identify import Verifier
 from kiosk.services.receipt_delivery import Delivery, ReceiptDelivery
+from kiosk.services.usb_devices import BlockedDevice, UsbGuard
 from kiosk.storage.outbox import OutboxEntry
 from kiosk.storage.repositories import Repositories
 
@@ -99,6 +100,7 @@ class StaffService:
         self._clock = clock
         self.recent_log = recent_log or RecentLog()
         self._shop = ShopInfo(config.shop.name, tuple(config.shop.address_lines))
+        self.usb = UsbGuard()
 
     # -- people --
     def add_member(
@@ -241,6 +243,17 @@ class StaffService:
     def device_status(self, member: StaffMember) -> list[Check]:
         self.require(member, Permission.DEVICES)
         return check_devices(self._devices, probe_scanner=False)
+
+    def usb_blocked(self, member: StaffMember) -> list[BlockedDevice]:
+        """USB devices the policy keeps out (UsbError when usbguard cannot be asked)."""
+        self.require(member, Permission.DEVICES)
+        return self.usb.blocked()
+
+    def allow_usb(self, member: StaffMember, device: BlockedDevice) -> None:
+        """A replacement device, let in from now on."""
+        self.require(member, Permission.DEVICES)
+        self.usb.allow(device)
+        log.warning("%s allowed USB device %s", member.staff_id, device.label)
 
     def log_lines(self, member: StaffMember, count: int = 40) -> list[str]:
         self.require(member, Permission.DEVICES)

@@ -152,6 +152,8 @@ def test_the_os_is_closed_and_each_file_passes_its_own_tool(tmp_path):
     text = rules.read_text()
     for device in ("04b8:0202", "0403:6001", "05e0:1200"):
         assert f"allow id {device}" in text
+    ipc = root / "etc/usbguard/IPCAccessControl.d/:kiosk"  # staff mode's allow-device
+    assert ipc.read_text() == "Devices=list,modify\nPolicy=list,modify\n"
     parsed = subprocess.run([_tool("usbguard-rule-parser"), "-f", str(rules)],
                             capture_output=True, text=True)  # fmt: skip
     assert parsed.returncode == 0, parsed.stdout + parsed.stderr

@@ -239,3 +239,5 @@ def test_staff_dead_letters_devices_and_log(tmp_path):
     assert "0 dead letters" in notes["summary"]
     assert "terminal  sim" in notes["table"] and "lockers   mock" in notes["table"]
     assert "t1 signed in" in notes["log"] and "discarded" in notes["log"]
+    # the USB policy kept a replaced scanner out; the technician let it in
+    assert notes["usb"] == "Barcode Scanner (05e0:1200) is let in from now on."
