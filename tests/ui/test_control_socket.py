@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -41,8 +42,9 @@ def test_the_running_kiosk_answers_its_cli_while_it_serves_a_customer(tmp_path: 
         command = ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", *command]
     else:
         env["SDL_VIDEODRIVER"] = "offscreen"
+    # its own process group: a failing test takes xvfb-run, Xvfb and the kiosk down together
     run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)  # fmt: skip
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 120
         while not (out / "at-bill").exists():
@@ -67,7 +69,8 @@ def test_the_running_kiosk_answers_its_cli_while_it_serves_a_customer(tmp_path: 
         assert run.returncode == 0, stderr[-3000:]
     finally:
         if run.poll() is None:
-            run.kill()
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
     result = json.loads((out / "result.json").read_text())
     assert result["ok"], result["failure"]
     assert result["notes"]["order_state"] == "collected"
