@@ -300,6 +300,11 @@ def test_provisioning_inside_a_debian_chroot(tmp_path):
         # doctor's table made it into the report: no printer at that address, no terminal
         assert re.search(r"printer\s+network\s+192.0.2.10:9100\s+(unknown|fault)", first.stdout)
         assert re.search(r"terminal\s+serial\s+/dev/kiosk-terminal\s+fault", first.stdout)
+        # the closed OS, checked by the tools the chroot's own packages brought
+        for check in (["usbguard-rule-parser", "-f", "/etc/usbguard/rules.conf"],
+                      ["nft", "-c", "-f", "/etc/nftables.conf"]):  # fmt: skip
+            done = subprocess.run(["chroot", str(target), *check], capture_output=True, text=True)
+            assert done.returncode == 0, (check, done.stdout + done.stderr)
         second = provision(target, "--printer", "network:192.0.2.10", "--lockers", "", env=env)
         assert second.returncode == 0, second.stderr
         print(second.stdout)
