@@ -158,50 +158,10 @@ def open_devices(config: Config) -> Devices:
 
 def _locker_hardware(config: Config, devices: Devices) -> LockHardware:
     """The configured backend; with `pin_factory = "mock"` (gpio) or `port = "sim"`, its
-    simulator too, registered to be started once the bank holds its pins."""
+    simulator too (a GPIO one is started once the bank holds its pins)."""
     lc = config.lockers
-    sim = lc.port == "sim"
-    if lc.backend == "rs485":
-        from kiosk.drivers.drawer.cu16_sim import Cu16BusSimulator
-
-        boards = [Cu16Locker(e.id, e.board, e.lock) for e in lc.locker]
-        port = lc.port
-        if sim:
-            bus = Cu16BusSimulator(
-                {b.locker: (b.board, b.lock) for b in boards}, open_after_s=0.3, close_after_s=1.0
-            )
-            devices.simulators["lockers"] = bus
-            bus.start()
-            port = bus.path
-        devices.where["lockers"] = ("rs485" + (" sim" if sim else ""), port)
-        return Cu16Hardware.open_port(port, lc.baudrate, boards)
-    if lc.backend == "modbus":
-        from kiosk.drivers.drawer.modbus_sim import ModbusBusSimulator
-
-        coils = [ModbusLocker(e.id, e.board, e.lock) for e in lc.locker]
-        port = lc.port
-        if sim:
-            modbus = ModbusBusSimulator(
-                {c.locker: (c.board, c.lock) for c in coils}, open_after_s=0.3, close_after_s=1.0
-            )
-            devices.simulators["lockers"] = modbus
-            modbus.start()
-            port = modbus.path
-        devices.where["lockers"] = ("modbus" + (" sim" if sim else ""), port)
-        return ModbusHardware.open_port(port, lc.baudrate, coils)
-    if lc.backend == "pico":
-        from kiosk.drivers.drawer.pico_sim import PicoSimulator
-
-        channels = [PicoLocker(e.id, e.channel) for e in lc.locker]
-        port = lc.port
-        if sim:
-            pico = PicoSimulator(
-                {c.locker: c.channel for c in channels}, open_after_s=0.3, close_after_s=1.0
-            )
-            devices.simulators["lockers"] = pico
-            port = pico.path
-        devices.where["lockers"] = ("pico" + (" sim" if sim else ""), port)
-        return PicoHardware.open_port(port, channels)
+    if lc.backend != "gpio":
+        return _serial_lockers(config, devices)
     pins = [
         LockerPins(e.id, e.lock_pin, e.door_pin, lc.locks_active_high, lc.door_closed_is_low)
         for e in lc.locker
@@ -214,3 +174,40 @@ def _locker_hardware(config: Config, devices: Devices) -> LockHardware:
             factory, pins, open_after_s=0.3, close_after_s=1.0
         )
     return hardware
+
+
+def _serial_lockers(config: Config, devices: Devices) -> LockHardware:
+    """Lock boards (CU16, Modbus) or the co-processor, on a serial line or a simulator."""
+    lc = config.lockers
+    places: dict[str, Any] = {
+        e.id: e.channel if lc.backend == "pico" else (e.board, e.lock) for e in lc.locker
+    }
+    port = lc.port
+    if port == "sim":
+        simulator = _simulator(lc.backend)(places, open_after_s=0.3, close_after_s=1.0)
+        simulator.start()
+        devices.simulators["lockers"] = simulator
+        port = simulator.path
+    devices.where["lockers"] = (lc.backend + (" sim" if lc.port == "sim" else ""), port)
+    if lc.backend == "pico":
+        return PicoHardware.open_port(port, [PicoLocker(n, c) for n, c in places.items()])
+    if lc.backend == "modbus":
+        coils = [ModbusLocker(n, board, lock) for n, (board, lock) in places.items()]
+        return ModbusHardware.open_port(port, lc.baudrate, coils)
+    boards = [Cu16Locker(n, board, lock) for n, (board, lock) in places.items()]
+    return Cu16Hardware.open_port(port, lc.baudrate, boards)
+
+
+def _simulator(backend: str) -> Any:
+    """The backend's simulator class (imported only when asked for)."""
+    if backend == "pico":
+        from kiosk.drivers.drawer.pico_sim import PicoSimulator
+
+        return PicoSimulator
+    if backend == "modbus":
+        from kiosk.drivers.drawer.modbus_sim import ModbusBusSimulator
+
+        return ModbusBusSimulator
+    from kiosk.drivers.drawer.cu16_sim import Cu16BusSimulator
+
+    return Cu16BusSimulator

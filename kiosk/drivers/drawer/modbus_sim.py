@@ -11,16 +11,9 @@ sent low byte first); a frame with a bad CRC or for another address gets no answ
 
 from __future__ import annotations
 
-import contextlib
-import os
-import pty
-import select
 import struct
-import threading
-import time
-import tty
 
-from kiosk.drivers.drawer.simulator import DoorPlayer
+from kiosk.drivers.drawer.bus_sim import BusSimulator
 
 
 def crc16_modbus(data: bytes) -> int:
@@ -52,7 +45,9 @@ class ModbusBoard:
         self.silent = False
 
 
-class ModbusBusSimulator:
+class ModbusBusSimulator(BusSimulator):
+    name = "modbus-sim"
+
     def __init__(
         self,
         lockers: dict[str, tuple[int, int]],
@@ -61,73 +56,26 @@ class ModbusBusSimulator:
         close_after_s: float = 2.0,
         baudrate: int = 19200,
     ) -> None:
-        self._where = lockers
-        self.byte_time_s = 10 / baudrate
+        super().__init__(
+            lockers, open_after_s=open_after_s, close_after_s=close_after_s, baudrate=baudrate
+        )
         points = {b: max(lk for bb, lk in lockers.values() if bb == b) for b, _ in lockers.values()}
         self.boards = {b: ModbusBoard(b, n) for b, n in points.items()}
-        self.doors = DoorPlayer(
-            self._set_door, list(lockers), open_after_s=open_after_s, close_after_s=close_after_s
-        )
-        self.behaviour = self.doors.behaviour
-        self.energised_at: list[tuple[str, float]] = []
-        self._cut: set[str] = set()
-        self._master, self._slave = pty.openpty()
-        tty.setraw(self._master)
-        tty.setraw(self._slave)
-        self.path = os.ttyname(self._slave)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="modbus-sim", daemon=True)
 
-    # -- the world --
-    def _set_door(self, locker: str, open_: bool) -> None:
-        if locker in self._cut:
-            return
-        board, lock = self._where[locker]
-        self.boards[board].inputs[lock - 1] = not open_
-
-    def cut_wire(self, locker: str) -> None:
-        self._set_door(locker, True)
-        self._cut.add(locker)
+    def door(self, board: int, lock: int, open_: bool) -> None:
+        self.boards[board].inputs[lock - 1] = not open_  # the switch opens: the input goes off
 
     def energised(self, locker: str) -> bool:
         board, lock = self._where[locker]
-        return self.boards[board].coils[lock - 1]
+        return bool(self.boards[board].coils[lock - 1])
 
-    def start(self) -> None:
-        if not self._thread.is_alive():
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=2)
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-    # -- the line --
-    def _run(self) -> None:
-        pending = b""
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self._master], [], [], 0.05)
-            if not ready:
-                if pending:  # a silence ends a frame: what is left is garbage
-                    pending = b""
-                continue
-            try:
-                pending += os.read(self._master, 256)
-            except OSError:
-                return
-            while len(pending) >= 8:  # every request we serve is 8 bytes long
-                frame, pending = pending[:8], pending[8:]
-                time.sleep(len(frame) * self.byte_time_s)  # the request arriving
-                if struct.unpack("<H", frame[6:])[0] != crc16_modbus(frame[:6]):
-                    pending = b""  # a corrupt frame: drop to the next silence
-                    break
-                answer = self._answer(frame[0], frame[1], frame[2:6])
-                if answer:
-                    time.sleep(len(answer) * self.byte_time_s)  # the answer going back
-                    os.write(self._master, answer)
+    def answer_line(self, pending: bytes) -> bytes:
+        while len(pending) >= 8:  # every request we serve is 8 bytes long
+            frame, pending = pending[:8], pending[8:]
+            if struct.unpack("<H", frame[6:])[0] != crc16_modbus(frame[:6]):
+                return b""  # a corrupt frame: drop to the next silence
+            self.send(len(frame), self._answer(frame[0], frame[1], frame[2:6]))
+        return pending
 
     def _answer(self, address: int, function: int, data: bytes) -> bytes:
         board = self.boards.get(address)
@@ -151,11 +99,8 @@ class ModbusBusSimulator:
             if first >= len(board.coils):
                 return error(0x02)
             on = value == 0xFF00
-            if on and not board.coils[first]:
-                for name, where in self._where.items():
-                    if where == (address, first + 1):
-                        self.energised_at.append((name, time.monotonic()))
-                        self.doors.pulsed(name)
-            board.coils[first] = on
+            was_on, board.coils[first] = board.coils[first], on
+            if on and not was_on:
+                self.pulsed(address, first + 1)
             return _framed(bytes((address, function)) + data)
         return error(0x01)

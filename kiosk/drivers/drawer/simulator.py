@@ -40,28 +40,24 @@ class DoorPlayer:
     def pulsed(self, locker: str) -> None:
         threading.Thread(target=self._customer, args=(locker,), daemon=True).start()
 
-    def _chatter(self, locker: str, settle_open: bool) -> None:
-        for i in range(6):
-            self._set_door(locker, (i % 2 == 0) == settle_open)
-            time.sleep(0.005)
-        self._set_door(locker, settle_open)
+    def _move(self, locker: str, open_: bool) -> None:
+        """The door opens or shuts; a bouncy switch chatters before it settles."""
+        if self.behaviour[locker] is DoorBehaviour.BOUNCY:
+            for i in range(6):
+                self._set_door(locker, (i % 2 == 0) == open_)
+                time.sleep(0.005)
+        self._set_door(locker, open_)
 
     def _customer(self, locker: str) -> None:
         behaviour = self.behaviour[locker]
         if behaviour is DoorBehaviour.JAMMED:
             return
         time.sleep(self.open_after_s)
-        if behaviour is DoorBehaviour.BOUNCY:
-            self._chatter(locker, settle_open=True)
-        else:
-            self._set_door(locker, True)
+        self._move(locker, True)
         if behaviour is DoorBehaviour.LEFT_OPEN:
             return
         time.sleep(self.close_after_s)
-        if behaviour is DoorBehaviour.BOUNCY:
-            self._chatter(locker, settle_open=False)
-        else:
-            self._set_door(locker, False)
+        self._move(locker, False)
 
 
 class LockerBankSimulator:
