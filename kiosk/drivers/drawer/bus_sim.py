@@ -12,6 +12,7 @@ import select
 import threading
 import time
 import tty
+from collections.abc import Callable
 
 from kiosk.drivers.drawer.simulator import DoorPlayer
 
@@ -67,17 +68,18 @@ class BusSimulator:
 
     # -- the line --
     def answer_line(self, pending: bytes) -> bytes:
-        """Answer the whole frames at the front of `pending` (writing them back with
-        `send`); what is left for the next read."""
+        """Answer the whole frames at the front of `pending` (each through `exchange`);
+        what is left for the next read."""
         raise NotImplementedError
 
-    def send(self, request_size: int, answer: bytes) -> None:
-        """A request of `request_size` bytes arrives, then `answer` goes back, each taking
-        the time the line takes."""
-        time.sleep(request_size * self.byte_time_s)
-        if answer:
-            time.sleep(len(answer) * self.byte_time_s)
-            os.write(self._master, answer)
+    def exchange(self, request: bytes, answer: Callable[[], bytes]) -> None:
+        """`request` takes the line's time to arrive; only then do the boards act on it
+        (`answer`), and their answer takes its own time to go back."""
+        time.sleep(len(request) * self.byte_time_s)
+        reply = answer()
+        if reply:
+            time.sleep(len(reply) * self.byte_time_s)
+            os.write(self._master, reply)
 
     def _run(self) -> None:
         pending = b""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 from kiosk.drivers.drawer.bus_sim import BusSimulator
 
@@ -72,7 +73,7 @@ class Cu16BusSimulator(BusSimulator):
             if frame[4] != _ETX or sum(frame[:5]) & 0xFF != frame[5]:
                 pending = frame[1:] + pending  # resynchronise on the next STX
                 continue
-            self.send(len(frame), self._answer(frame[1], frame[2], frame[3]))
+            self.exchange(frame, partial(self._answer, frame[1], frame[2], frame[3]))
         return pending
 
     def _answer(self, address: int, lock: int, command: int) -> bytes:

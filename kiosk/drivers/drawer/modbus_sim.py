@@ -12,6 +12,7 @@ sent low byte first); a frame with a bad CRC or for another address gets no answ
 from __future__ import annotations
 
 import struct
+from functools import partial
 
 from kiosk.drivers.drawer.bus_sim import BusSimulator
 
@@ -74,7 +75,7 @@ class ModbusBusSimulator(BusSimulator):
             frame, pending = pending[:8], pending[8:]
             if struct.unpack("<H", frame[6:])[0] != crc16_modbus(frame[:6]):
                 return b""  # a corrupt frame: drop to the next silence
-            self.send(len(frame), self._answer(frame[0], frame[1], frame[2:6]))
+            self.exchange(frame, partial(self._answer, frame[0], frame[1], frame[2:6]))
         return pending
 
     def _answer(self, address: int, function: int, data: bytes) -> bytes:
