@@ -13,6 +13,7 @@ import threading
 import time
 import tty
 from collections.abc import Callable
+from typing import Any
 
 from kiosk.drivers.drawer.simulator import DoorPlayer
 
@@ -42,8 +43,13 @@ class BusSimulator:
         self.path = os.ttyname(self._slave)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self.boards = self.make_boards(lockers)
 
     # -- the world, as each bus's boards show it --
+    def make_boards(self, lockers: dict[str, tuple[int, int]]) -> dict[int, Any]:
+        """The boards the lockers sit on, by address."""
+        raise NotImplementedError
+
     def door(self, board: int, lock: int, open_: bool) -> None:
         raise NotImplementedError
 

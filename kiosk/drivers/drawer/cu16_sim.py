@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from kiosk.drivers.drawer.bus_sim import BusSimulator
 
@@ -40,27 +41,17 @@ class Cu16BusSimulator(BusSimulator):
     """Boards by address; lockers named by (board, lock) for the door player."""
 
     name = "cu16-sim"
+    frames_in = 0  # frames a board answered
 
-    def __init__(
-        self,
-        lockers: dict[str, tuple[int, int]],
-        *,
-        open_after_s: float = 0.3,
-        close_after_s: float = 2.0,
-        baudrate: int = 19200,
-    ) -> None:
-        super().__init__(
-            lockers, open_after_s=open_after_s, close_after_s=close_after_s, baudrate=baudrate
-        )
-        self.boards = {board: SimBoard(board) for board, _lock in lockers.values()}
-        self.frames_in = 0
+    def make_boards(self, lockers: dict[str, tuple[int, int]]) -> dict[int, Any]:
+        return {board: SimBoard(board) for board, _lock in lockers.values()}
 
     def door(self, board: int, lock: int, open_: bool) -> None:
         self.boards[board].doors[lock - 1] = open_
 
     def energised(self, locker: str) -> bool:
         board, lock = self._where[locker]
-        return time.monotonic() < self.boards[board].energised_until[lock - 1]
+        return bool(time.monotonic() < self.boards[board].energised_until[lock - 1])
 
     def answer_line(self, pending: bytes) -> bytes:
         while len(pending) >= 6:

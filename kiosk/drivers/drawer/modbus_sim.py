@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 from functools import partial
+from typing import Any
 
 from kiosk.drivers.drawer.bus_sim import BusSimulator
 
@@ -49,19 +50,9 @@ class ModbusBoard:
 class ModbusBusSimulator(BusSimulator):
     name = "modbus-sim"
 
-    def __init__(
-        self,
-        lockers: dict[str, tuple[int, int]],
-        *,
-        open_after_s: float = 0.3,
-        close_after_s: float = 2.0,
-        baudrate: int = 19200,
-    ) -> None:
-        super().__init__(
-            lockers, open_after_s=open_after_s, close_after_s=close_after_s, baudrate=baudrate
-        )
+    def make_boards(self, lockers: dict[str, tuple[int, int]]) -> dict[int, Any]:
         points = {b: max(lk for bb, lk in lockers.values() if bb == b) for b, _ in lockers.values()}
-        self.boards = {b: ModbusBoard(b, n) for b, n in points.items()}
+        return {b: ModbusBoard(b, n) for b, n in points.items()}
 
     def door(self, board: int, lock: int, open_: bool) -> None:
         self.boards[board].inputs[lock - 1] = not open_  # the switch opens: the input goes off
