@@ -57,13 +57,9 @@ def _routed(name: str) -> Handler:
             sys.stderr.write(reply.err)
             return reply.code
         if name == "doctor":  # devices only: no store needed
-            ctx = Context(cfg, repos=None, running=True)
-            try:
-                return COMMANDS[name](ctx, args, sys.stdout, sys.stderr)
-            finally:
-                for thing in ctx.opened:
-                    thing.close()
-        ctx = Context.open(cfg, salvage=getattr(args, "salvage", False))
+            ctx = Context(cfg, repos=None)
+        else:
+            ctx = Context.open(cfg, salvage=getattr(args, "salvage", False))
         try:
             return COMMANDS[name](ctx, args, sys.stdout, sys.stderr)
         finally:

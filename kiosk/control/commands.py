@@ -38,7 +38,8 @@ class Context:
             return
         for thing in reversed(self.opened):
             thing.close()
-        self.repos.store.close()
+        if self.repos is not None:  # doctor works without the store
+            self.repos.store.close()
 
 
 def _now() -> datetime:

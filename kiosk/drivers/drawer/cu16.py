@@ -17,8 +17,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from kiosk.drivers.drawer.bank import LockerError, LockerFault
-from kiosk.drivers.drawer.line import SerialLine
+from kiosk.drivers.drawer.bank import LockerFault
+from kiosk.drivers.drawer.line import SerialLine, check_places
 
 log = logging.getLogger(__name__)
 
@@ -68,16 +68,7 @@ class Cu16Hardware:
         self.reply_timeout_s = reply_timeout_s
         self.attempts = attempts
         self._lockers = {entry.locker: entry for entry in lockers}
-        seen: dict[tuple[int, int], str] = {}
-        for entry in lockers:
-            if not 0 <= entry.board <= 15 or not 1 <= entry.lock <= LOCKS_PER_BOARD:
-                raise LockerError(f"locker {entry.locker}: board 0-15 and lock 1-16 expected")
-            if (entry.board, entry.lock) in seen:
-                raise LockerError(
-                    f"locker {entry.locker}: board {entry.board} lock {entry.lock} "
-                    f"is locker {seen[(entry.board, entry.lock)]} already"
-                )
-            seen[(entry.board, entry.lock)] = entry.locker
+        check_places(lockers, range(16), range(1, LOCKS_PER_BOARD + 1), "board")
         self.boards = sorted({entry.board for entry in lockers})
         self._bus = threading.Lock()
         self.bytes_sent = 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kiosk.drivers.drawer.bank import LockerFault
+from kiosk.drivers.drawer.bank import LockerError, LockerFault
 
 log = logging.getLogger(__name__)
 
@@ -64,3 +64,22 @@ class SerialLine:
         if self.port is not None:
             self.port.close()
             self.port = None
+
+
+def check_places(lockers: list[Any], boards: range, locks: range, board_word: str) -> None:
+    """Each locker at a board address and lock number in range, no two at the same place
+    (the bus backends' lockers have `locker`, `board` and `lock`)."""
+    seen: dict[tuple[int, int], str] = {}
+    for entry in lockers:
+        if entry.board not in boards or entry.lock not in locks:
+            raise LockerError(
+                f"locker {entry.locker}: {board_word} {boards[0]}-{boards[-1]} and "
+                f"lock {locks[0]}-{locks[-1]} expected"
+            )
+        place = (entry.board, entry.lock)
+        if place in seen:
+            raise LockerError(
+                f"locker {entry.locker}: board {entry.board} lock {entry.lock} "
+                f"is locker {seen[place]} already"
+            )
+        seen[place] = entry.locker

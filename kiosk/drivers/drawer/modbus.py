@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.drivers.drawer.bank import LockerError, LockerFault
+from kiosk.drivers.drawer.bank import LockerFault
+from kiosk.drivers.drawer.line import check_places
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +48,7 @@ class ModbusHardware:
         self._client = client
         self.sleep = sleep
         self._lockers = {entry.locker: entry for entry in lockers}
-        seen: dict[tuple[int, int], str] = {}
-        for entry in lockers:
-            if not 1 <= entry.board <= 247 or not 1 <= entry.lock <= 256:
-                raise LockerError(f"locker {entry.locker}: device id 1-247 and lock 1-256")
-            if (entry.board, entry.lock) in seen:
-                raise LockerError(
-                    f"locker {entry.locker}: board {entry.board} lock {entry.lock} "
-                    f"is locker {seen[(entry.board, entry.lock)]} already"
-                )
-            seen[(entry.board, entry.lock)] = entry.locker
+        check_places(lockers, range(1, 248), range(1, 257), "device id")
         self._bus = threading.Lock()
         for entry in lockers:  # whatever a restart left on is switched off
             try:
