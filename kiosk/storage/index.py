@@ -12,6 +12,7 @@ shared by two keys, or an entry left stale, can cost a decode, never a wrong ans
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sys
 import types
@@ -106,7 +107,7 @@ class Index:
         found = []
         for doc_id in self._candidates(_hash(key)):
             raw = self._docs.raw(str(doc_id))
-            if raw is not None and key in self.keys_of(self._docs[str(doc_id)]):
+            if raw is not None and key in self.keys_of(json.loads(raw)):
                 found.append(doc_id)
         return found
 
