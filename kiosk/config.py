@@ -68,6 +68,10 @@ class KioskConfig:
         default=0,
         metadata=_doc("the panel's DPI, so mm are real mm (the 7-inch Pi display: 133); 0: guess"),
     )
+    rotation: int = field(
+        default=0,
+        metadata=_doc("degrees the picture is turned for a panel mounted the other way: 0, 90, 180, 270"),
+    )
     speech: bool = field(
         default=False, metadata=_doc("read every screen aloud from the start (else: Listen)")
     )
@@ -304,6 +308,10 @@ def _validate(config: Config) -> None:
     for where, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{src}: {where}: must be greater than 0, got {value}")
+    if config.kiosk.rotation not in (0, 90, 180, 270):
+        raise ConfigError(
+            f"{src}: [kiosk] rotation: expected 0, 90, 180 or 270, got {config.kiosk.rotation}"
+        )
     _validate_devices(config)
     if config.sync.url and not re.match(r"^https?://", config.sync.url):
         raise ConfigError(

@@ -21,7 +21,9 @@ from kiosk.systemd_notify import HealthCheck, Supervisor, watchdog_interval_s
 log = logging.getLogger(__name__)
 
 
-def configure_kivy(kivy_home: Path, size: tuple[int, int], fullscreen: bool, dpi: int = 0) -> None:
+def configure_kivy(
+    kivy_home: Path, size: tuple[int, int], fullscreen: bool, dpi: int = 0, rotation: int = 0
+) -> None:
     kivy_home.mkdir(parents=True, exist_ok=True)
     if dpi:
         os.environ["KIVY_DPI"] = str(dpi)  # touch targets in real millimetres
@@ -30,8 +32,18 @@ def configure_kivy(kivy_home: Path, size: tuple[int, int], fullscreen: bool, dpi
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     from kivy.config import Config as KivyConfig
 
+    if fullscreen:  # the display's own size, at its corner: there is no window manager
+        from kiosk.app.display import display_size
+
+        size = display_size() or size
+        log.info("full screen at %dx%d, rotated %d°", size[0], size[1], rotation)
+        KivyConfig.set("graphics", "position", "custom")
+        KivyConfig.set("graphics", "left", "0")
+        KivyConfig.set("graphics", "top", "0")
+        KivyConfig.set("graphics", "borderless", "1")
     KivyConfig.set("graphics", "width", str(size[0]))
     KivyConfig.set("graphics", "height", str(size[1]))
+    KivyConfig.set("graphics", "rotation", str(rotation))
     KivyConfig.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     KivyConfig.set("graphics", "show_cursor", "0" if fullscreen else "1")
     # exactly one input path: SDL reads the touchscreen (kmsdrm: straight from evdev)
@@ -56,7 +68,13 @@ def run(
     ready_mark: Path | None = None,
 ) -> int:
     large_blocks_from_mmap()  # big transient buffers (scrypt's) must not stay resident
-    configure_kivy(config.data_path / "kivy", size, fullscreen, config.kiosk.screen_dpi)
+    configure_kivy(
+        config.data_path / "kivy",
+        size,
+        fullscreen,
+        config.kiosk.screen_dpi,
+        config.kiosk.rotation,
+    )
     # python-escpos rebuilds its capability pickle in a new temporary folder on every
     # start (~0.2 s) unless told where to keep it
     cache = config.data_path / "cache"
