@@ -22,7 +22,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.metrics import dp, mm
+from kivy.metrics import Metrics, dp, mm
 from kivy.properties import (
     BooleanProperty,
     DictProperty,
@@ -66,6 +66,7 @@ SCREENS = {
     "customer": "customer.CustomerScreen",
     "item": "item.ItemScreen",
     "work": "work.WorkScreen",
+    "review": "review.ReviewScreen",
     "terms": "terms.TermsScreen",
     "dropped": "dropped.DroppedScreen",
     "staff_pin": "staff_pin.StaffPinScreen",
@@ -87,8 +88,17 @@ class KioskScreen(Screen):  # type: ignore[misc]
     def app(self) -> KioskApp:
         return App.get_running_app()  # type: ignore[no-any-return]
 
+    keep = False  # entered again to change an answer (Back, Change): keep what it holds
+
     def on_pre_enter(self, *args: Any) -> None:
+        if self.keep:
+            self.keep = False
+            self.came_back()
+            return
         self.refresh()
+
+    def came_back(self) -> None:
+        """Entered again with its answers kept (override to refresh what depends on others)."""
 
     def refresh(self) -> None:
         """Fill the screen from the app's session (override)."""
@@ -162,10 +172,16 @@ class KioskApp(App):  # type: ignore[misc]
         self.colors = PALETTES[self.high_contrast]
         self.font_scale = 1.25 if self.high_contrast else 1.0
 
+    def short(self, *_bind: Any) -> bool:
+        """A panel under 110 mm tall: the 7-inch ones (800×480 and 1024×600 are both
+        about 90 mm). Measured in millimetres at the panel's DPI, not in pixels, so a
+        1024×600 panel of 7 inches is as short as the Pi's own."""
+        return float(Window.height) / float(Metrics.dpi) * 25.4 < 110
+
     def u(self, millimetres: float, *_bind: Any) -> float:
-        """A length in mm, a fifth shorter on short screens (800×480): bars and fields,
-        never the keys, which keep their own 10 mm."""
-        return float(mm(millimetres * (0.8 if Window.height < 560 else 1.0)))
+        """A length in mm, a fifth shorter on a short panel: bars and fields, never the
+        keys, which keep their own 9.5 mm at least."""
+        return float(mm(millimetres * (0.8 if self.short() else 1.0)))
 
     def fs(self, base: float, *_bind: Any) -> float:
         """A font size that grows with the window and with large-text mode."""
@@ -224,8 +240,9 @@ class KioskApp(App):  # type: ignore[misc]
             self.sm.add_widget(getattr(module, cls_name)(name=name))
         return self.sm.get_screen(name)  # type: ignore[no-any-return]
 
-    def go(self, name: str) -> None:
-        self.screen(name)
+    def go(self, name: str, keep: bool = False) -> None:
+        """Show a screen; `keep` returns to one with its answers as they were."""
+        self.screen(name).keep = keep and self.sm.current != name
         self.sm.current = name
         at = step_of(str(self.session.get("journey", "")), name)
         self.step = self.tr("Step {number} of {total}", number=at[0], total=at[1]) if at else ""
@@ -247,11 +264,14 @@ class KioskApp(App):  # type: ignore[misc]
         """The current screen in words: title, the field being filled, the choices."""
         screen = self.sm.current_screen
         titles, field, choices = [self.step] if self.step else [], "", []
+        refusals = []
         for widget in screen.walk(restrict=True):
             kind = type(widget).__name__
             if widget.opacity == 0 or getattr(widget, "disabled", False):
                 continue
-            if kind in ("Title", "Body"):
+            if kind == "ErrorText" and widget.text:
+                refusals.append(widget.text)  # read first: it is why the screen is back
+            elif kind in ("Title", "Body"):
                 titles.append(widget.text)
             elif kind == "KeyboardField" and widget.active:
                 shown = f"{len(widget.value)}" if widget.secret else widget.value
@@ -262,7 +282,7 @@ class KioskApp(App):  # type: ignore[misc]
                 and not hasattr(widget, "key")  # keyboard keys speak when pressed
             ):
                 choices.append(icons.plain(widget.text) if widget.markup else widget.text)
-        return prompt(titles, field, choices, self.tr("Choose"))
+        return prompt(refusals + titles, field, choices, self.tr("Choose"))
 
     def speak_screen(self) -> None:
         if self.speech_on:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 JOURNEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "pickup": (("claim",), ("verify",), ("bill", "estimate")),
-    "dropoff": (("identify",), ("customer",), ("item",), ("work",), ("terms",)),
+    "dropoff": (("identify",), ("customer",), ("item",), ("work",), ("review",), ("terms",)),
     "statement": (("identify",), ("verify",), ("statement",)),
 }
 
@@ -30,6 +30,7 @@ PLACES = {
     "customer": "filling in their details",
     "item": "describing their item",
     "work": "choosing the work",
+    "review": "checking their drop-off",
     "terms": "signing the terms",
     "dropped": "leaving their item",
     "statement": "paying their statement",

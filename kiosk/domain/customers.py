@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from kiosk.domain.money import Money
+from kiosk.domain.text import cut, nfc, width
 
 
 class CustomerError(ValueError):
@@ -74,10 +75,12 @@ def validate_phone(raw: str) -> str:
 
 
 def mask_name(first_name: str, last_name: str) -> str:
-    """ "Jean Dupont" → "J. Dup…": enough for its owner to recognise, little for anyone else."""
-    initial = f"{first_name.strip()[:1].upper()}. " if first_name.strip() else ""
-    last = last_name.strip()
-    shown = last[:3] + ("…" if len(last) > 3 else "")
+    """ "Jean Dupont" → "J. Dup…": enough for its owner to recognise, little for anyone
+    else; cut between the characters a person sees, never inside one (kiosk/domain/text)."""
+    first = nfc(first_name.strip())
+    initial = f"{cut(first, 1).upper()}. " if first else ""
+    last = nfc(last_name.strip())
+    shown = cut(last, 3) + ("…" if width(last) > 3 else "")
     return f"{initial}{shown}"
 
 
@@ -154,6 +157,9 @@ class CreditAccount:
         )
 
 
+_TYPED = ("last_name", "title", "first_name", "company", "postcode", "city", "region", "notes")
+
+
 @dataclass(frozen=True, slots=True)
 class Customer:
     account_number: str
@@ -180,6 +186,10 @@ class Customer:
     credit: CreditAccount | None = None
 
     def __post_init__(self) -> None:
+        for name in _TYPED:  # one spelling per name, whoever typed it (kiosk/domain/text)
+            value = getattr(self, name)
+            if value != nfc(value):
+                object.__setattr__(self, name, nfc(value))
         if not self.account_number.strip():
             raise CustomerError("account_number", "is required")
         if not self.last_name.strip():

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from kiosk.domain.text import nfc
 from kiosk.domain.claim_codes import ClaimCode
 from kiosk.domain.money import Money, total
 
@@ -82,6 +83,10 @@ class CustomerItem:
     condition: str = ""
 
     def __post_init__(self) -> None:
+        for name in ("name", "serial_number", "description", "condition"):
+            value = getattr(self, name)
+            if value != nfc(value):  # as typed, in one spelling (kiosk/domain/text)
+                object.__setattr__(self, name, nfc(value))
         if not self.name.strip():
             raise OrderError("an item needs a name (for example: bike, phone)")
 

@@ -15,16 +15,23 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
 from kiosk.config import Config
 from kiosk.domain.claim_codes import ClaimCode
-from kiosk.domain.customers import ContactPreference, Customer, CustomerError
+from kiosk.domain.customers import (
+    ContactPreference,
+    Customer,
+    CustomerError,
+    validate_email,
+    validate_phone,
+)
 from kiosk.domain.money import Money
 from kiosk.domain.orders import CustomerItem, ServiceLine, ServiceOrder
 from kiosk.domain.plain import to_plain
+from kiosk.domain.text import nfc
 from kiosk.drivers.drawer.bank import LockerBank
 from kiosk.i18n import Lang
 from kiosk.receipts.builders import ShopInfo, dropoff_ticket, item_tag
@@ -46,6 +53,64 @@ class NewCustomer:
     email: str = ""
     contact_preference: ContactPreference = ContactPreference.EMAIL
     marketing_consent: bool = False  # off unless the customer ticks it
+
+
+NEW_CUSTOMER_FIELDS = ("last_name", "first_name", "phone", "email", "contact_preference")
+
+
+def check_new_customer(data: NewCustomer, answered: tuple[str, ...] = NEW_CUSTOMER_FIELDS) -> NewCustomer:
+    """A new customer's answers as the shop will keep them (trimmed, in one spelling,
+    told by the contact they gave), or the first refusal among the `answered` fields,
+    as a DropOffError naming the field: the form asks this at each step's Continue, so
+    no refusal of the domain can first appear after the signature.
+
+    The preference follows the contact given: e-mail only is told by e-mail, a phone
+    only by SMS; with both, the customer's choice stands."""
+    last_name, first_name = nfc(data.last_name).strip(), nfc(data.first_name).strip()
+    phone, email = data.phone.strip(), data.email.strip()
+    if "last_name" in answered and not last_name:
+        raise DropOffError("last_name")
+    try:
+        if "phone" in answered and phone:
+            validate_phone(phone)
+        if "email" in answered and email:
+            validate_email(email)
+    except CustomerError as exc:
+        raise DropOffError(exc.field) from exc
+    if "email" in answered and not (phone or email):
+        raise DropOffError("phone_or_email")
+    preference = data.contact_preference
+    if phone and not email:
+        preference = ContactPreference.SMS
+    elif email and not phone:
+        preference = ContactPreference.EMAIL
+    checked = replace(
+        data,
+        last_name=last_name,
+        first_name=first_name,
+        phone=phone,
+        email=email,
+        contact_preference=preference,
+    )
+    if set(NEW_CUSTOMER_FIELDS) <= set(answered):
+        _customer_of(checked, "checking", datetime(2000, 1, 1))  # every rule of the domain
+    return checked
+
+
+def _customer_of(data: NewCustomer, account: str, now: datetime) -> Customer:
+    try:
+        return Customer(
+            account_number=account,
+            last_name=data.last_name,
+            first_name=data.first_name,
+            mobile=data.phone,
+            email=data.email,
+            contact_preference=data.contact_preference,
+            marketing_consent=data.marketing_consent,
+            marketing_consent_at=now if data.marketing_consent else None,
+        )
+    except CustomerError as exc:
+        raise DropOffError(exc.field) from exc
 
 
 @dataclass(frozen=True)
@@ -108,7 +173,8 @@ class DropOffService:
     def catalogue(self, lang: str = "") -> list[CatalogueItem]:
         """The services on offer, each labelled in `lang` when the back office gave a
         label in it (`labels`: {"fr": …, "en": …}), else its one `label`."""
-        items = []
+        items: list[CatalogueItem] = []
+        places: dict[str, int] = {}
         for value in self._repos.settings.with_prefix("catalogue:").values():
             if not isinstance(value, dict):
                 continue
@@ -126,7 +192,11 @@ class DropOffService:
                 )
             except (KeyError, ValueError, ArithmeticError):
                 continue  # a catalogue entry the kiosk cannot price is not offered
-        return sorted(items, key=lambda i: i.label)
+            position = value.get("position")
+            places[items[-1].code] = position if isinstance(position, int) else 1 << 30
+        # the same tile in the same place in every language: the back office's order
+        # (`position`), else by code, never by the label of one language
+        return sorted(items, key=lambda i: (places[i.code], i.code))
 
     def item_kinds(self, lang: str) -> list[ItemKind]:
         """What a customer can leave, with the conditions worth noting on each."""
@@ -140,23 +210,10 @@ class DropOffService:
         return list(seen.values())
 
     def _new_customer(self, data: NewCustomer, now: datetime) -> Customer:
-        if not data.last_name.strip():
-            raise DropOffError("last_name")
-        if not (data.phone.strip() or data.email.strip()):
-            raise DropOffError("phone_or_email")
-        try:
-            return Customer(
-                account_number=self._repos.next_account_number(self._config.kiosk.id + "-"),
-                last_name=data.last_name.strip(),
-                first_name=data.first_name.strip(),
-                mobile=data.phone.strip(),
-                email=data.email.strip(),
-                contact_preference=data.contact_preference,
-                marketing_consent=data.marketing_consent,
-                marketing_consent_at=now if data.marketing_consent else None,
-            )
-        except CustomerError as exc:
-            raise DropOffError(exc.field) from exc
+        data = check_new_customer(data)
+        return _customer_of(
+            data, self._repos.next_account_number(self._config.kiosk.id + "-"), now
+        )
 
     def _lines(self, codes: tuple[str, ...], lang: str) -> tuple[ServiceLine, ...]:
         """The order's lines, described in the customer's language (its ticket's)."""

@@ -16,10 +16,12 @@ class ClaimScreen(KioskScreen):
             self.ids.error.text = app.tr(
                 "That is not a claim code. Check your ticket and try again."
             )
+            app.speak_screen()
         elif found.found is Found.UNKNOWN:
             self.ids.error.text = app.tr(
                 "We do not know this claim code. Please ask at the counter."
             )
+            app.speak_screen()
         elif found.found is Found.LOCKED:
             app.show_message(
                 "Too many wrong tries",

@@ -1,15 +1,58 @@
+"""Who the customer is: first how they will say it (phone, email, account number, or
+"I am new" on a drop-off), then that one thing, typed with the keyboard it needs. Two
+questions rather than a switch beside the field: on a 7-inch panel the keyboard leaves
+room for one row above it, and a refusal ("We could not find you") must show under
+the field, not below the fold."""
+
+from __future__ import annotations
+
+from kivy.properties import StringProperty
+
 from kiosk.app.main import KioskScreen
 from kiosk.services.identify import find_customers
 
+HINTS = {
+    "phone": ("Your phone number", "e.g. 06 12 34 56 78"),
+    "email": ("Your email address", "e.g. name@example.fr"),
+    "code": ("Your account number", "e.g. K1-000042"),
+}
+
 
 class IdentifyScreen(KioskScreen):
+    kind = StringProperty("")  # "" while the customer chooses how to be found
+
     def refresh(self) -> None:
         self.ids.query.value = ""
-        self.ids.query.kind = "phone"  # the usual answer; Email and Account switch
         self.ids.error.text = ""
-        self.ids.keyboard.target = self.ids.query
-        self.ids.new.opacity = 1 if self.app.session.get("journey") == "dropoff" else 0
-        self.ids.new.disabled = self.app.session.get("journey") != "dropoff"
+        self.kind = ""
+        self.ids.keyboard.target = None
+        dropoff = self.app.session.get("journey") == "dropoff"
+        self.ids.new.opacity = 1 if dropoff else 0
+        self.ids.new.disabled = not dropoff
+
+    def came_back(self) -> None:
+        """Back from the new customer's form: the choice again."""
+        self.refresh()
+
+    def question(self, *_bind: object) -> str:
+        if not self.kind:
+            return self.app.tr("How shall we find you?")
+        return self.app.tr(HINTS[self.kind][0])
+
+    def hint(self, *_bind: object) -> str:
+        return self.app.tr(HINTS[self.kind][1]) if self.kind else ""
+
+    def choose(self, kind: str) -> None:
+        self.kind = kind
+        query = self.ids.query
+        query.kind = kind
+        query.value = ""
+        self.ids.error.text = ""
+        self.ids.keyboard.target = query
+        self.app.speak_screen()
+
+    def back(self) -> None:
+        self.refresh()
 
     def submit(self) -> None:
         app = self.app
@@ -18,6 +61,7 @@ class IdentifyScreen(KioskScreen):
             self.ids.error.text = app.tr(
                 "We could not find you. Check what you typed, or ask at the counter."
             )
+            app.speak_screen()
             return
         customer = found[0]
         if app.session.get("journey") == "statement" and customer.credit is None:

@@ -94,4 +94,4 @@ class ItemScreen(KioskScreen):
             "condition_checks": tuple(w.condition.label for w in checks),
             "condition_text": ids.condition_text.value,
         }
-        app.go("work")
+        app.go("review" if app.session.get("work") else "work")

@@ -33,10 +33,9 @@ class TermsScreen(KioskScreen):
     def done(self, result: DropOffResult | Exception) -> None:
         app = self.app
         app.session.pop("submitting", None)
-        if isinstance(result, DropOffError):
-            app.show_message(
-                "Something is missing", "Please go back and check what you entered.", "home"
-            )
+        if isinstance(result, DropOffError):  # checked before: a refusal here keeps it all
+            app.session["review_error"] = app.tr("Please check what you entered.")
+            app.go("review", keep=False)
         elif isinstance(result, Exception):
             app.show_message(
                 "Something went wrong",

@@ -12,7 +12,11 @@ class VerifyScreen(KioskScreen):
         order = app.session.get("order")
         if order is not None and app.session.get("journey") == "pickup":
             customer = app.services.pickup.customer(order)
-        self.ids.who.text = customer.masked_name if customer else ""
+        self.ids.who.text = (
+            app.tr("Is this you, {name}?", name=customer.masked_name)
+            if customer
+            else app.tr("Is this you?")
+        )
 
     def submit(self) -> None:
         app = self.app
@@ -33,6 +37,7 @@ class VerifyScreen(KioskScreen):
             self.ids.error.text = app.tr(
                 "Those digits do not match. {n} tries left.", n=result.tries_left
             )
+            app.speak_screen()
         elif app.session.get("journey") == "statement":
             app.go("statement")
         else:

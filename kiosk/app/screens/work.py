@@ -44,4 +44,4 @@ class WorkScreen(KioskScreen):
             "warranty_claim": ids.warranty.state == "down",
             "preferred_date": self._dates[when],
         }
-        app.go("terms")
+        app.go("review")

@@ -7,6 +7,7 @@ asks for:
 
 - text: lower case with Shift (on by itself at the start of a name's words, or of a
   note), accents, space, the letters in the session language's order (AZERTY, QWERTY);
+- name: the same without the digits (four rows: a short panel keeps room above them);
 - email: lower case, `@ . - _`, `.com` and `.fr`;
 - phone: digits and `+`; digits: digits alone (PINs, last four);
 - code: capitals and digits (claim codes, item tags).
@@ -33,7 +34,7 @@ LETTERS = {
     "en": ("qwertyuiop", "asdfghjkl", "zxcvbnm"),
 }
 ACCENTS = "éèêàçù"  # French's most frequent; five rows of 10 mm keys is all a 7" screen has
-KINDS = ("text", "email", "phone", "digits", "code")
+KINDS = ("text", "name", "email", "phone", "digits", "code")
 # "Shift" is a work shift; OK folds a keyboard away where typing is optional
 SPECIAL = {SHIFT: "Caps", SPACE: "Space", DELETE: "Delete", DONE: "OK"}
 
@@ -45,9 +46,12 @@ def layout_rows(kind: str, lang: str) -> list[list[str]]:
     if kind == "text":
         return [digits, list(top), list(middle), [SHIFT, *bottom, "-", "'"],
                 [*ACCENTS, SPACE, ".", DELETE]]  # fmt: skip
-    if kind == "email":
-        return [digits, list(top), list(middle), [*bottom, "@", ".", "-", "_"],
-                [".com", ".fr", DELETE]]  # fmt: skip
+    if kind == "name":  # no digits: four rows leave a 7-inch panel room for its question
+        return [list(top), list(middle), [SHIFT, *bottom, "-", "'"],
+                [*ACCENTS, SPACE, DELETE]]  # fmt: skip
+    if kind == "email":  # four rows too, none wider than eleven keys
+        return [[*digits, "_"], [*top, ".fr"], [*middle, ".com"],
+                [*bottom, "@", ".", "-", DELETE]]  # fmt: skip
     if kind == "phone":
         return [list("123"), list("456"), list("789"), ["+", "0", DELETE]]
     if kind == "digits":
@@ -126,7 +130,7 @@ class OnScreenKeyboard(BoxLayout):
 
     def _auto_shift(self) -> None:
         field = self.target
-        if self.layout != "text" or field is None:
+        if self.layout not in ("text", "name") or field is None:
             self.shifted = False
             return
         value = field.value

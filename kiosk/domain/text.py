@@ -1,0 +1,35 @@
+"""Names as people write them: one spelling per name, cut only between characters.
+
+A name typed on a keyboard with a combining accent (`Zoe` + U+0301) and the same name
+typed with `é` are one name: everything a person gives (the screen, the back office's
+records, the staff API) is stored in Unicode's composed form (NFC). What a person sees
+as one character (a letter and its accents, an emoji with its modifiers) is a grapheme
+cluster: a name is shortened by clusters, never inside one, so no accent is cut off.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import regex
+
+_CLUSTER = regex.compile(r"\X")
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def graphemes(text: str) -> list[str]:
+    """The characters a person sees, each with its combining marks."""
+    return _CLUSTER.findall(text)
+
+
+def cut(text: str, length: int) -> str:
+    """The first `length` characters as a person counts them."""
+    return "".join(graphemes(text)[:length])
+
+
+def width(text: str) -> int:
+    """How many characters a person counts."""
+    return len(graphemes(text))

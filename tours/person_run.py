@@ -1,0 +1,194 @@
+"""One person at one panel: an X server of the panel's size with no window manager, the
+kiosk started as its systemd unit starts it, and a journey list played by a `Person`.
+
+`play(size, lang, out)` returns what the person saw: the faults, the steps, where they
+got stuck if they did, and what the store holds afterwards (read by a separate process
+once the kiosk has stopped, as the back office would learn it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tours.person import PANELS, Panel, Person, PersonStuck
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def config_text(panel: Panel, data: Path) -> str:
+    """A kiosk.toml as a technician writes it: this panel's DPI, simulated devices."""
+    pins = [(17, 27), (22, 23), (24, 25), (5, 6)]
+    lockers = "".join(
+        f'\n[[lockers.locker]]\nid = "{n}"\nlock_pin = {lock}\ndoor_pin = {door}\n'
+        for n, (lock, door) in enumerate(pins, start=1)
+    )
+    return f"""[shop]
+name = "Atelier Vélo & Réparation"
+address_lines = ["12 rue des Artisans", "75011 Paris"]
+
+[kiosk]
+id = "DEMO"
+data_dir = "{data}"
+dropoff_locker = "4"
+screen_dpi = {panel.dpi}
+idle_timeout_s = 600
+
+[printer]
+sim_output_dir = "{data / "printed"}"
+
+[lockers]
+backend = "gpio"
+pin_factory = "mock"
+{lockers}"""
+
+
+class XServer:
+    """Xvfb at the panel's size; it picks a free display number itself."""
+
+    def __init__(self, panel: Panel) -> None:
+        read, write = os.pipe()
+        self.process = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write), "-nolisten", "tcp",
+             "-screen", "0", f"{panel.width}x{panel.height}x24"],  # fmt: skip
+            pass_fds=(write,),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            number = pipe.readline().strip()
+        if not number:
+            raise RuntimeError("Xvfb did not start")
+        self.display = f":{number}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def seed(config: Path) -> None:
+    """The shop's data as the back office would have synced it (tours/scenarios)."""
+    code = (
+        "import sys; from kiosk.config import load; "
+        "from kiosk.services.context import open_kiosk_store; "
+        "from kiosk.services.devices import open_devices; "
+        "from kiosk.services.kiosk import build_services; "
+        "from tours.scenarios import prepare; from datetime import UTC, datetime; "
+        f"c = load({str(config)!r}); r = open_kiosk_store(c); d = open_devices(c); "
+        "s = build_services(c, r, d, lambda: datetime.now(UTC)); prepare(s); "
+        "d.close(); r.store.close()"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+
+
+def report(config: Path) -> dict[str, Any]:
+    code = "import json; from tours.person_run import _report; print(json.dumps(_report(%r)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code % str(config)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    return dict(json.loads(done.stdout.decode().strip().splitlines()[-1]))
+
+
+def _report(config: str) -> dict[str, Any]:
+    """What the store holds after the journeys (run in its own process)."""
+    from kiosk.config import load
+    from kiosk.services.context import open_kiosk_store
+
+    repos = open_kiosk_store(load(config))
+    try:
+        customers = [
+            {
+                "last_name": c.last_name,
+                "first_name": c.first_name,
+                "email": c.email,
+                "mobile": c.mobile,
+                "preference": c.contact_preference.value,
+            }
+            for c in repos.customers.all()
+            if c.account_number.startswith("DEMO-")
+        ]
+        orders = {o.number: o.state.value for o in repos.orders.all()}
+        invoices = {i.number: i.status.value for i in repos.invoices.all()}
+        payments = [
+            [str(p.amount.amount), p.method.value, list(p.invoice_numbers)]
+            for p in repos.payments.all()
+        ]
+        return {
+            "new_customers": customers,
+            "orders": orders,
+            "invoices": invoices,
+            "payments": payments,
+        }
+    finally:
+        repos.store.close()
+
+
+def play(
+    size: str, lang: str, out: Path, journeys: list[Callable[[Person, str], dict[str, Any]]]
+) -> dict[str, Any]:
+    panel = PANELS[size]
+    shutil.rmtree(out, ignore_errors=True)
+    data, probe, shots = out / "store", out / "probe", out / "shots"
+    for folder in (data, probe, shots):
+        folder.mkdir(parents=True, exist_ok=True)
+    config = out / "kiosk.toml"
+    config.write_text(config_text(panel, data))
+    seed(config)
+    x = XServer(panel)
+    env = {
+        **os.environ,
+        "DISPLAY": x.display,
+        "PYTHONPATH": f"{ROOT / 'tours' / 'probe_site'}{os.pathsep}{ROOT}",
+        "KIOSK_PROBE_DIR": str(probe),
+    }
+    env.pop("SDL_VIDEODRIVER", None)
+    log = (out / "kiosk.log").open("wb")
+    # as systemd/kiosk.service starts it
+    kiosk = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "--config", str(config), "run", "--fullscreen"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    person = Person(panel, probe, shots, x.display)
+    result: dict[str, Any] = {"size": size, "lang": lang, "journeys": {}, "stuck": ""}
+    started = time.monotonic()
+    try:
+        for journey in journeys:
+            try:
+                result["journeys"][journey.__name__] = journey(person, lang)
+            except PersonStuck as exc:
+                result["stuck"] = f"{journey.__name__}: {exc}"
+                break
+    finally:
+        result["seconds"] = round(time.monotonic() - started, 1)
+        result["faults"] = [str(f) for f in person.faults]
+        result["steps"] = person.steps
+        os.killpg(kiosk.pid, signal.SIGTERM)
+        try:
+            kiosk.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(kiosk.pid, signal.SIGKILL)
+            kiosk.wait()
+        log.close()
+        x.stop()
+    result["store"] = report(config)
+    (out / "result.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    return result
