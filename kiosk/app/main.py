@@ -41,6 +41,7 @@ from kiosk.app.steps import step_of
 from kiosk.app.theme import PALETTES
 from kiosk.config import Config
 from kiosk.domain.money import Money
+from kiosk.domain.text import right_to_left, visual
 from kiosk.i18n import Lang
 
 if TYPE_CHECKING:  # opened after the first frame, on a worker thread
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # opened after the first frame, on a worker thread
 
 HERE = Path(__file__).parent
 RECOVERY_RETRY_S = 60.0
+WIDE_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 log = logging.getLogger(__name__)
 # name → (module, class); each module has a .kv of the same name beside it
 SCREENS = {
@@ -162,6 +164,16 @@ class KioskApp(App):  # type: ignore[misc]
 
     def when(self, value: Any, *_bind: Any) -> str:
         return self._langs[self.lang].datetime(value)
+
+    def shown(self, text: str, *_bind: Any) -> str:
+        """A line with a name in it as a label must draw it: right-to-left words in
+        drawing order (kiosk/domain/text.py), one line at a time."""
+        return "\n".join(visual(line) for line in text.split("\n"))
+
+    def font_for(self, text: str, *_bind: Any) -> str:
+        """Kivy's Roboto has no Arabic or Hebrew letters: such a name is drawn in DejaVu
+        Sans, which has them (fonts-dejavu-core, installed with the kiosk)."""
+        return WIDE_FONT if right_to_left(text) and Path(WIDE_FONT).exists() else "Roboto"
 
     def toggle_language(self) -> None:
         i = self.languages.index(self.lang)

@@ -7,6 +7,7 @@ import ast
 import re
 from pathlib import Path
 
+from kiosk.app import questions
 from kiosk.app.steps import PLACES
 from kiosk.drivers.terminal.apdu import INTERMEDIATE_TEXT
 from kiosk.services import item_kinds
@@ -36,6 +37,7 @@ def ui_messages() -> set[str]:
         found |= _python_messages(path)
     found |= set(STATE_WORDS.values()) | set(INTERMEDIATE_TEXT.values())
     found |= set(PLACES.values())
+    found |= questions.messages()
     found |= {label for _code, label, _icon, _conditions in item_kinds.KINDS}
     found |= set(item_kinds.CONDITIONS.values())
     found |= {

@@ -285,6 +285,13 @@ class Statement:
             raise BillingError("an invoice was chosen twice")
         return total((by_number[n].amount_due for n in invoice_numbers), self.currency)
 
+    def beyond_owed(self, invoice_numbers: list[str]) -> Money:
+        """How much paying these invoices would pay beyond what the account owes (its
+        deposits or a credit counted), zero when it does not: the customer must say they
+        want that before it is charged (it then stays as credit on the account)."""
+        extra = self.amount_for(invoice_numbers) - self.balance
+        return extra if extra.amount > 0 else Money.zero(self.currency)
+
 
 def build_statement(customer: Customer, invoices: list[Invoice], now: datetime) -> Statement:
     """Every outstanding invoice of the customer, oldest first, with the account's debt,

@@ -5,13 +5,21 @@ typed with `é` are one name: everything a person gives (the screen, the back of
 records, the staff API) is stored in Unicode's composed form (NFC). What a person sees
 as one character (a letter and its accents, an emoji with its modifiers) is a grapheme
 cluster: a name is shortened by clusters, never inside one, so no accent is cut off.
+
+Text is stored in logical order (the order it is typed and read). A receipt printer
+and Kivy's labels draw characters left to right as given, so an Arabic or Hebrew name
+came out backwards. `visual()` gives a line in the order it must be drawn: Arabic
+letters joined in their contextual forms (arabic-reshaper), runs ordered by the
+Unicode bidirectional algorithm (python-bidi), one line at a time.
 """
 
 from __future__ import annotations
 
 import unicodedata
 
+import arabic_reshaper
 import regex
+from bidi import get_display
 
 _CLUSTER = regex.compile(r"\X")
 
@@ -33,3 +41,17 @@ def cut(text: str, length: int) -> str:
 def width(text: str) -> int:
     """How many characters a person counts."""
     return len(graphemes(text))
+
+
+_RTL = ("R", "AL")
+
+
+def right_to_left(text: str) -> bool:
+    return any(unicodedata.bidirectional(ch) in _RTL for ch in text)
+
+
+def visual(line: str) -> str:
+    """One line in drawing order; unchanged when it holds no right-to-left letter."""
+    if not right_to_left(line):
+        return line
+    return str(get_display(arabic_reshaper.reshape(line)))

@@ -19,6 +19,7 @@ from escpos.constants import ESC, TXT_NORMAL
 from escpos.printer import Dummy
 from PIL import Image, ImageDraw, ImageFont
 
+from kiosk.domain.text import nfc, visual
 from kiosk.drivers.printer.codepages import DEFAULT_CODEPAGE, DEFAULT_PROFILE
 from kiosk.receipts.legible import line_image, runs
 
@@ -164,7 +165,9 @@ def to_escpos(
 
     def emit(line: str) -> None:
         """One line in the configured code page, else in runs of other code pages, else
-        as an image (receipts/legible.py); the configured code page is restored after."""
+        as an image (receipts/legible.py); the configured code page is restored after.
+        Right-to-left words are put in the order the paper shows them first."""
+        line = visual(nfc(line))
         parts = runs(line, codepage, profile)
         if parts[0].codepage == "":
             p.image(line_image(line), center=False)

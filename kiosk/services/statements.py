@@ -13,6 +13,7 @@ from enum import StrEnum
 from kiosk.config import Config
 from kiosk.domain.billing import Payment, Statement, build_statement
 from kiosk.domain.customers import Customer
+from kiosk.domain.money import Money
 from kiosk.drivers.base import StatusCallback
 from kiosk.services.payments import CardPayments, PaymentsBlocked, Purpose, unblocked
 from kiosk.services.receipt_delivery import Delivery, ReceiptDelivery
@@ -26,6 +27,9 @@ class StatementOutcome(StrEnum):
     NOTHING_CHOSEN = "nothing_chosen"
     PAYMENT_UNKNOWN = "payment_unknown"  # the link was lost: resolved from the terminal later
     CARD_UNAVAILABLE = "card_unavailable"  # no terminal, or an earlier payment is unresolved
+    # the chosen invoices come to more than the account owes, and the customer has not
+    # said they want to pay that much: nothing was charged
+    BEYOND_OWED = "beyond_owed"
 
 
 @dataclass(frozen=True)
@@ -67,11 +71,21 @@ class StatementService:
         on_status: StatusCallback | None = None,
         *,
         lang: str = "fr",
+        beyond_owed: Money | None = None,
     ) -> StatementResult:
+        """Charge the chosen invoices. Where they come to more than the account owes,
+        `beyond_owed` must be that very excess, as the screen showed it and the customer
+        accepted it; otherwise nothing is charged (whatever the screen did)."""
         statement = self.statement(customer)
         if not invoice_numbers:
             return StatementResult(StatementOutcome.NOTHING_CHOSEN)
         amount = statement.amount_for(invoice_numbers)
+        extra = statement.beyond_owed(invoice_numbers)
+        if not extra.is_zero() and beyond_owed != extra:
+            return StatementResult(
+                StatementOutcome.BEYOND_OWED,
+                f"{amount} is {extra} more than the account owes ({statement.balance})",
+            )
         purpose = Purpose(
             f"statement:{customer.account_number}",
             customer.account_number,

@@ -16,6 +16,8 @@ from typing import Any
 from kivy.properties import NumericProperty
 
 from kiosk.app.main import KioskScreen
+from kiosk.app.questions import NEW_CUSTOMER as QUESTIONS
+from kiosk.app.questions import REFUSALS, UNSURE
 from kiosk.domain.customers import ContactPreference
 from kiosk.services.dropoff import (
     NEW_CUSTOMER_FIELDS,
@@ -23,27 +25,6 @@ from kiosk.services.dropoff import (
     NewCustomer,
     check_new_customer,
 )
-
-# step → (its question, the field's label, the keyboard it types with)
-QUESTIONS = {
-    "last_name": ("What is your last name?", "Last name", "name"),
-    "first_name": ("And your first name?", "First name (optional)", "name"),
-    "phone": ("Your mobile number, to send you a text when it is ready", "Mobile phone", "phone"),
-    "email": ("Your email address", "Email", "email"),
-    "contact_preference": ("How shall we tell you it is ready?", "", ""),
-}
-# what the domain refuses, in words for the customer, and the step that fixes it
-REFUSALS = {
-    "last_name": ("last_name", "Please type your last name."),
-    "phone": ("phone", "That does not look like a phone number: it needs 6 to 15 digits."),
-    "email": ("email", "That does not look like an email address (name@example.com)."),
-    "phone_or_email": (
-        "email",
-        "Please give a phone number or an email so we can tell you when it is ready.",
-    ),
-    "contact_preference": ("phone", "To be told by SMS, please give your mobile number."),
-}
-
 
 class CustomerScreen(KioskScreen):
     step = NumericProperty(0)
@@ -106,7 +87,7 @@ class CustomerScreen(KioskScreen):
         try:
             checked = check_new_customer(self._data(), answered)
         except DropOffError as refusal:
-            at, words = REFUSALS.get(str(refusal), ("last_name", "Please check what you typed."))
+            at, words = REFUSALS.get(str(refusal), ("last_name", UNSURE))
             self.show(NEW_CUSTOMER_FIELDS.index(at), self.app.tr(words))  # and read aloud
             return
         if self.step + 1 < len(NEW_CUSTOMER_FIELDS):

@@ -9,14 +9,8 @@ from __future__ import annotations
 from kivy.properties import StringProperty
 
 from kiosk.app.main import KioskScreen
+from kiosk.app.questions import IDENTIFY as HINTS
 from kiosk.services.identify import find_customers
-
-HINTS = {
-    "phone": ("Your phone number", "e.g. 06 12 34 56 78"),
-    "email": ("Your email address", "e.g. name@example.fr"),
-    "code": ("Your account number", "e.g. K1-000042"),
-}
-
 
 class IdentifyScreen(KioskScreen):
     kind = StringProperty("")  # "" while the customer chooses how to be found

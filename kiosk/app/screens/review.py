@@ -21,6 +21,8 @@ class ReviewScreen(KioskScreen):
             ids.who.text = f"{new.first_name} {new.last_name}".strip() + f"\n{contact}, {told}"
         else:
             ids.who.text = known.masked_name if known else ""
+        ids.who.font_name = app.font_for(ids.who.text)
+        ids.who.text = app.shown(ids.who.text)
         ids.change_who.disabled = new is None
         ids.change_who.opacity = 0 if new is None else 1
         item = session.get("item") or {}

@@ -3,6 +3,7 @@ from kivy.uix.togglebutton import ToggleButton
 
 from kiosk.app.icons import with_icon
 from kiosk.app.main import KioskScreen
+from kiosk.domain.billing import Statement
 from kiosk.services.statements import StatementOutcome, StatementResult
 
 
@@ -34,7 +35,28 @@ class StatementScreen(KioskScreen):
             debt=app.money(statement.balance),
             limit=app.money(statement.credit_limit),
         )
+        self.ids.explain.text = self._difference(statement)
+        self.ids.beyond_box.state = "normal"
         self._total()
+
+    def _difference(self, statement: Statement) -> str:
+        """Why what is owed is not the open invoices' sum, in words."""
+        app, invoices, owed = self.app, statement.outstanding, statement.balance
+        if invoices == owed:
+            return ""
+        if not statement.deposits.is_zero():
+            return app.tr(
+                "Your open invoices come to {invoices}; the {deposits} you paid in advance "
+                "is counted, so you owe {owed}.",
+                invoices=app.money(invoices),
+                deposits=app.money(statement.deposits),
+                owed=app.money(owed),
+            )
+        return app.tr(
+            "Your open invoices come to {invoices}; your account shows {owed} owed.",
+            invoices=app.money(invoices),
+            owed=app.money(owed),
+        )
 
     def _ticked(self, button: ToggleButton, state: str) -> None:
         """A chosen line says so with a ticked box, not with its colour alone."""
@@ -46,19 +68,33 @@ class StatementScreen(KioskScreen):
         return [b.invoice for b in reversed(self.ids.invoices.children) if b.state == "down"]
 
     def _total(self) -> None:
-        app = self.app
-        amount = app.session["statement"].amount_for(self.chosen())
-        self.ids.pay.text = app.tr("Pay {amount} by card", amount=app.money(amount))
-        self.ids.pay.disabled = amount.is_zero()
+        """What the button charges, and, where that is more than is owed, a box the
+        customer must tick to say so (the service refuses the excess otherwise)."""
+        app, ids = self.app, self.ids
+        statement = app.session["statement"]
+        amount = statement.amount_for(self.chosen())
+        extra = statement.beyond_owed(self.chosen())
+        ids.pay.text = app.tr("Pay {amount} by card", amount=app.money(amount))
+        ids.beyond.shown = not extra.is_zero()
+        ids.beyond_box.text = app.tr(
+            "I want to pay {extra} more than I owe (it stays as credit on my account)",
+            extra=app.money(extra),
+        )
+        confirmed = extra.is_zero() or ids.beyond_box.state == "down"
+        ids.pay.disabled = amount.is_zero() or not confirmed
 
     def pay(self) -> None:
         app = self.app
         chosen, customer = self.chosen(), app.session["customer"]
+        extra = app.session["statement"].beyond_owed(chosen)
+        beyond = extra if self.ids.beyond_box.state == "down" else None
         app.progress_title = "Payment"
         app.terminal_text = app.tr("Follow the instructions on the card terminal")
         app.go("progress")
         app.in_background(
-            lambda: app.services.statements.pay(customer, chosen, app.terminal_says, lang=app.lang),
+            lambda: app.services.statements.pay(
+                customer, chosen, app.terminal_says, lang=app.lang, beyond_owed=beyond
+            ),
             self.paid,
         )
 
@@ -99,6 +135,12 @@ class StatementScreen(KioskScreen):
                     "attract",
                     balance=app.money(owed),
                 )
+        elif result.outcome is StatementOutcome.BEYOND_OWED:
+            app.show_message(
+                "Nothing was charged",
+                "That is more than your account owes. Tick the box if you want to pay more.",
+                "statement",
+            )
         else:
             app.show_message(
                 "Payment not accepted",

@@ -12,11 +12,13 @@ class VerifyScreen(KioskScreen):
         order = app.session.get("order")
         if order is not None and app.session.get("journey") == "pickup":
             customer = app.services.pickup.customer(order)
-        self.ids.who.text = (
+        who = (
             app.tr("Is this you, {name}?", name=customer.masked_name)
             if customer
             else app.tr("Is this you?")
         )
+        self.ids.who.text = app.shown(who)
+        self.ids.who.font_name = app.font_for(who)
 
     def submit(self) -> None:
         app = self.app
