@@ -70,7 +70,9 @@ class KioskConfig:
     )
     rotation: int = field(
         default=0,
-        metadata=_doc("degrees the picture is turned for a panel mounted the other way: 0, 90, 180, 270"),
+        metadata=_doc(
+            "degrees the picture turns, for a panel mounted the other way: 0, 90, 180, 270"
+        ),
     )
     speech: bool = field(
         default=False, metadata=_doc("read every screen aloud from the start (else: Listen)")

@@ -100,7 +100,8 @@ class UI:
         keyboard = self.widget(screen, "keyboard")
         for ch in text:
             key = self._key(keyboard, ch)
-            shift_decides = keyboard.layout in ("text", "name") and len(key.key) == 1 and key.key.isalpha()
+            letter = len(key.key) == 1 and key.key.isalpha()
+            shift_decides = keyboard.layout in ("text", "name") and letter
             if shift_decides and keyboard.shifted != ch.isupper():
                 yield from self.tap_widget(self._key(keyboard, SHIFT))
             yield from self.tap_widget(key)

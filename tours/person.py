@@ -147,11 +147,15 @@ class Person:
                 return tree
             if time.monotonic() > deadline:
                 self.shot(f"stuck-{self.step}")
-                raise PersonStuck(f"[{self.step}] waited {timeout:.0f} s for {what}; on {tree.screen}")
+                raise PersonStuck(
+                    f"[{self.step}] waited {timeout:.0f} s for {what}; on {tree.screen}"
+                )
             time.sleep(0.1)
 
     def wait_screen(self, name: str, timeout: float = 20.0) -> Tree:
-        return self.wait(lambda t: t.screen == name and not t.raw["busy"], f"screen {name}", timeout)
+        return self.wait(
+            lambda t: t.screen == name and not t.raw["busy"], f"screen {name}", timeout
+        )
 
     def window(self) -> tuple[int, int, int, int]:
         """The kiosk's top-level window as the X server has it: x, y, width, height."""
@@ -212,7 +216,8 @@ class Person:
             return
         landed = touches[-1]
         box = target.box
-        inside = box[0] <= landed["x"] <= box[0] + box[2] and box[1] <= landed["y"] <= box[1] + box[3]
+        x_in = box[0] <= landed["x"] <= box[0] + box[2]
+        inside = x_in and box[1] <= landed["y"] <= box[1] + box[3]
         if not inside:
             self.fault(
                 after,
@@ -294,7 +299,9 @@ class Person:
         x, y, width, height = self.window()
         expected = (0, 0, self.panel.width, self.panel.height)
         if (x, y, width, height) != expected:
-            self.fault(tree, f"the window is {width}x{height} at ({x}, {y}), not the screen {expected}")
+            self.fault(
+                tree, f"the window is {width}x{height} at ({x}, {y}), not the screen {expected}"
+            )
 
     def _visible(self, tree: Tree, widget: Widget, board: Any, min_mm: float) -> bool:
         return not self._why_not(tree, widget, board, min_mm)

@@ -8,11 +8,12 @@ with a statement. What each returns is what the person read, for the test to che
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
 from tours.person import Person
-from tours.scenarios import CODES, PHONE_LAST4
+from tours.shop import CODES, PHONE_LAST4
 
 # a first-time customer: lower-case accented name, e-mail only, no phone
 NEW_CUSTOMER = {"fr": ("émilie", "lefèvre", "emilie.l@exemple.fr"),
@@ -99,7 +100,7 @@ def sign(person: Person) -> None:
     xtest.fake_input(person.display, X.MotionNotify, x=int(left + x * (right - left)),
                      y=int(top + y * (bottom - top)))  # fmt: skip
     xtest.fake_input(person.display, X.ButtonPress, 1)
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         for i in range(1, 6):  # a finger moves through the points between
             x, y = x0 + (x1 - x0) * i / 5, y0 + (y1 - y0) * i / 5
             xtest.fake_input(person.display, X.MotionNotify, x=int(left + x * (right - left)),

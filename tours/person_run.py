@@ -56,9 +56,9 @@ class XServer:
 
     def __init__(self, panel: Panel) -> None:
         read, write = os.pipe()
+        size = f"{panel.width}x{panel.height}x24"
         self.process = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write), "-nolisten", "tcp",
-             "-screen", "0", f"{panel.width}x{panel.height}x24"],  # fmt: skip
+            ["Xvfb", "-displayfd", str(write), "-nolisten", "tcp", "-screen", "0", size],
             pass_fds=(write,),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -82,7 +82,7 @@ def seed(config: Path) -> None:
         "from kiosk.services.context import open_kiosk_store; "
         "from kiosk.services.devices import open_devices; "
         "from kiosk.services.kiosk import build_services; "
-        "from tours.scenarios import prepare; from datetime import UTC, datetime; "
+        "from tours.shop import prepare; from datetime import UTC, datetime; "
         f"c = load({str(config)!r}); r = open_kiosk_store(c); d = open_devices(c); "
         "s = build_services(c, r, d, lambda: datetime.now(UTC)); prepare(s); "
         "d.close(); r.store.close()"

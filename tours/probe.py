@@ -35,7 +35,8 @@ def start(folder: Path) -> None:
             if app is not None and getattr(app, "root", None) is not None:
                 from kivy.clock import Clock
 
-                Clock.schedule_once(lambda _dt: Probe(folder, app).install(), 0)
+                # a plain function: Kivy's clock holds bound methods only weakly
+                Clock.schedule_once(lambda _dt, app=app: Probe(folder, app).install(), 0)
                 return
             time.sleep(0.05)
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kiosk.services.item_kinds import SETTING as ITEM_KINDS
-from tours import layout, scenarios
+from tours import journeys, layout, staff_journeys
 from tours.keys import press_all
 
 
@@ -79,7 +79,7 @@ def walk(ui: Any) -> Iterator[Any]:
     ui.app.speaker = recorder
     ui.app.on_screen_change.append(entered)
     ui.app.speech_default = ui.app.speech_on = True  # as [kiosk] speech = true does
-    yield from scenarios.tour(ui)
+    yield from journeys.tour(ui)
     for lang in ("fr", "en"):
         yield from staff_screens(ui, looker, lang)
     yield 0.5
@@ -115,7 +115,7 @@ def staff_screens(ui: Any, looker: Looker, lang: str) -> Iterator[Any]:
     note = {"number": "K1-2611-00077", "text": "?", "at": now.isoformat(), "author": "kiosk"}
     op_id = outbox.enqueue("staff.note", note, key=f"note-{lang}", now=now)
     outbox.dead_letter(op_id, "unknown order K1-2611-00077", now)
-    yield from scenarios.sign_in(ui, "maud")
+    yield from staff_journeys.sign_in(ui, "maud")
     yield from ui.shot(f"staff-menu-{lang}")
     for task, screen in (("lockers", "staff_lockers"), ("shift", "staff_shift"),
                          ("search", "staff_search"), ("unlock", "staff_scan"),
@@ -128,5 +128,5 @@ def staff_screens(ui: Any, looker: Looker, lang: str) -> Iterator[Any]:
             yield lambda: "reprint_0" in ui.app.screen("staff_search").ids
             looker.look(screen)  # the rows came after the first look
         yield from ui.shot(f"{screen.replace('_', '-')}-{lang}")
-        yield from scenarios.menu(ui, screen)
-    yield from scenarios.sign_out(ui, "staff_menu")
+        yield from staff_journeys.menu(ui, screen)
+    yield from staff_journeys.sign_out(ui, "staff_menu")

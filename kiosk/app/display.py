@@ -63,4 +63,3 @@ def display_size(index: int = 0) -> tuple[int, int] | None:
         return (mode.w, mode.h) if mode.w > 0 and mode.h > 0 else None
     finally:
         sdl.SDL_QuitSubSystem(SDL_INIT_VIDEO)
-

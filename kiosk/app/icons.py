@@ -30,6 +30,12 @@ ICONS: dict[str, tuple[str, int, str]] = {
     "statement": ("file-invoice", 0xF570, SOLID),
     "checked": ("square-check", 0xF14A, SOLID),
     "unchecked": ("square", 0xF0C8, REGULAR),
+    # a device's state on the technician's screen (kiosk/drivers/base.py DeviceState)
+    "ready": ("circle-check", 0xF058, SOLID),
+    "busy": ("hourglass-half", 0xF252, SOLID),
+    "warning": ("triangle-exclamation", 0xF071, SOLID),
+    "fault": ("circle-xmark", 0xF057, SOLID),
+    "unknown": ("circle-question", 0xF059, SOLID),
 }
 # the icons a back office may give an item kind (`icon` in its item_kinds record), by
 # Font Awesome's own names; another name shows the kind's words alone

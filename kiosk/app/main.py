@@ -238,7 +238,12 @@ class KioskApp(App):  # type: ignore[misc]
             self.out_of_order = f"{type(services).__name__}: {services}"
             return
         self.services = services
-        logging.getLogger("kiosk").addHandler(services.staff.recent_log)  # staff mode shows it
+        # staff mode shows the recent log; the kiosk's own INFO lines must reach it (the
+        # root logger's WARNING would drop the devices' events before any handler)
+        kiosk_log = logging.getLogger("kiosk")
+        kiosk_log.addHandler(services.staff.recent_log)
+        if kiosk_log.getEffectiveLevel() > logging.INFO:
+            kiosk_log.setLevel(logging.INFO)
         scanner = services.devices.scanner
         if scanner is not None:
             scanner.start(lambda code: Clock.schedule_once(lambda _dt: self.scanned(code)))

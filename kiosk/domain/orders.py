@@ -12,9 +12,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from kiosk.domain.text import nfc
 from kiosk.domain.claim_codes import ClaimCode
 from kiosk.domain.money import Money, total
+from kiosk.domain.text import nfc
 
 
 class OrderState(StrEnum):

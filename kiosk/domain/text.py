@@ -30,7 +30,7 @@ def nfc(text: str) -> str:
 
 def graphemes(text: str) -> list[str]:
     """The characters a person sees, each with its combining marks."""
-    return _CLUSTER.findall(text)
+    return [str(cluster) for cluster in _CLUSTER.findall(text)]
 
 
 def cut(text: str, length: int) -> str:

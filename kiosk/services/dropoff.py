@@ -58,7 +58,9 @@ class NewCustomer:
 NEW_CUSTOMER_FIELDS = ("last_name", "first_name", "phone", "email", "contact_preference")
 
 
-def check_new_customer(data: NewCustomer, answered: tuple[str, ...] = NEW_CUSTOMER_FIELDS) -> NewCustomer:
+def check_new_customer(
+    data: NewCustomer, answered: tuple[str, ...] = NEW_CUSTOMER_FIELDS
+) -> NewCustomer:
     """A new customer's answers as the shop will keep them (trimmed, in one spelling,
     told by the contact they gave), or the first refusal among the `answered` fields,
     as a DropOffError naming the field: the form asks this at each step's Continue, so
@@ -211,9 +213,7 @@ class DropOffService:
 
     def _new_customer(self, data: NewCustomer, now: datetime) -> Customer:
         data = check_new_customer(data)
-        return _customer_of(
-            data, self._repos.next_account_number(self._config.kiosk.id + "-"), now
-        )
+        return _customer_of(data, self._repos.next_account_number(self._config.kiosk.id + "-"), now)
 
     def _lines(self, codes: tuple[str, ...], lang: str) -> tuple[ServiceLine, ...]:
         """The order's lines, described in the customer's language (its ticket's)."""

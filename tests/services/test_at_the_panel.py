@@ -47,10 +47,14 @@ def test_sms_without_a_phone_is_refused_at_the_field_not_after_the_signature():
 def test_a_checked_new_customer_is_never_refused_at_submission(kiosk):  # noqa: F811
     """What the form's steps accepted, the signed drop-off accepts."""
     checked = check_new_customer(replace_name(EMAIL_ONLY, "zoe\u0301 o'brien"))
-    result = kiosk.dropoff.submit(
-        DropOffRequest(item_kind="Vélo", services=("tuneup",), signature_png=b"\x89PNG",
-                       new_customer=checked, submission="s-1")  # fmt: skip
+    request = DropOffRequest(
+        item_kind="Vélo",
+        services=("tuneup",),
+        signature_png=b"\x89PNG",
+        new_customer=checked,
+        submission="s-1",
     )
+    result = kiosk.dropoff.submit(request)
     assert result.customer.contact_preference is ContactPreference.EMAIL
     assert result.customer.last_name == "zoé o'brien"  # one spelling (NFC), as typed
 

@@ -79,8 +79,9 @@ def test_money_on_screen_is_money_charged(people, size, lang):
     # the button said what the terminal took, and the summary said it was owed
     amount = paid.replace(".", "," if lang == "fr" else ".")
     assert amount in statement["button"] and amount in statement["summary"]
-    assert payments[("K1-2611-00001-K",)].replace(".", "," if lang == "fr" else ".") in (
-        seen["journeys"]["pickup"]["total"]
+    assert (
+        payments[("K1-2611-00001-K",)].replace(".", "," if lang == "fr" else ".")
+        in (seen["journeys"]["pickup"]["total"])
     )
     assert seen["store"]["orders"]["K1-2611-00001"] == "collected"
 

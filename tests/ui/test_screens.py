@@ -124,15 +124,16 @@ def test_dropoff_by_a_new_customer_on_a_small_screen(tmp_path):
     assert (
         notes["where"] == "Le casier 4 est ouvert : déposez-y votre article et refermez la porte."
     )
-    # Issue 12 §1: each field has its keyboard; a name keeps its case and accents; the
-    # identify screen's switch picks the keyboard; a filled field still says what it is.
+    # Issue 12 §1: each field has its keyboard (a name's has no digits); a name keeps its
+    # case and accents; how the customer says who they are picks the keyboard; a filled
+    # field still says what it is. Issue 21: one question at a time.
     assert notes["identify_layouts"] == {"email": "email", "code": "code", "phone": "phone"}
     assert notes["layouts"] == {
-        "last_name": "text", "first_name": "text", "phone": "phone", "email": "email"
+        "last_name": "name", "first_name": "name", "phone": "phone", "email": "email"
     }  # fmt: skip
     assert notes["customer"] == ["Moreau", "Chloé", "+33655443322", "chloe.moreau@example.fr"]
     assert notes["bike_conditions"] == ["rayures", "bosses", "pièces manquantes"]  # no screen
-    assert notes["fields"]["first_name"].endswith("Prénom[/size]\nChloé")
+    assert notes["fields"]["first_name"].endswith("Prénom (facultatif)[/size]\nChloé")
     # One set of operations although the accept button was tapped twice: one drop-off.
     assert notes["outbox"] == ["customer.created", "dropoff.created", "terms.accepted"]
     assert len(notes["code"]) == 11
@@ -237,7 +238,12 @@ def test_staff_dead_letters_devices_and_log(tmp_path):
     assert notes["discarded"] == ["ORDER DELETED"]
     assert notes["summary"].startswith("1 operations waiting")
     assert "0 dead letters" in notes["summary"]
-    assert "terminal  sim" in notes["table"] and "lockers   mock" in notes["table"]
+    # a row a device, with its state and where it is; its detail on a line of its own
+    rows = {row.split("[/b]")[0].removeprefix("[b]"): row for row in notes["table"]}
+    assert {"printer", "terminal", "lockers"} <= set(rows)
+    assert "ready" in rows["terminal"] and "sim" in rows["terminal"]
+    assert "mock" in rows["lockers"]
+    assert set(notes["details"]) == set(rows)
     assert "t1 signed in" in notes["log"] and "discarded" in notes["log"]
     # the USB policy kept a replaced scanner out; the technician let it in
     assert notes["usb"] == "Barcode Scanner (05e0:1200) is let in from now on."

@@ -26,6 +26,7 @@ from kiosk.services.dropoff import (
     check_new_customer,
 )
 
+
 class CustomerScreen(KioskScreen):
     step = NumericProperty(0)
 

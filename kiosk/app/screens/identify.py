@@ -12,6 +12,7 @@ from kiosk.app.main import KioskScreen
 from kiosk.app.questions import IDENTIFY as HINTS
 from kiosk.services.identify import find_customers
 
+
 class IdentifyScreen(KioskScreen):
     kind = StringProperty("")  # "" while the customer chooses how to be found
 

@@ -17,7 +17,9 @@ class ReviewScreen(KioskScreen):
         known = session.get("customer")
         if new is not None:
             contact = new.email if new.email else new.phone
-            told = app.tr("by email") if new.contact_preference.value == "email" else app.tr("by SMS")
+            told = (
+                app.tr("by email") if new.contact_preference.value == "email" else app.tr("by SMS")
+            )
             ids.who.text = f"{new.first_name} {new.last_name}".strip() + f"\n{contact}, {told}"
         else:
             ids.who.text = known.masked_name if known else ""
@@ -47,8 +49,10 @@ class ReviewScreen(KioskScreen):
         if work.get("described_work"):
             wanted.append(work["described_work"])
         when = work.get("preferred_date")
-        ids.work.text = ", ".join(wanted) + "\n" + (
-            app.tr("As soon as possible") if when is None else app.date(when)
+        ids.work.text = (
+            ", ".join(wanted)
+            + "\n"
+            + (app.tr("As soon as possible") if when is None else app.date(when))
         )
 
     def change(self, screen: str) -> None:

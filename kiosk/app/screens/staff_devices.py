@@ -2,19 +2,46 @@ from typing import Any
 
 from kivy.factory import Factory
 
+from kiosk.app.icons import with_icon
 from kiosk.app.main import KioskScreen
-from kiosk.services.diagnostics import format_table, print_test_page
+from kiosk.services.diagnostics import Check, print_test_page
 from kiosk.services.usb_devices import BlockedDevice, UsbError
+
+# a state's mark in the palette's colours (kiosk/app/theme.py)
+MARK_COLOURS = {"ready": "accent", "busy": "muted", "warning": "warn", "fault": "warn",
+                "unknown": "muted"}  # fmt: skip
 
 
 class StaffDevicesScreen(KioskScreen):
     def refresh(self) -> None:
         app = self.app
         staff = app.services.staff
-        self.ids.table.text = format_table(staff.device_status(app.staff))
+        self.fill_devices(staff.device_status(app.staff))
         self.fill_usb()
-        lines = staff.log_lines(app.staff, 60)
+        lines = staff.log_lines(app.staff, 30)
         self.ids.log.text = "\n".join(reversed(lines)) or app.tr("Nothing logged yet.")
+
+    def fill_devices(self, checks: list[Check]) -> None:
+        """A device a row: its state as a mark (and in words: a colour alone is not read
+        by everyone), its name and where it is connected, the detail on its own line."""
+        app, box = self.app, self.ids.devices
+        box.clear_widgets()
+        for check in checks:
+            mark = Factory.DeviceMark(
+                text=with_icon(check.state.value, ""),
+                color=app.colors[MARK_COLOURS[check.state.value]],
+            )
+            name = Factory.RowLabel(
+                text=f"[b]{check.device}[/b]  {check.state.value}\n{check.backend} · {check.port}",
+                markup=True,
+            )
+            line = Factory.Row()
+            line.add_widget(mark)
+            line.add_widget(name)
+            box.add_widget(line)
+            detail = Factory.DeviceDetail(text=check.detail)
+            self.ids[f"detail_{check.device}"] = detail
+            box.add_widget(detail)
 
     def fill_usb(self, said: str = "") -> None:
         """Devices the USB policy keeps out; a replacement is let in with Allow."""
