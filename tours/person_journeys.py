@@ -155,14 +155,19 @@ def statement(person: Person, lang: str) -> dict[str, Any]:
     person.tap_id("go")
     tree = person.wait_screen("statement")
     person.look("statement")
-    summary = tree.one(id="summary").text
-    button = tree.one(id="pay").text
+    summary, explained = tree.one(id="summary").text, tree.find(id="explain")[0].get("text", "")
+    button = tree.find(id="pay")[0]
+    held = bool(button.disabled)  # more than is owed: not before the customer says so
+    if held:
+        person.tap_id("beyond_box")
+        tree = person.look("statement-beyond-owed")
     person.tap_id("pay")
     tree = person.wait_screen("message", timeout=40)
     person.look("statement-paid")
     body = tree.one(id="body").text
     person.tap_id("ok")
-    return {"summary": summary, "button": button, "body": body}
+    return {"summary": summary, "explained": explained, "button": button.text, "held": held,
+            "body": body}  # fmt: skip
 
 
 JOURNEYS = [dropoff, pickup, statement]

@@ -24,7 +24,7 @@ from tours.person import PANELS, Panel, Person, PersonStuck
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def config_text(panel: Panel, data: Path) -> str:
+def config_text(panel: Panel, data: Path, rotation: int = 0) -> str:
     """A kiosk.toml as a technician writes it: this panel's DPI, simulated devices."""
     pins = [(17, 27), (22, 23), (24, 25), (5, 6)]
     lockers = "".join(
@@ -40,6 +40,7 @@ id = "DEMO"
 data_dir = "{data}"
 dropoff_locker = "4"
 screen_dpi = {panel.dpi}
+rotation = {rotation}
 idle_timeout_s = 600
 
 [printer]
@@ -75,20 +76,37 @@ class XServer:
         self.process.wait(timeout=10)
 
 
-def seed(config: Path) -> None:
-    """The shop's data as the back office would have synced it (tours/scenarios)."""
-    code = (
-        "import sys; from kiosk.config import load; "
-        "from kiosk.services.context import open_kiosk_store; "
-        "from kiosk.services.devices import open_devices; "
-        "from kiosk.services.kiosk import build_services; "
-        "from tours.shop import prepare; from datetime import UTC, datetime; "
-        f"c = load({str(config)!r}); r = open_kiosk_store(c); d = open_devices(c); "
-        "s = build_services(c, r, d, lambda: datetime.now(UTC)); prepare(s); "
-        "d.close(); r.store.close()"
-    )
+def seed(config: Path, paid_ahead: str = "0") -> None:
+    """The shop's data as the back office would have synced it (tours/shop.py), in a
+    process of its own; `paid_ahead`: a deposit on the statement's account, so what is
+    owed is less than its open invoices."""
+    code = "from tours.person_run import _seed; _seed(%r, %r)" % (str(config), paid_ahead)
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120,
                    env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+
+
+def _seed(config: str, paid_ahead: str) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from kiosk.config import load
+    from kiosk.domain.money import Money
+    from kiosk.services.context import open_kiosk_store
+    from kiosk.services.devices import open_devices
+    from kiosk.services.kiosk import build_services
+    from tours.shop import EUR, prepare
+
+    cfg = load(config)
+    repos, devices = open_kiosk_store(cfg), open_devices(cfg)
+    try:
+        prepare(build_services(cfg, repos, devices, lambda: datetime.now(UTC)))
+        customer = repos.customers.require("K1-000042")
+        assert customer.credit is not None
+        credit = replace(customer.credit, unapplied_deposits=Money(paid_ahead, EUR))
+        repos.customers.save(customer.with_credit(credit))
+    finally:
+        devices.close()
+        repos.store.close()
 
 
 def report(config: Path) -> dict[str, Any]:
@@ -138,8 +156,40 @@ def _report(config: str) -> dict[str, Any]:
         repos.store.close()
 
 
+def start_kiosk(config: Path, display: str, probe: Path, log: Any) -> subprocess.Popen[bytes]:
+    """`kiosk run --fullscreen` as systemd/kiosk.service starts it, with the probe."""
+    env = {
+        **os.environ,
+        "DISPLAY": display,
+        "PYTHONPATH": f"{ROOT / 'tours' / 'probe_site'}{os.pathsep}{ROOT}",
+        "KIOSK_PROBE_DIR": str(probe),
+    }
+    env.pop("SDL_VIDEODRIVER", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "--config", str(config), "run", "--fullscreen"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop_kiosk(kiosk: subprocess.Popen[bytes]) -> None:
+    os.killpg(kiosk.pid, signal.SIGTERM)
+    try:
+        kiosk.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(kiosk.pid, signal.SIGKILL)
+        kiosk.wait()
+
+
 def play(
-    size: str, lang: str, out: Path, journeys: list[Callable[[Person, str], dict[str, Any]]]
+    size: str,
+    lang: str,
+    out: Path,
+    journeys: list[Callable[[Person, str], dict[str, Any]]],
+    paid_ahead: str = "0",
 ) -> dict[str, Any]:
     panel = PANELS[size]
     shutil.rmtree(out, ignore_errors=True)
@@ -148,25 +198,10 @@ def play(
         folder.mkdir(parents=True, exist_ok=True)
     config = out / "kiosk.toml"
     config.write_text(config_text(panel, data))
-    seed(config)
+    seed(config, paid_ahead)
     x = XServer(panel)
-    env = {
-        **os.environ,
-        "DISPLAY": x.display,
-        "PYTHONPATH": f"{ROOT / 'tours' / 'probe_site'}{os.pathsep}{ROOT}",
-        "KIOSK_PROBE_DIR": str(probe),
-    }
-    env.pop("SDL_VIDEODRIVER", None)
     log = (out / "kiosk.log").open("wb")
-    # as systemd/kiosk.service starts it
-    kiosk = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "--config", str(config), "run", "--fullscreen"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    kiosk = start_kiosk(config, x.display, probe, log)
     person = Person(panel, probe, shots, x.display)
     result: dict[str, Any] = {"size": size, "lang": lang, "journeys": {}, "stuck": ""}
     started = time.monotonic()
@@ -181,12 +216,7 @@ def play(
         result["seconds"] = round(time.monotonic() - started, 1)
         result["faults"] = [str(f) for f in person.faults]
         result["steps"] = person.steps
-        os.killpg(kiosk.pid, signal.SIGTERM)
-        try:
-            kiosk.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(kiosk.pid, signal.SIGKILL)
-            kiosk.wait()
+        stop_kiosk(kiosk)
         log.close()
         x.stop()
     result["store"] = report(config)

@@ -27,6 +27,8 @@ from tours.person import PANELS
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "build" / "person"
 LANGS = ("fr", "en")
+# the English customer paid 20.00 ahead: owed 149.78 against 169.78 of open invoices
+PAID_AHEAD = {"fr": "0", "en": "20"}
 
 pytestmark = pytest.mark.skipif(
     shutil.which("Xvfb") is None, reason="Xvfb is installed by `make install`"
@@ -39,7 +41,10 @@ def people():
     from tours.person_run import play
 
     def both_languages(size: str):
-        return {lang: play(size, lang, OUT / f"{size}-{lang}", JOURNEYS) for lang in LANGS}
+        return {
+            lang: play(size, lang, OUT / f"{size}-{lang}", JOURNEYS, PAID_AHEAD[lang])
+            for lang in LANGS
+        }
 
     with ThreadPoolExecutor(len(PANELS)) as pool:
         return dict(zip(PANELS, pool.map(both_languages, PANELS), strict=True))
@@ -69,21 +74,34 @@ def test_what_the_person_gave_is_what_the_shop_keeps(people, size, lang):
     assert email in seen["journeys"]["dropoff"]["review"][0]
 
 
-@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("size", list(PANELS))
-def test_money_on_screen_is_money_charged(people, size, lang):
-    seen = people[size][lang]
+def test_money_on_screen_is_money_charged(people, size):
+    """What a button says is what the terminal took; what the summary says is owed."""
+    seen = people[size]["fr"]
     payments = {tuple(p[2]): p[0] for p in seen["store"]["payments"]}
     statement = seen["journeys"]["statement"]
-    paid = payments[("F-2610-0031", "F-2610-0058")]
-    # the button said what the terminal took, and the summary said it was owed
-    amount = paid.replace(".", "," if lang == "fr" else ".")
-    assert amount in statement["button"] and amount in statement["summary"]
-    assert (
-        payments[("K1-2611-00001-K",)].replace(".", "," if lang == "fr" else ".")
-        in (seen["journeys"]["pickup"]["total"])
-    )
+    assert payments[("F-2610-0031", "F-2610-0058")] == "169.78"
+    assert "169,78" in statement["button"] and "169,78" in statement["summary"]
+    assert statement["explained"] == "" and not statement["held"]
+    assert "84,89" in seen["journeys"]["pickup"]["total"]
+    assert payments[("K1-2611-00001-K",)] == "84.89"
     assert seen["store"]["orders"]["K1-2611-00001"] == "collected"
+
+
+@pytest.mark.parametrize("size", list(PANELS))
+def test_a_statement_says_why_owed_differs_and_never_overcharges_unasked(people, size):
+    """Owed 149.78 (20.00 paid ahead) against 169.78 of open invoices: the screen says
+    so, and the button to pay 169.78 waits for the customer to tick that they want to
+    pay 20.00 more than they owe (the service refuses it otherwise)."""
+    seen = people[size]["en"]
+    statement = seen["journeys"]["statement"]
+    assert "€149.78" in statement["summary"]
+    assert "€169.78" in statement["explained"] and "€20.00" in statement["explained"]
+    assert statement["held"]  # the pay button was disabled until the box was ticked
+    assert "€169.78" in statement["button"]
+    assert "in credit by €20.00" in statement["body"]
+    payments = {tuple(p[2]): p[0] for p in seen["store"]["payments"]}
+    assert payments[("F-2610-0031", "F-2610-0058")] == "169.78"
 
 
 def test_service_tiles_stand_in_the_same_place_in_both_languages(people):

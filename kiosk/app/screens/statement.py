@@ -76,9 +76,13 @@ class StatementScreen(KioskScreen):
         extra = statement.beyond_owed(self.chosen())
         ids.pay.text = app.tr("Pay {amount} by card", amount=app.money(amount))
         ids.beyond.shown = not extra.is_zero()
-        ids.beyond_box.text = app.tr(
-            "I want to pay {extra} more than I owe (it stays as credit on my account)",
-            extra=app.money(extra),
+        ticked = ids.beyond_box.state == "down"
+        ids.beyond_box.text = with_icon(
+            "checked" if ticked else "unchecked",
+            app.tr(
+                "I want to pay {extra} more than I owe (it stays as credit on my account)",
+                extra=app.money(extra),
+            ),
         )
         confirmed = extra.is_zero() or ids.beyond_box.state == "down"
         ids.pay.disabled = amount.is_zero() or not confirmed
