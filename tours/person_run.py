@@ -80,9 +80,9 @@ def seed(config: Path, paid_ahead: str = "0") -> None:
     """The shop's data as the back office would have synced it (tours/shop.py), in a
     process of its own; `paid_ahead`: a deposit on the statement's account, so what is
     owed is less than its open invoices."""
-    code = "from tours.person_run import _seed; _seed(%r, %r)" % (str(config), paid_ahead)
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120,
-                   env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    code = f"from tours.person_run import _seed; _seed({str(config)!r}, {paid_ahead!r})"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120, env=env)
 
 
 def _seed(config: str, paid_ahead: str) -> None:
@@ -110,9 +110,12 @@ def _seed(config: str, paid_ahead: str) -> None:
 
 
 def report(config: Path) -> dict[str, Any]:
-    code = "import json; from tours.person_run import _report; print(json.dumps(_report(%r)))"
+    code = (
+        "import json; from tours.person_run import _report; "
+        f"print(json.dumps(_report({str(config)!r})))"
+    )
     done = subprocess.run(
-        [sys.executable, "-c", code % str(config)],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
