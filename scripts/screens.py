@@ -1,9 +1,11 @@
-"""`make screens`: docs/screens/ from the screenshots the UI tests took (build/ui-tests/).
+"""`make screens`: docs/screens/ from the screenshots the UI tests took (build/).
 
 Every screen in both languages at 1024×600 (the walk, and the failure paths of the other
 scenarios) lands in docs/screens/NAME.png; the home, identify, item and bill screens at
-the three other sizes of the layout check in docs/screens/WIDTHxHEIGHT/NAME.png; the
-back office's fleet page (tests/integration/test_fleet_page.py) as backoffice-fleet.png.
+1920×1080 and 600×1024 in docs/screens/WIDTHxHEIGHT/NAME.png; every step the person
+test saw at the Raspberry Pi 7" panel's 800×480 (build/person/) in
+docs/screens/800x480/STEP-LANG.png; the back office's fleet page
+(tests/integration/test_fleet_page.py) as backoffice-fleet.png.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "build" / "ui-tests"
 DOCS = ROOT / "docs" / "screens"
-OTHER_SIZES = ("800x480", "1920x1080", "600x1024")
+OTHER_SIZES = ("1920x1080", "600x1024")
+PERSON = ROOT / "build" / "person"
 AT_EVERY_SIZE = ("home-", "identify-", "item-", "bill-")
 
 
@@ -49,6 +52,15 @@ def main() -> int:
         for shot in shots(SHOTS / f"walk-{size}"):
             if name(shot).startswith(AT_EVERY_SIZE):
                 shutil.copy(shot, DOCS / size / name(shot))
+    (DOCS / "800x480").mkdir()
+    for lang in ("fr", "en"):
+        seen = PERSON / f"800x480-{lang}"
+        result = json.loads((seen / "result.json").read_text())
+        if result["stuck"] or result["faults"]:
+            raise SystemExit(f"the person test failed at 800x480 ({lang}): run `make test`")
+        for shot in sorted((seen / "shots").glob("*.png")):
+            step = shot.stem.split("-", 1)[1]  # "12-customer-no-contact" → "customer-no-contact"
+            shutil.copy(shot, DOCS / "800x480" / f"{step}-{lang}.png")
     fleet = SHOTS / "fleet" / "fleet.png"  # the back office's page, in headless Chromium
     if fleet.exists():
         shutil.copy(fleet, DOCS / "backoffice-fleet.png")

@@ -19,7 +19,7 @@ from escpos.constants import ESC, TXT_NORMAL
 from escpos.printer import Dummy
 from PIL import Image, ImageDraw, ImageFont
 
-from kiosk.domain.text import nfc, visual
+from kiosk.domain.text import cut, nfc, visual, width
 from kiosk.drivers.printer.codepages import DEFAULT_CODEPAGE, DEFAULT_PROFILE
 from kiosk.receipts.legible import line_image, runs
 
@@ -98,10 +98,13 @@ Document = list[Block]
 
 
 def pair_line(left: str, right: str, columns: int) -> str:
-    room = columns - len(right) - 1
-    if len(left) > room:
-        left = left[: max(room - 1, 0)] + "."
-    return left + " " * (columns - len(left) - len(right)) + right
+    """Left and right on one line; a left too long is shortened between characters as
+    a person counts them (a letter keeps its accents: kiosk/domain/text.py)."""
+    left, right = nfc(left), nfc(right)
+    room = columns - width(right) - 1
+    if width(left) > room:
+        left = cut(left, max(room - 1, 0)) + "."
+    return left + " " * (columns - width(left) - width(right)) + right
 
 
 def _logo_image(text: str) -> Image.Image:

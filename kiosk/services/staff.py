@@ -21,6 +21,7 @@ from kiosk.domain.billing import Invoice, Payment
 from kiosk.domain.claim_codes import ClaimCode, InvalidClaimCode
 from kiosk.domain.orders import ServiceOrder
 from kiosk.domain.staff import Permission, Role, StaffError, StaffMember, check_pin
+from kiosk.domain.text import cut, width
 from kiosk.i18n import Lang
 from kiosk.receipts.builders import ShopInfo, payment_receipt
 from kiosk.services.devices import Devices
@@ -263,4 +264,4 @@ class StaffService:
 def describe(value: Any) -> str:
     """A short, safe line for a dead letter's payload on screen."""
     text = str(value)
-    return text if len(text) <= 80 else text[:77] + "…"
+    return text if width(text) <= 80 else cut(text, 77) + "…"
