@@ -22,7 +22,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.metrics import Metrics, dp, mm
+from kivy.metrics import dp, mm
 from kivy.properties import (
     BooleanProperty,
     DictProperty,
@@ -188,7 +188,7 @@ class KioskApp(App):  # type: ignore[misc]
         """A panel under 110 mm tall: the 7-inch ones (800×480 and 1024×600 are both
         about 90 mm). Measured in millimetres at the panel's DPI, not in pixels, so a
         1024×600 panel of 7 inches is as short as the Pi's own."""
-        return float(Window.height) / float(Metrics.dpi) * 25.4 < 110
+        return float(Window.height) / float(mm(1)) < 110
 
     def u(self, millimetres: float, *_bind: Any) -> float:
         """A length in mm, a fifth shorter on a short panel: bars and fields, never the
