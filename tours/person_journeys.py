@@ -12,7 +12,7 @@ import itertools
 import time
 from typing import Any
 
-from tours.person import Person
+from tours.person import Person, PersonStuck
 from tours.shop import CODES, PHONE_LAST4
 
 # a first-time customer: lower-case accented name, e-mail only, no phone
@@ -88,29 +88,41 @@ def dropoff(person: Person, lang: str) -> dict[str, Any]:
 
 
 def sign(person: Person) -> None:
-    """A finger across the pad, through the X server."""
+    """A finger across the pad, through the X server; signed again if the pad did not
+    take it (a loaded machine may merge the pointer's moves, as a hurried finger does)."""
+    for _ in range(3):
+        _swipe(person)
+        try:
+            person.wait(lambda t: any(not w.disabled for w in t.find(id="accept")),
+                        "the signature to be taken", timeout=5)  # fmt: skip
+            return
+        except PersonStuck:
+            person.tap_id("clear")
+    raise PersonStuck(f"[{person.step}] the signature pad took no signature in three tries")
+
+
+def _swipe(person: Person) -> None:
     from Xlib import X
     from Xlib.ext import xtest
 
     tree = person.tree()
-    pad = tree.one(id="pad")
-    left, top, right, bottom = person.rect(tree, pad.box)
+    left, top, right, bottom = person.rect(tree, tree.one(id="pad").box)
+
+    def at(x: float, y: float) -> dict[str, int]:
+        return {"x": int(left + x * (right - left)), "y": int(top + y * (bottom - top))}
+
     points = [(0.15, 0.5), (0.3, 0.25), (0.45, 0.7), (0.6, 0.3), (0.8, 0.6)]
-    x, y = points[0]
-    xtest.fake_input(person.display, X.MotionNotify, x=int(left + x * (right - left)),
-                     y=int(top + y * (bottom - top)))  # fmt: skip
+    xtest.fake_input(person.display, X.MotionNotify, **at(*points[0]))
     xtest.fake_input(person.display, X.ButtonPress, 1)
+    person.display.sync()
     for (x0, y0), (x1, y1) in itertools.pairwise(points):
-        for i in range(1, 6):  # a finger moves through the points between
-            x, y = x0 + (x1 - x0) * i / 5, y0 + (y1 - y0) * i / 5
-            xtest.fake_input(person.display, X.MotionNotify, x=int(left + x * (right - left)),
-                             y=int(top + y * (bottom - top)))  # fmt: skip
+        for i in range(1, 9):  # a finger moves through the points between
+            x, y = x0 + (x1 - x0) * i / 8, y0 + (y1 - y0) * i / 8
+            xtest.fake_input(person.display, X.MotionNotify, **at(x, y))
             person.display.sync()
-            time.sleep(0.02)
+            time.sleep(0.03)
     xtest.fake_input(person.display, X.ButtonRelease, 1)
     person.display.sync()
-    person.wait(lambda t: any(not w.disabled for w in t.find(id="accept")),
-                "the signature to be taken")  # fmt: skip
 
 
 def pickup(person: Person, lang: str) -> dict[str, Any]:
@@ -155,7 +167,8 @@ def statement(person: Person, lang: str) -> dict[str, Any]:
     person.tap_id("go")
     tree = person.wait_screen("statement")
     person.look("statement")
-    summary, explained = tree.one(id="summary").text, tree.find(id="explain")[0].get("text", "")
+    summary = tree.one(id="summary").text
+    explained = next((w.get("text", "") for w in tree.find(id="explain")), "")  # none: hidden
     button = tree.find(id="pay")[0]
     held = bool(button.disabled)  # more than is owed: not before the customer says so
     if held:

@@ -40,6 +40,7 @@ class Looker:
         self.ui = ui
         self.dpi = dpi
         self.shown: list[tuple[str, str, str]] = []
+        self.drivers_words: list[str] = []
         self.faults: dict[str, list[str]] = {}  # fault → the screens (and language) it was on
         self.looked: list[str] = []
         self.keys: dict[str, list[str]] = {}  # screen → the keys sent to it
@@ -56,6 +57,8 @@ class Looker:
         for w in app.sm.current_screen.walk(restrict=True):
             if isinstance(w, Label) and w.opacity > 0 and w.text.strip():
                 self.shown.append((name, app.lang, w.text))
+                if type(w).__name__ == "DeviceDetail":  # what a driver says, in its words
+                    self.drivers_words.append(w.text)
         for fault in layout.faults(app.root, self.dpi):
             screens = self.faults.setdefault(fault, [])
             if where not in screens:
@@ -87,6 +90,7 @@ def walk(ui: Any) -> Iterator[Any]:
     ui.notes.update(
         said=recorder.said,
         shown=looker.shown,
+        drivers_words=looker.drivers_words,
         faults=looker.faults,
         looked=looker.looked,
         keys=looker.keys,
