@@ -175,7 +175,7 @@ class KioskRun:
         report = services.startup()
         for line in report.done:
             log.warning("startup: %s", line)
-        for line in report.left_open:  # staff mode lists them with "resolve now"
+        for line in report.left_open + report.quarantined:  # staff mode: "resolve now"
             log.error("startup: unresolved payment %s", line)
         if self.scenario:
             load_scenarios().prepare(services)

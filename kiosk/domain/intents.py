@@ -84,6 +84,16 @@ class IntentError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Charged:
+    """What a movement of money was for one invoice, as the customer saw it when the
+    terminal was asked: settlement applies this, not the invoice's figure of the day
+    (the back office may have changed it meanwhile)."""
+
+    invoice_number: str
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentIntent:
     intent_id: str
     kind: IntentKind
@@ -96,6 +106,7 @@ class PaymentIntent:
     customer_account: str = ""
     order_number: str = ""
     invoice_numbers: tuple[str, ...] = ()
+    charged: tuple[Charged, ...] = ()  # per invoice; empty on intents stored before it
     bill: Invoice | None = None  # a pickup's bill when the kiosk made it (not stored yet)
     refund_of: str = ""  # the payment a reversal or refund gives back
     lang: str = ""  # the customer's language, for the receipt recovery sends

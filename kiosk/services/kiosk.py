@@ -45,8 +45,9 @@ class KioskServices:
 
     def startup(self) -> RecoveryReport:
         """Before the first customer: every intent a crash left reaches its business
-        outcome, as far as the terminal can be asked. It never raises for the terminal:
-        without one the kiosk still takes drop-offs and account charges."""
+        outcome, as far as the terminal can be asked. It never raises: without a
+        terminal the kiosk still takes drop-offs and account charges, and an intent that
+        cannot finish is quarantined for staff (kiosk/services/recovery.py)."""
         return self.recovery.run()
 
 
@@ -56,7 +57,7 @@ def build_services(
     payments = CardPayments(repos, devices.terminal, clock)
     delivery = ReceiptDelivery(devices.printer, repos, clock, codepage=config.printer.codepage)
     settlement = Settlement(repos, config, clock)
-    recovery = Recovery(repos, payments, settlement, delivery)
+    recovery = Recovery(repos, payments, settlement, delivery, clock)
     lockers = LockerTasks(repos, config, devices, clock)
     return KioskServices(
         config=config,

@@ -27,7 +27,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kiosk.domain.billing import Payment, PaymentMethod
-from kiosk.domain.intents import UNKNOWN_OUTCOME, IntentKind, IntentState, PaymentIntent
+from kiosk.domain.intents import (
+    UNKNOWN_OUTCOME,
+    Charged,
+    IntentKind,
+    IntentState,
+    PaymentIntent,
+)
 from kiosk.domain.money import Money
 from kiosk.domain.plain import to_plain
 from kiosk.drivers.base import (
@@ -78,6 +84,7 @@ class Purpose:
     invoice_numbers: tuple[str, ...] = ()
     refund_of: str = ""
     lang: str = ""
+    charged: tuple[Charged, ...] = ()  # what is charged for each invoice
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,7 @@ def new_intent(
         customer_account=purpose.customer_account,
         order_number=purpose.order_number,
         invoice_numbers=purpose.invoice_numbers,
+        charged=purpose.charged,
         refund_of=purpose.refund_of,
         lang=purpose.lang,
         **extra,  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from kiosk.config import Config
 from kiosk.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod, build_invoice
 from kiosk.domain.claim_codes import ClaimCode, InvalidClaimCode
 from kiosk.domain.customers import CreditLimitExceeded, Customer
-from kiosk.domain.intents import IntentKind, IntentState, PaymentIntent
+from kiosk.domain.intents import Charged, IntentKind, IntentState, PaymentIntent
 from kiosk.domain.money import Money
 from kiosk.domain.orders import OrderState, ServiceOrder
 from kiosk.drivers.base import StatusCallback
@@ -101,6 +101,7 @@ def pickup_purpose(order: ServiceOrder, invoice: Invoice, lang: str | None) -> P
         order_number=order.number,
         invoice_numbers=(invoice.number,),
         lang=lang or "",
+        charged=(Charged(invoice.number, invoice.amount_due),),
     )
 
 

@@ -14,19 +14,30 @@ from staff mode ("resolve now"), never while a customer journey is between its s
 
 A terminal that cannot be asked stops step 1 and 2 (the intent stays open and blocks
 new card payments, not drop-offs or account charges); step 3 needs no terminal.
+
+No intent can stop the others, nor the kiosk: whatever one raises (a record the back
+office changed meanwhile, a record that no longer decodes, a bug) is caught for that
+intent alone, logged with it, alerted once, and the intent is *quarantined*: left as it
+is, listed in staff mode's "Payments to confirm" and on the fleet page (it is still
+unresolved), and tried again at the next run. The kiosk starts and serves the next
+customer.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from kiosk.domain.intents import IntentState, PaymentIntent
 from kiosk.domain.staff import Permission, StaffMember
+from kiosk.services.alerts import alert
 from kiosk.services.payments import CardPayments, TerminalUnavailable
 from kiosk.services.receipt_delivery import ReceiptDelivery
-from kiosk.services.settlement import Settlement, SettlementError
+from kiosk.services.settlement import Settlement
 from kiosk.services.staff import StaffService
 from kiosk.storage.repositories import Repositories
 
@@ -37,10 +48,11 @@ log = logging.getLogger(__name__)
 class RecoveryReport:
     done: list[str] = field(default_factory=list)
     left_open: list[str] = field(default_factory=list)  # the terminal could not be asked
+    quarantined: list[str] = field(default_factory=list)  # an intent that could not finish
 
     @property
     def complete(self) -> bool:
-        return not self.left_open
+        return not self.left_open and not self.quarantined
 
 
 class Recovery:
@@ -50,12 +62,15 @@ class Recovery:
         payments: CardPayments,
         settlement: Settlement,
         delivery: ReceiptDelivery,
+        clock: Callable[[], datetime],
     ) -> None:
         self._repos = repos
         self._payments = payments
         self._settlement = settlement
         self._delivery = delivery
+        self._clock = clock
         self._lock = threading.Lock()  # one run at a time: start-up, retry, staff, a payment
+        self.quarantined: dict[str, str] = {}  # intent id → why it could not finish
 
     def unresolved(self) -> list[PaymentIntent]:
         """What a run has left to do, oldest first: movements whose outcome the terminal
@@ -80,11 +95,17 @@ class Recovery:
         return self.run()
 
     def run(self) -> RecoveryReport:
+        """Never raises: what cannot finish is in the report and quarantined."""
         with self._lock:
-            return self._run()
+            report = RecoveryReport()
+            try:
+                self._run(report)
+            except Exception as exc:  # the ledger itself could not be read: tried again later
+                log.exception("recovery could not read the payment ledger")
+                report.quarantined.append(f"the payment ledger: {type(exc).__name__}: {exc}")
+            return report
 
-    def _run(self) -> RecoveryReport:
-        report = RecoveryReport()
+    def _run(self, report: RecoveryReport) -> None:
         try:
             self._ask_terminal(report)
         except TerminalUnavailable as exc:
@@ -94,14 +115,10 @@ class Recovery:
                 for i in self._payments.open() + self._repos.intents.in_states(IntentState.RESERVED)
             ]
         for intent in self._repos.intents.unsettled():
-            try:
+            with self._isolated(intent, "settling", report):
                 settled = self._settlement.settle(intent)
-            except SettlementError as exc:
-                report.left_open.append(f"{intent.intent_id}: {exc}")
-                continue
-            self._delivery.deliver_settled(settled, send_only=True)
-            report.done.append(f"settled {intent.intent_id}: {intent.kind} {intent.state}")
-        return report
+                self._delivery.deliver_settled(settled, send_only=True)
+                report.done.append(f"settled {intent.intent_id}: {intent.kind} {intent.state}")
 
     def _ask_terminal(self, report: RecoveryReport) -> None:
         if not self._payments.available:
@@ -109,15 +126,56 @@ class Recovery:
                 raise TerminalUnavailable("this kiosk has no card terminal configured")
             return
         for intent in self._payments.open():
-            resolved = self._payments.resolve(intent)
-            report.done.append(f"resolved {intent.intent_id}: {resolved.state}")
+            with self._isolated(intent, "asking the terminal", report):
+                resolved = self._payments.resolve(intent)
+                report.done.append(f"resolved {intent.intent_id}: {resolved.state}")
         for intent in self._repos.intents.in_states(IntentState.RESERVED):
-            if intent.door_opened:
-                moved = self._payments.book(intent, intent.amount)
-                verb = "booked"
-            else:
-                moved = self._payments.release(intent, "kiosk restarted before the locker opened")
-                verb = "released"
-            if moved.is_open:
-                moved = self._payments.resolve(moved)
-            report.done.append(f"{verb} {intent.intent_id}: {moved.state}")
+            with self._isolated(intent, "booking or releasing", report):
+                if intent.door_opened:
+                    moved = self._payments.book(intent, intent.amount)
+                    verb = "booked"
+                else:
+                    why = "kiosk restarted before the locker opened"
+                    moved = self._payments.release(intent, why)
+                    verb = "released"
+                if moved.is_open:
+                    moved = self._payments.resolve(moved)
+                report.done.append(f"{verb} {intent.intent_id}: {moved.state}")
+
+    @contextmanager
+    def _isolated(self, intent: PaymentIntent, step: str, report: RecoveryReport) -> Iterator[None]:
+        """One intent's step: anything it raises stays with it (the terminal being out of
+        reach is everyone's, and goes on up)."""
+        try:
+            yield
+        except TerminalUnavailable:
+            raise
+        except Exception as exc:
+            self._quarantine(intent, step, exc, report)
+        else:
+            self.quarantined.pop(intent.intent_id, None)
+
+    def _quarantine(
+        self, intent: PaymentIntent, step: str, exc: Exception, report: RecoveryReport
+    ) -> None:
+        why = f"{step}: {type(exc).__name__}: {exc}"
+        log.error(
+            "recovery: payment %s (%s, %s %s) quarantined, %s",
+            intent.intent_id, intent.purpose, intent.kind, intent.state, why, exc_info=exc,
+        )  # fmt: skip
+        report.quarantined.append(f"{intent.intent_id} ({intent.purpose}): {why}")
+        first = intent.intent_id not in self.quarantined
+        self.quarantined[intent.intent_id] = why
+        if not first:
+            return  # alerted already; tried again at every run
+        try:
+            alert(
+                self._repos,
+                self._clock(),
+                f"customer:{intent.customer_account}",
+                f"payment {intent.intent_id} ({intent.purpose}, {intent.amount}) could not be "
+                f"finished by the kiosk and waits for staff: {why}",
+                intent.order_number,
+            )
+        except Exception:  # the alert is an effect: the log line above stands for it
+            log.exception("recovery: the alert for %s could not be queued", intent.intent_id)

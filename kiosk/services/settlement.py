@@ -13,23 +13,48 @@ Only the commit may fail here. What follows it — the receipt — is an effect
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kiosk.config import Config
 from kiosk.domain.billing import Invoice, Payment, PaymentMethod, build_statement
 from kiosk.domain.customers import Customer
-from kiosk.domain.intents import IntentKind, PaymentIntent
+from kiosk.domain.intents import Charged, IntentKind, PaymentIntent
+from kiosk.domain.money import Money, total
 from kiosk.domain.orders import OrderState, ServiceOrder
 from kiosk.domain.plain import to_plain
 from kiosk.i18n import Lang
 from kiosk.receipts.builders import ShopInfo, payment_receipt, statement_receipt
 from kiosk.receipts.document import Document
 from kiosk.services.alerts import alert
+from kiosk.services.differences import Resolution, apply_charge, record
 from kiosk.services.line_labels import bill_labels
 from kiosk.services.payments import card_payment
 from kiosk.storage.repositories import Repositories
+
+log = logging.getLogger(__name__)
+
+
+def charged_of(intent: PaymentIntent, invoices: list[Invoice]) -> tuple[Charged, ...]:
+    """What the intent charged for each invoice. An intent stored before it said so: its
+    amount spread over the invoices in order, each up to what it asked then."""
+    if intent.charged:
+        return intent.charged
+    left, spread = intent.taken, []
+    for invoice in invoices:
+        part = left if left <= invoice.amount_due else invoice.amount_due
+        spread.append(Charged(invoice.number, part))
+        left = left - part
+    if spread and left.amount > 0:
+        last = spread[-1]
+        spread[-1] = Charged(last.invoice_number, last.amount + left)
+    return tuple(c for c in spread if c.amount.amount > 0)
+
+
+def sum_of(amounts: list[Money]) -> Money:
+    return total(amounts, amounts[0].currency)
 
 
 class SettlementError(Exception):
@@ -124,15 +149,23 @@ class Settlement:
             collected = current.move_to(
                 OrderState.COLLECTED, now, "kiosk", f"picked up from {locker or 'counter'}"
             )
-            paid = (
-                invoice.record_payment(payment.amount) if not payment.amount.is_zero() else invoice
-            )
             repos.orders.save(collected)
-            if repos.invoices.get(paid.number) is None:  # the kiosk's own bill
+            stored = repos.invoices.get(invoice.number)
+            differences = []
+            if stored is None:  # the kiosk's own bill
+                paid = invoice.record_payment(payment.amount) if payment.amount.amount else invoice
                 repos.invoices.add(paid)
                 repos.outbox.enqueue("invoice.created", to_plain(invoice), key=key, now=now)
+            elif payment.amount.amount:  # the back office's, which it may have changed
+                after, _took, difference = apply_charge(
+                    stored, invoice.number, payment.amount, Resolution.REFUND_OWED
+                )
+                paid = after or stored
+                if paid != stored:
+                    repos.invoices.save(paid)
+                differences = [difference] if difference is not None else []
             else:
-                repos.invoices.save(paid)
+                paid = stored
             repos.payments.add(payment)
             if customer_after is not None:
                 repos.customers.save(customer_after)
@@ -149,53 +182,84 @@ class Settlement:
                 key=key,
                 now=now,
             )
+            record(repos, now, key, differences, payment_id=payment.payment_id,
+                   order_number=order.number)  # fmt: skip
             if intent is not None:
                 repos.intents.save(intent.done())
-        customer = customer_after or repos.customers.require(order.customer_account)
+        customer = customer_after or repos.customers.get(order.customer_account)
         words = self.lang(lang or (intent.lang if intent else None))
-        doc = payment_receipt(
-            self.shop,
-            paid,
-            payment,
-            words,
-            account_after=customer.credit,
-            line_labels=bill_labels(repos, order, paid, words.code),
+        doc = self._receipt(
+            lambda: payment_receipt(
+                self.shop,
+                paid,
+                payment,
+                words,
+                account_after=customer.credit if customer else None,
+                line_labels=bill_labels(repos, order, paid, words.code),
+            )
         )
         return Settled(intent, payment, customer, doc, "payment", collected)
 
     # -- statements --
     def pay_statement(self, intent: PaymentIntent) -> Settled:
+        """Each invoice takes what was charged for it (kiosk/services/differences.py):
+        the back office may have paid, cancelled, raised or lowered it meanwhile."""
         repos = self._repos
         now = self._clock()
         customer = repos.customers.require(intent.customer_account)
-        invoices = [repos.invoices.require(n) for n in intent.invoice_numbers]
-        statement = build_statement(customer, invoices, now)
+        before = [i for i in (repos.invoices.get(n) for n in intent.invoice_numbers) if i]
         payment = card_payment(intent, now)
-        assert customer.credit is not None  # build_statement refuses a customer without one
-        after = customer.with_credit(customer.credit.record_payment(payment.amount))
+        key = f"customer:{customer.account_number}"
         with repos.store.transaction():
-            for invoice in invoices:
-                repos.invoices.save(invoice.record_payment(invoice.amount_due))
-            repos.customers.save(after)
+            applied, credit, differences = Money.zero(payment.amount.currency), None, []
+            for charge in charged_of(intent, before):
+                current = repos.invoices.get(charge.invoice_number)
+                after_invoice, took, difference = apply_charge(
+                    current, charge.invoice_number, charge.amount, Resolution.CREDIT
+                )
+                if after_invoice is not None and after_invoice != current:
+                    repos.invoices.save(after_invoice)
+                applied = applied + took
+                if difference is not None:
+                    differences.append(difference)
+            account = customer.credit
+            if account is not None:
+                if applied.amount > 0:
+                    account = account.record_payment(applied)
+                extra = [d.amount for d in differences if d.resolution is Resolution.CREDIT]
+                if extra:
+                    account = replace(
+                        account, unapplied_deposits=account.unapplied_deposits + sum_of(extra)
+                    )
+                credit = customer.with_credit(account)
+                repos.customers.save(credit)
             repos.payments.add(payment)
             self._count(payment, "statement")
-            repos.outbox.enqueue(
-                "statement.paid",
-                {"payment": to_plain(payment)},
-                key=f"customer:{customer.account_number}",
-                now=now,
-            )
+            repos.outbox.enqueue("statement.paid", {"payment": to_plain(payment)}, key=key, now=now)
+            record(repos, now, key, differences, payment_id=payment.payment_id)
             repos.intents.save(intent.done())
-        doc = statement_receipt(
-            self.shop,
-            statement,
-            list(intent.invoice_numbers),
-            payment,
-            after,
-            self.lang(intent.lang),
-            account_after=after.credit,
+        after = credit or customer
+        doc = self._receipt(
+            lambda: statement_receipt(
+                self.shop,
+                build_statement(customer, before, now),
+                list(intent.invoice_numbers),
+                payment,
+                after,
+                self.lang(intent.lang),
+                account_after=after.credit,
+            )
         )
         return Settled(intent, payment, after, doc, "statement")
+
+    @staticmethod
+    def _receipt(build: Callable[[], Document]) -> Document | None:
+        """A receipt is an effect of a committed payment: it never undoes it by raising."""
+        try:
+            return build()
+        except Exception:
+            log.exception("the receipt of a committed payment could not be made")
+            return None
 
     # -- refunds --
     def record_refund(self, intent: PaymentIntent, by: str) -> Settled:

@@ -13,6 +13,7 @@ from enum import StrEnum
 from kiosk.config import Config
 from kiosk.domain.billing import Payment, Statement, build_statement
 from kiosk.domain.customers import Customer
+from kiosk.domain.intents import Charged
 from kiosk.domain.money import Money
 from kiosk.drivers.base import StatusCallback
 from kiosk.services.payments import CardPayments, PaymentsBlocked, Purpose, unblocked
@@ -86,11 +87,14 @@ class StatementService:
                 StatementOutcome.BEYOND_OWED,
                 f"{amount} is {extra} more than the account owes ({statement.balance})",
             )
+        due = {line.invoice_number: line.amount_due for line in statement.lines}
         purpose = Purpose(
             f"statement:{customer.account_number}",
             customer.account_number,
             invoice_numbers=tuple(invoice_numbers),
             lang=lang,
+            # what the customer saw for each invoice is what will be settled on it
+            charged=tuple(Charged(n, due[n]) for n in invoice_numbers),
         )
         try:
             attempt = unblocked(

@@ -43,7 +43,10 @@ class StaffPaymentsScreen(KioskScreen):
 
     def describe(self, intent: Any) -> str:
         app = self.app
-        if intent.state in OPEN_STATES:
+        why = app.services.recovery.quarantined.get(intent.intent_id)
+        if why:  # the kiosk could not finish it by itself: staff confirm it
+            status = app.tr("the kiosk could not finish it: {why}", why=why)
+        elif intent.state in OPEN_STATES:
             status = app.tr("the terminal's answer is not known yet")
         elif intent.state is IntentState.RESERVED:
             status = app.tr("the amount is held on the card")
