@@ -81,6 +81,9 @@ class Outcome(StrEnum):
     ACCOUNT_REFUSED = "account_refused"  # no account, or over the limit (a limit of 0 refuses)
     PAYMENT_UNKNOWN = "payment_unknown"  # the terminal link was lost: to be resolved, not retried
     CARD_UNAVAILABLE = "card_unavailable"  # no terminal, or an earlier payment is unresolved
+    # the order is not there to collect (collected, cancelled, not done) or its bill is no
+    # longer open: refused by the use case itself, whatever a screen showed; nothing charged
+    NOT_COLLECTABLE = "not_collectable"
 
 
 @dataclass(frozen=True)
@@ -152,11 +155,14 @@ class PickupService:
 
     # -- the bill --
     def bill(self, order: ServiceOrder) -> Invoice:
-        """The back office's invoice for the order if it sent one, else the kiosk's own
-        from the order's lines (same computation)."""
-        for invoice in self._repos.invoices.for_order(order.number):
-            if invoice.status is InvoiceStatus.OPEN:
-                return invoice
+        """The back office's invoice for the order if it sent one (an open one; else one
+        paid, at the counter say: nothing is due), else the kiosk's own from the order's
+        lines (same computation). A paid order is never billed again."""
+        invoices = self._repos.invoices.for_order(order.number)
+        for wanted in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
+            for invoice in invoices:
+                if invoice.status is wanted:
+                    return invoice
         return build_invoice(
             f"{order.number}-K",
             order,
@@ -176,6 +182,9 @@ class PickupService:
     ) -> PickupResult:
         """Reserve → open the locker → door seen open (stored) → book. Whatever the
         terminal or the cable does, the result says what really happened."""
+        refused = self._refused(order, invoice)
+        if refused is not None:
+            return refused
         purpose = pickup_purpose(order, invoice, lang)
         own_bill = invoice if self._repos.invoices.get(invoice.number) is None else None
         try:
@@ -227,6 +236,9 @@ class PickupService:
     def pay_on_account(
         self, order: ServiceOrder, invoice: Invoice, *, lang: str | None = None
     ) -> PickupResult:
+        refused = self._refused(order, invoice)
+        if refused is not None:
+            return refused
         customer = self.customer(order)
         if customer.credit is None or not customer.credit.can_charge(invoice.amount_due):
             why = "no credit account" if customer.credit is None else "over the credit limit"
@@ -261,9 +273,13 @@ class PickupService:
     def collect_free(
         self, order: ServiceOrder, invoice: Invoice, *, lang: str | None = None
     ) -> PickupResult:
-        """Nothing due (warranty, prepaid): the locker opens, the order is collected."""
+        """Nothing due (warranty, prepaid, paid at the counter): the locker opens, the
+        order is collected."""
         if not invoice.amount_due.is_zero():
             raise ValueError(f"{invoice.amount_due} is due on order {order.number}")
+        refused = self._refused(order, invoice, paid_is_fine=True)
+        if refused is not None:
+            return refused
         locker = locker_of(order)
         failed = self._open_locker(order, locker)
         if failed is not None:
@@ -279,6 +295,23 @@ class PickupService:
         return self._finish(
             self._settlement.collect(order, invoice, payment, None, lang=lang), locker
         )
+
+    def _refused(
+        self, order: ServiceOrder, invoice: Invoice, *, paid_is_fine: bool = False
+    ) -> PickupResult | None:
+        """The order as stored now (the back office may have moved it since the screen
+        read it) must be done, and its bill, if stored, still open (or paid, where
+        nothing is to be charged)."""
+        current = self._repos.orders.get(order.number)
+        if current is None or current.state is not OrderState.DONE:
+            state = current.state.value if current else "not on this kiosk"
+            return PickupResult(Outcome.NOT_COLLECTABLE, current or order, f"the order is {state}")
+        stored = self._repos.invoices.get(invoice.number)
+        fine = {InvoiceStatus.OPEN, InvoiceStatus.PAID} if paid_is_fine else {InvoiceStatus.OPEN}
+        if stored is not None and stored.status not in fine:
+            why = f"invoice {invoice.number} is {stored.status}"
+            return PickupResult(Outcome.NOT_COLLECTABLE, current, why)
+        return None
 
     def _finish(self, settled: Settled, locker: str) -> PickupResult:
         """After the commit: the receipt is an effect that cannot fail the pickup."""

@@ -31,6 +31,9 @@ class StatementOutcome(StrEnum):
     # the chosen invoices come to more than the account owes, and the customer has not
     # said they want to pay that much: nothing was charged
     BEYOND_OWED = "beyond_owed"
+    # an invoice chosen is no longer open (paid or cancelled at the counter since the
+    # screen showed it): nothing was charged
+    NOT_PAYABLE = "not_payable"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,10 @@ class StatementService:
         statement = self.statement(customer)
         if not invoice_numbers:
             return StatementResult(StatementOutcome.NOTHING_CHOSEN)
+        gone = sorted(set(invoice_numbers) - {line.invoice_number for line in statement.lines})
+        if gone or len(set(invoice_numbers)) != len(invoice_numbers):
+            why = f"no longer open: {', '.join(gone)}" if gone else "an invoice chosen twice"
+            return StatementResult(StatementOutcome.NOT_PAYABLE, why)
         amount = statement.amount_for(invoice_numbers)
         extra = statement.beyond_owed(invoice_numbers)
         if not extra.is_zero() and beyond_owed != extra:

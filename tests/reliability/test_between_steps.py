@@ -17,14 +17,19 @@ from kiosk.domain.customers import CreditAccount
 from kiosk.domain.money import Money
 from kiosk.domain.orders import OrderState
 from kiosk.services.settlement import Settlement
-from tests.services.test_journeys import EUR, NOW, kiosk, seed_done_order  # noqa: F401
+from tests.services.test_journeys import EUR, NOW, open_kiosk, seed_done_order
+
+
+@pytest.fixture
+def kiosk(tmp_path):
+    yield from open_kiosk(tmp_path)
 
 
 class PowerCut(BaseException):
     """The kiosk dies here: nothing in it catches a BaseException."""
 
 
-def statement_customer(kiosk):  # noqa: F811
+def statement_customer(kiosk):
     account = CreditAccount(Money("500", EUR), Money("49.90", EUR), Money("0", EUR),
                             date(2025, 1, 1))  # fmt: skip
     customer, order = seed_done_order(kiosk, credit=account)
@@ -32,8 +37,9 @@ def statement_customer(kiosk):  # noqa: F811
     return customer
 
 
-def charged_then_killed(kiosk, monkeypatch, customer):  # noqa: F811
+def charged_then_killed(kiosk, monkeypatch, customer):
     """The terminal approved 49.90; the kiosk died before the statement was settled."""
+
     def cut(self, intent):
         raise PowerCut("power cut after the terminal's approval")
 
@@ -46,21 +52,21 @@ def charged_then_killed(kiosk, monkeypatch, customer):  # noqa: F811
     return intent
 
 
-def back_office_edits(kiosk, number, **changes):  # noqa: F811
+def back_office_edits(kiosk, number, **changes):
     invoice = kiosk.repos.invoices.require(number)
     kiosk.repos.invoices.save(replace(invoice, **changes))
 
 
-def outbox_kinds(kiosk):  # noqa: F811
+def outbox_kinds(kiosk):
     return [e.kind for e in kiosk.repos.outbox.next_batch(NOW, limit=500)]
 
 
-def differences(kiosk):  # noqa: F811
+def differences(kiosk):
     batch = kiosk.repos.outbox.next_batch(NOW, limit=500)
     return [e.payload for e in batch if e.kind == "payment.difference"]
 
 
-def test_invoice_paid_at_the_counter_during_an_unfinished_charge(kiosk, monkeypatch):  # noqa: F811
+def test_invoice_paid_at_the_counter_during_an_unfinished_charge(kiosk, monkeypatch):
     """Before: every start-up crashed with BillingError ("invoice F-1 is paid, it takes
     no payment"), sync never started, the card payment was never recorded."""
     customer = statement_customer(kiosk)
@@ -76,18 +82,23 @@ def test_invoice_paid_at_the_counter_during_an_unfinished_charge(kiosk, monkeypa
     assert difference["why"] == "paid at the counter meanwhile"
     assert "staff.alert" in outbox_kinds(kiosk) or "staff.note" in outbox_kinds(kiosk)
     # the debt is not lowered twice: the counter's payment is the back office's to apply
-    assert kiosk.repos.customers.require(customer.account_number).credit.debt == Money(
-        "49.90", EUR
-    )
+    assert kiosk.repos.customers.require(customer.account_number).credit.debt == Money("49.90", EUR)
 
 
 @pytest.mark.parametrize(
     ("now_due", "resolution", "amount", "status"),
-    [("59.90", "remaining debt", "10.00", InvoiceStatus.OPEN),
-     ("39.90", "credit on account", "10.00", InvoiceStatus.PAID)],  # fmt: skip
+    [
+        ("59.90", "remaining debt", "10.00", InvoiceStatus.OPEN),
+        ("39.90", "credit on account", "10.00", InvoiceStatus.PAID),
+    ],
 )
 def test_invoice_raised_or_lowered_during_an_unfinished_charge(
-    kiosk, monkeypatch, now_due, resolution, amount, status  # noqa: F811
+    kiosk,
+    monkeypatch,
+    now_due,
+    resolution,
+    amount,
+    status,
 ):
     """Before: settled with the invoice's *current* amount: 59.90 marked paid while
     49.90 was charged; lowered, 10.00 silently became a deposit."""
@@ -108,7 +119,7 @@ def test_invoice_raised_or_lowered_during_an_unfinished_charge(
     assert credit.unapplied_deposits == deposit  # a credit is explicit, and only then
 
 
-def test_recovery_that_raises_for_one_intent_does_not_stop_the_kiosk(kiosk, monkeypatch):  # noqa: F811
+def test_recovery_that_raises_for_one_intent_does_not_stop_the_kiosk(kiosk, monkeypatch):
     """Start-up never depends on one payment: the one that cannot finish is quarantined
     (alerted, listed for staff), the others finish, and the next customer is served."""
     customer = statement_customer(kiosk)
@@ -139,3 +150,46 @@ def test_recovery_that_raises_for_one_intent_does_not_stop_the_kiosk(kiosk, monk
     monkeypatch.undo()
     assert kiosk.startup().quarantined == []  # mended: it finishes, once
     assert kiosk.recovery.quarantined == {}
+
+
+def test_pay_by_card_on_a_collected_order_is_refused_in_the_service(kiosk):
+    """Only the verify screen stopped a second charge for a collected order; the
+    service took it and kept it with a staff note. Now the use case refuses it, and an
+    order paid at the counter is never billed again."""
+    _, order = seed_done_order(kiosk)
+    bill = kiosk.pickup.bill(order)
+    assert kiosk.pickup.pay_by_card(order, bill).outcome.value == "collected"
+    again = kiosk.pickup.pay_by_card(order, bill)  # the screen's stale order and bill
+    assert again.outcome.value == "not_collectable" and "collected" in again.detail
+    assert kiosk.devices.simulators["terminal"].money_taken_minor == 4990  # once
+    _, other = seed_done_order(kiosk, n=2)
+    reopened = other.move_to(OrderState.IN_PROGRESS, NOW, "back office", "one more fault")
+    kiosk.repos.orders.save(reopened)  # the back office took it back to the workshop
+    assert kiosk.pickup.pay_by_card(other, kiosk.pickup.bill(other)).outcome.value == (
+        "not_collectable"
+    )
+    assert kiosk.pickup.pay_on_account(other, kiosk.pickup.bill(other)).outcome.value == (
+        "not_collectable"
+    )
+    assert kiosk.devices.simulators["terminal"].money_taken_minor == 4990
+
+
+def test_an_invoice_paid_at_the_counter_is_not_billed_again(kiosk):
+    customer, order = seed_done_order(kiosk)
+    invoice = build_invoice("F-7", order, customer, NOW, prices_include_tax=True)
+    kiosk.repos.invoices.add(replace(invoice, amount_paid=invoice.total, status=InvoiceStatus.PAID))
+    bill = kiosk.pickup.bill(order)
+    assert bill.number == "F-7" and bill.amount_due.is_zero()
+    assert kiosk.pickup.collect_free(order, bill).outcome.value == "collected"
+    assert kiosk.devices.simulators["terminal"].money_taken_minor == 0
+
+
+def test_a_statement_invoice_paid_at_the_counter_is_not_charged(kiosk):
+    customer = statement_customer(kiosk)
+    statement_before = kiosk.statements.statement(customer)  # what the screen shows
+    assert [line.invoice_number for line in statement_before.lines] == ["F-1"]
+    invoice = kiosk.repos.invoices.require("F-1")
+    back_office_edits(kiosk, "F-1", amount_paid=invoice.total, status=InvoiceStatus.PAID)
+    result = kiosk.statements.pay(customer, ["F-1"])
+    assert result.outcome.value == "not_payable"
+    assert kiosk.devices.simulators["terminal"].money_taken_minor == 0

@@ -19,7 +19,13 @@ from kiosk.services.dropoff import (
     check_new_customer,
 )
 from kiosk.services.statements import StatementOutcome
-from tests.services.test_journeys import EUR, NOW, kiosk, seed_done_order  # noqa: F401
+from tests.services.test_journeys import EUR, NOW, open_kiosk, seed_done_order
+
+
+@pytest.fixture
+def kiosk(tmp_path):
+    yield from open_kiosk(tmp_path)
+
 
 EMAIL_ONLY = NewCustomer("Durand", email="zoe@example.fr", contact_preference=ContactPreference.SMS)
 
@@ -44,7 +50,7 @@ def test_sms_without_a_phone_is_refused_at_the_field_not_after_the_signature():
     assert check_new_customer(NewCustomer("Durand", email="zoe@"), answered=("last_name",))
 
 
-def test_a_checked_new_customer_is_never_refused_at_submission(kiosk):  # noqa: F811
+def test_a_checked_new_customer_is_never_refused_at_submission(kiosk):
     """What the form's steps accepted, the signed drop-off accepts."""
     checked = check_new_customer(replace_name(EMAIL_ONLY, "zoe\u0301 o'brien"))
     request = DropOffRequest(
@@ -65,7 +71,7 @@ def replace_name(data: NewCustomer, name: str) -> NewCustomer:
     return replace(data, last_name=name)
 
 
-def test_service_tiles_stand_in_the_same_place_in_every_language(kiosk):  # noqa: F811
+def test_service_tiles_stand_in_the_same_place_in_every_language(kiosk):
     """Sorted by label, "Brakes" and "Diagnostic" swapped places between languages."""
     for code, fr, en, price in [("brakes", "Freins", "Brakes", "34.99"),
                                 ("diagnostic", "Diagnostic", "Diagnosis", "25.00"),
@@ -79,7 +85,7 @@ def test_service_tiles_stand_in_the_same_place_in_every_language(kiosk):  # noqa
     assert kiosk.dropoff.catalogue("en")[0].code == "screen"  # the back office's order
 
 
-def test_a_statement_never_charges_beyond_what_is_owed_without_consent(kiosk):  # noqa: F811
+def test_a_statement_never_charges_beyond_what_is_owed_without_consent(kiosk):
     """Found at the panel: owed 109.00 (one invoice of 129.00, 20.00 paid in advance),
     the screen offered "Pay €129.00", and the customer found their account 20.00 in
     credit. Here: one invoice of 49.90, 20.00 in advance, 29.90 owed."""

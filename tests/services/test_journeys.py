@@ -52,6 +52,12 @@ def make_config(tmp_path, **kiosk):
 
 @pytest.fixture
 def kiosk(tmp_path):
+    yield from open_kiosk(tmp_path)
+
+
+def open_kiosk(tmp_path):
+    """The production wiring on a store in tmp_path, simulated devices (a generator:
+    the fixture of this file and of the tests that share its world)."""
     cfg = make_config(tmp_path, dropoff_locker="4")
     repos = open_kiosk_store(cfg)
     devices = open_devices(cfg)

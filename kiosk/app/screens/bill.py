@@ -110,6 +110,12 @@ class BillScreen(KioskScreen):
                 "You have not been charged. A member of staff has been told and will help you.",
                 "attract",
             )
+        elif result.outcome is Outcome.NOT_COLLECTABLE:
+            app.show_message(
+                "This item cannot be collected here",
+                "Nothing was charged. Please ask at the counter.",
+                "attract",
+            )
         elif result.outcome is Outcome.CARD_UNAVAILABLE:
             app.show_message(
                 "Card payment is unavailable",

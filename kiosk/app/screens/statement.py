@@ -139,6 +139,12 @@ class StatementScreen(KioskScreen):
                     "attract",
                     balance=app.money(owed),
                 )
+        elif result.outcome is StatementOutcome.NOT_PAYABLE:
+            app.show_message(
+                "Your statement has changed",
+                "Nothing was charged. Please check what is owed now.",
+                "statement",
+            )
         elif result.outcome is StatementOutcome.BEYOND_OWED:
             app.show_message(
                 "Nothing was charged",
