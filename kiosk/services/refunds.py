@@ -9,12 +9,18 @@ stored before the terminal is asked, with the payment they give back, so:
   never repeated while its outcome is unknown, and never mistaken for a charge — no
   other movement can start while it is open;
 - the fallback from reversal to refund happens only when the terminal *answered* that
-  it cannot reverse, never after silence.
+  it cannot reverse, never after silence;
+- one refund of a payment at a time: the check "not refunded yet" and the movement are
+  made under that payment's lock, so two staff sessions (the screen and the control
+  socket, or two taps) cannot both pass the check. The store has one process (the
+  kiosk: the CLI goes through its control socket), so a lock of the process is the
+  lock of every writer.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,9 +54,19 @@ class Refunds:
         self._payments = payments
         self._settlement = settlement
         self._clock = clock
+        self._locks: dict[str, threading.Lock] = {}  # payment id → its refund's lock
+        self._locks_guard = threading.Lock()
 
     def refund(self, member: StaffMember, payment_id: str) -> Refund:
         StaffService.require(member, Permission.REFUND)
+        with self._lock_of(payment_id):
+            return self._refund(member, payment_id)
+
+    def _lock_of(self, payment_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(payment_id, threading.Lock())
+
+    def _refund(self, member: StaffMember, payment_id: str) -> Refund:
         payment = self._repos.payments.get(payment_id)
         if payment is None or payment.method is not PaymentMethod.CARD:
             raise StaffTaskError(f"no card payment {payment_id}")

@@ -7,6 +7,7 @@ the kiosk's copy."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import date
 
@@ -193,3 +194,40 @@ def test_a_statement_invoice_paid_at_the_counter_is_not_charged(kiosk):
     result = kiosk.statements.pay(customer, ["F-1"])
     assert result.outcome.value == "not_payable"
     assert kiosk.devices.simulators["terminal"].money_taken_minor == 0
+
+
+# 50 runs: 10 in `make test` (0.85 s each), the other 40 with `pytest -m slow`
+RUNS = [n if n < 10 else pytest.param(n, marks=pytest.mark.slow) for n in range(50)]
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_two_staff_sessions_refund_one_payment_at_the_same_moment(kiosk, run):
+    """Before: in 1 of 16 runs the terminal paid out twice (a reversal and a refund):
+    the "not refunded yet" check was outside the payment's lock. Now one refund wins,
+    the other is told it was refunded; the terminal gives the money back once. Without
+    the lock every run fails."""
+    from kiosk.domain.staff import Role, StaffMember
+    from kiosk.services.staff import StaffTaskError
+
+    _, order = seed_done_order(kiosk)
+    assert kiosk.pickup.pay_by_card(order, kiosk.pickup.bill(order)).outcome.value == "collected"
+    (paid,) = kiosk.repos.payments.all()
+    managers = [StaffMember.create(f"m{n}", f"M{n}", Role.MANAGER, "424242") for n in (1, 2)]
+    barrier, outcomes = threading.Barrier(2), []
+
+    def session(member):
+        barrier.wait()
+        try:
+            outcomes.append(kiosk.refunds.refund(member, paid.payment_id).how)
+        except StaffTaskError as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=session, args=(m,)) for m in managers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(o.split(" ")[0] for o in outcomes) == ["payment", "reversal"], outcomes
+    assert kiosk.devices.simulators["terminal"].money_taken_minor == 0  # given back once
+    refunds = [p for p in kiosk.repos.payments.all() if p.payment_id.startswith("refund-")]
+    assert len(refunds) == 1
