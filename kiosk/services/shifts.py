@@ -62,13 +62,18 @@ class Shifts:
         if self._repos.shifts.current() is not None:
             raise StaffTaskError("a shift is already open")
         now = self._clock()
-        shift = Shift(
-            f"{self._config.kiosk.id}-{now:%Y%m%d-%H%M%S}",
-            now,
-            member.name,
-            self._config.shop.currency,
-        )
-        self._repos.shifts.add(shift)
+        # the shop's own clock, as the report prints it, and a number of this kiosk's
+        # own: two shifts opened in the same second are two shifts
+        local = now.astimezone(Lang(self._config.kiosk.languages[0]).tz)
+        with self._repos.store.transaction():
+            number = self._repos.settings.next_number("shift")
+            shift = Shift(
+                f"{self._config.kiosk.id}-{local:%Y%m%d-%H%M%S}-{number}",
+                now,
+                member.name,
+                self._config.shop.currency,
+            )
+            self._repos.shifts.add(shift)
         log.info("%s opened shift %s", member.staff_id, shift.shift_id)
         return shift
 

@@ -231,3 +231,17 @@ def test_two_staff_sessions_refund_one_payment_at_the_same_moment(kiosk, run):
     assert kiosk.devices.simulators["terminal"].money_taken_minor == 0  # given back once
     refunds = [p for p in kiosk.repos.payments.all() if p.payment_id.startswith("refund-")]
     assert len(refunds) == 1
+
+
+def test_two_shifts_opened_in_the_same_second_are_two_shifts(kiosk):
+    """Before: the second collided (`Duplicate shifts.shift_id`), and ids were UTC while
+    the report prints the shop's time."""
+    from kiosk.domain.staff import Role
+
+    kiosk.staff.add_member("s1", "Sam", Role.STAFF, "1111")
+    sam = kiosk.repos.staff.require("s1")
+    first = kiosk.shifts.open(sam)
+    kiosk.shifts.close(sam, lang="en")
+    second = kiosk.shifts.open(sam)  # the same second: the clock is NOW throughout
+    assert first.shift_id != second.shift_id
+    assert first.shift_id.startswith("K1-20261123-150000-")  # 14:00 UTC is 15:00 in Paris
