@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -43,8 +44,15 @@ def _routed(name: str) -> Handler:
             findings = SecurityCheck(data_dir=cfg.kiosk.data_dir).all()
             print(format_findings(findings))
             return 1 if any(f.state == "differs" for f in findings) else 0
+        timeout_s = 120.0
+        if name == "sync now":  # the kiosk is told how long is left of this command's time
+            from kiosk import STARTED_AT
+            from kiosk.control.commands import sync_budget_s
+
+            args.within_s = sync_budget_s(cfg) - (time.monotonic() - STARTED_AT)
+            timeout_s = max(args.within_s, 0.1) + 0.2
         try:
-            reply = ask(cfg, name, args)
+            reply = ask(cfg, name, args, timeout_s)
         except PermissionError as exc:
             print(
                 f"kiosk {name}: the running kiosk's control socket refused this user ({exc}):"

@@ -39,10 +39,13 @@ def ask(config: Config, command: str, args: Namespace, timeout_s: float = 120) -
             return None
         sock.sendall(json.dumps({"command": command, "args": plain_args(args)}).encode() + b"\n")
         data = b""
-        while not data.endswith(b"\n"):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        try:
+            while not data.endswith(b"\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except TimeoutError:
+            return Reply(1, "", f"kiosk {command}: no answer from the kiosk in {timeout_s:.1f} s\n")
     reply = json.loads(data)
     return Reply(int(reply["code"]), str(reply["out"]), str(reply["err"]))

@@ -145,6 +145,16 @@ def parse_changes(body: Any, cursor: int) -> ChangesPage:
     return ChangesPage(changes, next_cursor, more, server_time)
 
 
+def _close_when_made(worker: threading.Thread, box: dict[str, Any]) -> None:
+    """An abandoned request's client, closed (which ends its stuck connection)."""
+    http = box.get("http")
+    if http is None:
+        worker.join(60)
+        http = box.get("http")
+    if http is not None:
+        http.close()
+
+
 class BackOfficeClient:
     """The back office's sync API. Every request has a *total* deadline of `timeout_s`
     (connect, send, and the whole answer): httpx's time-outs are per read, so a server
@@ -162,6 +172,9 @@ class BackOfficeClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.timeout_s = timeout_s
+        # a whole round's end (time.monotonic()), when its caller has one: no request
+        # waits past it, whatever its own time-out
+        self.deadline: float | None = None
 
         def new_http() -> httpx.Client:
             return httpx.Client(
@@ -173,30 +186,38 @@ class BackOfficeClient:
             )
 
         self._new_http = new_http
-        self._http = new_http()
+        self._http: httpx.Client | None = None  # made at the first request (TLS set-up)
 
     def close(self) -> None:
-        self._http.close()
+        if self._http is not None:
+            self._http.close()
 
     def _within_deadline(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        box: dict[str, Any] = {}
-        http = self._http
+        box: dict[str, Any] = {"http": self._http}
 
         def request() -> None:
             try:
-                box["response"] = http.request(method, path, **kwargs)
+                if box["http"] is None:  # made here: its TLS set-up counts in the deadline
+                    box["http"] = self._new_http()
+                box["response"] = box["http"].request(method, path, **kwargs)
             except BaseException as exc:  # handed to the caller's thread
                 box["error"] = exc
 
+        wait = self.timeout_s + DEADLINE_GRACE_S
+        if self.deadline is not None:
+            wait = min(wait, self.deadline - time.monotonic())
+            if wait <= 0:
+                raise Transient(f"{method} {path}: not sent, the round's time is up")
         worker = threading.Thread(target=request, name="sync-request", daemon=True)
         worker.start()
-        worker.join(self.timeout_s + DEADLINE_GRACE_S)
+        worker.join(wait)
         if worker.is_alive():
-            self._http = self._new_http()  # the stuck connection is not reused
-            threading.Thread(target=http.close, daemon=True).start()
+            self._http = None  # the stuck connection is not reused: a new client next time
+            threading.Thread(target=_close_when_made, args=(worker, box), daemon=True).start()
             raise Transient(
                 f"{method} {path}: no whole answer in time (deadline {self.timeout_s:.1f} s)"
             )
+        self._http = box["http"]
         if "error" in box:
             raise box["error"]
         response: httpx.Response = box["response"]

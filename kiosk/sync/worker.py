@@ -112,9 +112,14 @@ class SyncWorker:
         self._thread: threading.Thread | None = None
 
     # -- one round --
-    def run_once(self) -> RoundReport:
+    def run_once(self, deadline: float | None = None) -> RoundReport:
+        """One round; `deadline` (time.monotonic()) bounds it whole, every request in it."""
         with self._round:
-            return self._round_once()
+            self.client.deadline = deadline
+            try:
+                return self._round_once()
+            finally:
+                self.client.deadline = None
 
     def _round_once(self) -> RoundReport:
         report = RoundReport()

@@ -97,3 +97,34 @@ def test_sync_now_returns_within_its_timeout_against_a_dripping_back_office(tmp_
     repos.store.close()
     assert report.error and "in time" in report.error
     assert elapsed < cfg.sync.timeout_s + 1.0, elapsed
+
+
+def test_the_whole_sync_now_command_answers_within_its_timeout_and_a_second(tmp_path, dripping):
+    """Before: the round kept its time-out, but the command (a process: imports, the
+    store, then the round) took 4.5-4.7 s with `timeout_s = 3`. The whole command, from
+    its process's start, now ends within timeout_s + 1 s."""
+    import subprocess
+    import sys
+
+    store = tmp_path / "store"
+    url = f"http://127.0.0.1:{dripping.port}"
+    file = tmp_path / "kiosk.toml"
+    file.write_text(
+        f'[shop]\nname = "Atelier"\n[kiosk]\nid = "K1"\ndata_dir = "{store}"\n'
+        f'[sync]\nurl = "{url}"\ntimeout_s = 3.0\n'
+    )
+    cfg = config_module.load(str(file))
+    credentials.save(cfg.data_path, credentials.Credential(url, "K1", 1, "token"))
+    repos = open_kiosk_store(cfg)
+    repos.outbox.enqueue("staff.alert", {"id": "a"}, key="k", now=datetime.now(UTC))
+    repos.store.close()
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "kiosk", "--config", str(file), "sync", "now"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    elapsed = time.monotonic() - started
+    assert done.returncode == 1 and "time" in done.stderr, done.stderr
+    assert elapsed < 3.0 + 1.0, elapsed
