@@ -27,7 +27,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backoffice.db import AppliedOperation, EnrolmentCode, Entity, Kiosk, Notification, Shop, utcnow
-from kiosk.domain.billing import Invoice, Payment, PaymentMethod, charge_on_account
+from kiosk.domain.billing import (
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    charge_on_account,
+)
 from kiosk.domain.customers import ContactPreference, CreditAccount, Customer
 from kiosk.domain.intents import IntentState
 from kiosk.domain.money import Money
@@ -449,18 +455,31 @@ class BackOffice:
         self._settle(b, payment)
         b.put("payment", payment.payment_id, to_plain(payment))
 
-    def _settle(self, b: _Batch, payment: Payment) -> None:
+    def _settle(self, b: _Batch, payment: Payment) -> Money:
+        """The payment on its invoices as far as each still takes it. A kiosk's payment
+        for an invoice staff meanwhile marked paid (or cancelled, or lowered) is money
+        the customer gave: it is kept as an overpayment to resolve, never refused."""
         remaining = payment.amount
         for number in payment.invoice_numbers:
             data = b.get("invoice", number)
             if data is None:
                 raise Rejected(f"payment {payment.payment_id} names unknown invoice {number}")
             invoice = from_plain(Invoice, data)
-            part = remaining if remaining < invoice.amount_due else invoice.amount_due
+            open_ = invoice.status is InvoiceStatus.OPEN
+            due = invoice.amount_due if open_ else Money.zero(remaining.currency)
+            part = remaining if remaining < due else due
             if not part.is_zero():
                 invoice = invoice.record_payment(part)
                 remaining = remaining - part
             b.put("invoice", number, to_plain(invoice))
+        if remaining.amount > 0 and payment.method is not PaymentMethod.ACCOUNT:
+            b.put(
+                "overpayment",
+                payment.payment_id,
+                {"payment": to_plain(payment), "amount": str(remaining.amount),
+                 "currency": remaining.currency, "status": "to resolve"},
+            )  # fmt: skip
+        return remaining
         if payment.method is PaymentMethod.ACCOUNT:
             customer = charge_on_account(
                 self._customer(b, payment.customer_account), payment.amount
@@ -469,13 +488,21 @@ class BackOffice:
 
     def _op_statement_paid(self, b: _Batch, payload: dict[str, Any]) -> None:
         payment = from_plain(Payment, payload["payment"])
-        self._settle(b, payment)
+        overpaid = self._settle(b, payment)
         customer = self._customer(b, payment.customer_account)
         if customer.credit is None:
             raise Rejected(f"customer {customer.account_number} has no credit account")
-        paid = customer.with_credit(customer.credit.record_payment(payment.amount))
-        b.put("customer", paid.account_number, to_plain(paid))
+        applied = payment.amount - overpaid  # an overpayment is resolved by staff, apart
+        if applied.amount > 0:
+            paid = customer.with_credit(customer.credit.record_payment(applied))
+            b.put("customer", paid.account_number, to_plain(paid))
         b.put("payment", payment.payment_id, to_plain(payment))
+
+    def _op_difference(self, b: _Batch, payload: dict[str, Any]) -> None:
+        payment_id, invoice = payload.get("payment_id"), payload.get("invoice")
+        if not isinstance(payment_id, str) or not isinstance(invoice, str):
+            raise Rejected("payment.difference needs payment_id and invoice")
+        b.put("difference", f"{payment_id}:{invoice}", {**payload, "status": "to resolve"})
 
     def _op_shift(self, b: _Batch, payload: dict[str, Any]) -> None:
         shift = from_plain(Shift, payload)
@@ -621,6 +648,8 @@ HANDLERS: dict[str, Handler] = {
     "statement.paid": BackOffice._op_statement_paid,
     "shift.closed": BackOffice._op_shift,
     "payment.refunded": _record("refund", "payment_id"),  # staff mode, manager only
+    # what was charged against an invoice the back office changed meanwhile: to reconcile
+    "payment.difference": BackOffice._op_difference,
     "receipt.send": BackOffice._op_receipt,
     **{f"card.{state}": _record("payment_intent", "intent_id") for state in IntentState},
 }

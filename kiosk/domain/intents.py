@@ -120,6 +120,8 @@ class PaymentIntent:
     card_last4: str = ""
     message: str = ""
     resolved_by_recovery: bool = False
+    # pickup: stored before the lock is pulsed, so recovery knows the item may be gone
+    pulse_sent: bool = False
     door_opened: bool = False  # pickup: the locker's door was seen open
     settled: bool = False  # the business operation is complete (or voided) in the store
 

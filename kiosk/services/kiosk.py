@@ -57,7 +57,7 @@ def build_services(
     payments = CardPayments(repos, devices.terminal, clock)
     delivery = ReceiptDelivery(devices.printer, repos, clock, codepage=config.printer.codepage)
     settlement = Settlement(repos, config, clock)
-    recovery = Recovery(repos, payments, settlement, delivery, clock)
+    recovery = Recovery(repos, payments, settlement, delivery, clock, devices.lockers)
     lockers = LockerTasks(repos, config, devices, clock)
     return KioskServices(
         config=config,

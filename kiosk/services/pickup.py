@@ -205,6 +205,9 @@ class PickupService:
         if not attempt.succeeded:
             return PickupResult(Outcome.DECLINED, order, intent.message)
         locker = locker_of(order)
+        if locker:  # written ahead of the physical effect: a crash from here on cannot
+            intent = replace(intent, pulse_sent=True)  # pass for "the lock never moved"
+            self._repos.intents.save(intent)
         failed = self._open_locker(order, locker)
         if failed is not None:
             self._payments.release(intent, f"locker {locker} door not seen open")

@@ -7,7 +7,10 @@ from staff mode ("resolve now"), never while a customer journey is between its s
 1. Open intents (PENDING, BOOKING, RELEASING) are decided by asking the terminal
    (`CardPayments.resolve`): never from silence, never from a refusal alone.
 2. Reservations still held: booked if the locker's door was seen open (the customer
-   has the item), else released.
+   has the item), or is open now; released if the lock was never pulsed; held, with
+   staff alerted, when the lock was pulsed (stored before it was) and nothing proves
+   the door stayed shut: the item may be gone. Staff confirm (`confirm_pickup`): taken,
+   booked; still there, released.
 3. Final intents not yet settled: their business operation is finished (order
    collected with its payment, statement paid, refund recorded) or voided, in one
    transaction each; the receipt is sent (SMS/e-mail: the customer has left).
@@ -29,19 +32,24 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from kiosk.domain.intents import IntentState, PaymentIntent
 from kiosk.domain.staff import Permission, StaffMember
+from kiosk.drivers.drawer.bank import LockerBank
 from kiosk.services.alerts import alert
 from kiosk.services.payments import CardPayments, TerminalUnavailable
 from kiosk.services.receipt_delivery import ReceiptDelivery
-from kiosk.services.settlement import Settlement
-from kiosk.services.staff import StaffService
+from kiosk.services.settlement import Settlement, locker_of
+from kiosk.services.staff import StaffService, StaffTaskError
 from kiosk.storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
+
+
+class ItemMayBeGone(Exception):
+    """A pickup's lock was pulsed and nothing proves its door stayed shut: staff look."""
 
 
 @dataclass
@@ -63,12 +71,14 @@ class Recovery:
         settlement: Settlement,
         delivery: ReceiptDelivery,
         clock: Callable[[], datetime],
+        lockers: LockerBank | None = None,
     ) -> None:
         self._repos = repos
         self._payments = payments
         self._settlement = settlement
         self._delivery = delivery
         self._clock = clock
+        self._lockers = lockers
         self._lock = threading.Lock()  # one run at a time: start-up, retry, staff, a payment
         self.quarantined: dict[str, str] = {}  # intent id → why it could not finish
 
@@ -131,9 +141,15 @@ class Recovery:
                 report.done.append(f"resolved {intent.intent_id}: {resolved.state}")
         for intent in self._repos.intents.in_states(IntentState.RESERVED):
             with self._isolated(intent, "booking or releasing", report):
-                if intent.door_opened:
+                door = self._door_now(intent)
+                if intent.door_opened or door == "open":
                     moved = self._payments.book(intent, intent.amount)
                     verb = "booked"
+                elif intent.pulse_sent:  # the door may have opened: never release blindly
+                    raise ItemMayBeGone(
+                        f"the lock of {intent.order_number} was pulsed and no record says the"
+                        f" door opened (it reads {door} now): did the customer take the item?"
+                    )
                 else:
                     why = "kiosk restarted before the locker opened"
                     moved = self._payments.release(intent, why)
@@ -141,6 +157,31 @@ class Recovery:
                 if moved.is_open:
                     moved = self._payments.resolve(moved)
                 report.done.append(f"{verb} {intent.intent_id}: {moved.state}")
+
+    def _door_now(self, intent: PaymentIntent) -> str:
+        """The door of the pickup's locker as its sensor reads it now, or "unknown"."""
+        order = self._repos.orders.get(intent.order_number) if intent.order_number else None
+        locker = locker_of(order) if order is not None else ""
+        if not locker or self._lockers is None:
+            return "unknown"
+        try:
+            return str(self._lockers.door(locker))
+        except Exception:  # a sensor that cannot be read proves nothing
+            log.exception("the door of locker %s could not be read", locker)
+            return "unknown"
+
+    def confirm_pickup(self, member: StaffMember, intent_id: str, taken: bool) -> RecoveryReport:
+        """Staff looked in the locker: the item gone (taken: the reservation is booked)
+        or still there (released). Then the run finishes what follows."""
+        StaffService.require(member, Permission.PAYMENTS)
+        with self._lock:
+            intent = self._repos.intents.require(intent_id)
+            if intent.state is not IntentState.RESERVED:
+                raise StaffTaskError(f"payment {intent_id} is {intent.state}: nothing to confirm")
+            log.warning("%s confirms pickup %s: %s", member.staff_id, intent_id,
+                        "taken" if taken else "still in the locker")  # fmt: skip
+            self._repos.intents.save(replace(intent, door_opened=taken, pulse_sent=taken))
+        return self.run()
 
     @contextmanager
     def _isolated(self, intent: PaymentIntent, step: str, report: RecoveryReport) -> Iterator[None]:

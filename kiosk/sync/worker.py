@@ -270,9 +270,11 @@ class SyncWorker:
         )
 
     def _unresolved_payments(self) -> int:
-        """Card movements whose outcome the terminal has not told yet, and final ones whose
-        business operation is not finished (what staff mode's list starts from)."""
-        waiting = self.repos.intents.in_states(*UNKNOWN_OUTCOME) + self.repos.intents.unsettled()
+        """Card movements whose outcome the terminal has not told yet, amounts still held
+        on a card (a pickup waiting for staff's word), and final ones whose business
+        operation is not finished (what staff mode's list starts from)."""
+        held = self.repos.intents.in_states(*UNKNOWN_OUTCOME, "reserved")
+        waiting = held + self.repos.intents.unsettled()
         return len({i.intent_id for i in waiting})
 
     # -- the thread --

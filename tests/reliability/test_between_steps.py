@@ -8,6 +8,7 @@ the kiosk's copy."""
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from datetime import date
 
@@ -245,3 +246,53 @@ def test_two_shifts_opened_in_the_same_second_are_two_shifts(kiosk):
     second = kiosk.shifts.open(sam)  # the same second: the clock is NOW throughout
     assert first.shift_id != second.shift_id
     assert first.shift_id.startswith("K1-20261123-150000-")  # 14:00 UTC is 15:00 in Paris
+
+
+@pytest.mark.parametrize("door_now", ["closed again", "still open"])
+def test_a_lock_pulsed_without_a_door_record_never_releases_the_money(kiosk, door_now):
+    """Killed after the door was seen open, before that was stored. Before: recovery
+    released the reservation ("door not seen open"), the order stayed "done, locker 2",
+    no alert: the item gone and unpaid. Now "pulse sent" is stored before the pulse:
+    with the door open now the reservation is booked; shut again, nothing proves it
+    stayed shut, so the money stays held, staff are alerted, and their word decides."""
+    from kiosk.domain.staff import Role
+    from kiosk.drivers.drawer.simulator import DoorBehaviour
+
+    _, order = seed_done_order(kiosk)
+    sim = kiosk.devices.simulators["lockers"]
+    if door_now == "still open":
+        sim.behaviour["2"] = DoorBehaviour.LEFT_OPEN
+    else:
+        sim.close_after_s = 0.2
+    intents, save = kiosk.repos.intents, kiosk.repos.intents.save
+
+    def cut_at_the_door_record(intent):
+        if intent.door_opened:
+            raise PowerCut("killed between the door seen open and its record")
+        save(intent)
+
+    intents.save = cut_at_the_door_record
+    with pytest.raises(PowerCut):
+        kiosk.pickup.pay_by_card(order, kiosk.pickup.bill(order))
+    del intents.save
+    deadline = time.monotonic() + 5
+    while door_now == "closed again" and str(kiosk.devices.lockers.door("2")) != "closed":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    report = kiosk.startup()
+    terminal = kiosk.devices.simulators["terminal"]
+    if door_now == "still open":
+        assert report.quarantined == []
+        assert terminal.money_taken_minor == 4990  # booked: the customer has it
+        assert kiosk.repos.orders.require(order.number).state is OrderState.COLLECTED
+        return
+    (held,) = kiosk.repos.intents.in_states("reserved")  # not released
+    assert held.pulse_sent and "take the item" in report.quarantined[0]
+    assert terminal.money_taken_minor == 0 and terminal.state.reservations  # held
+    assert any("take the item" in str(e.payload.get("text")) for e in
+               kiosk.repos.outbox.next_batch(NOW, limit=500))  # fmt: skip
+    kiosk.staff.add_member("m1", "Maud", Role.MANAGER, "3333")
+    manager = kiosk.repos.staff.require("m1")
+    kiosk.recovery.confirm_pickup(manager, held.intent_id, taken=True)  # staff looked
+    assert terminal.money_taken_minor == 4990
+    assert kiosk.repos.orders.require(order.number).state is OrderState.COLLECTED
