@@ -38,6 +38,14 @@ class StaffPaymentsScreen(KioskScreen):
             self.ids[f"intent_{n}"] = label
             line = Factory.Row()
             line.add_widget(label)
+            if intent.state is IntentState.RESERVED and intent.pulse_sent:
+                # the lock was pulsed, no record of the door: staff look in the locker
+                for key, words, taken in (("taken", "Item gone: take the payment", True),
+                                          ("there", "Item still there: release", False)):  # fmt: skip
+                    button = Factory.RowButton(text=app.tr(words))
+                    button.bind(on_release=lambda _b, i=intent, t=taken: self.confirm(i, t))
+                    self.ids[f"{key}_{n}"] = button
+                    line.add_widget(button)
             rows.add_widget(line)
         self.ids.resolve.disabled = not unresolved
 
@@ -58,6 +66,16 @@ class StaffPaymentsScreen(KioskScreen):
             f"{app.money(intent.amount)} · {what}\n{status}"
         )
 
+    def confirm(self, intent: Any, taken: bool) -> None:
+        app = self.app
+        app.progress_title = app.tr("Asking the card terminal")
+        app.terminal_text = ""
+        app.go("progress")
+        app.in_background(
+            lambda: app.services.recovery.confirm_pickup(app.staff, intent.intent_id, taken),
+            self._resolved,
+        )
+
     def resolve(self) -> None:
         app = self.app
         app.progress_title = app.tr("Asking the card terminal")
@@ -76,5 +94,5 @@ class StaffPaymentsScreen(KioskScreen):
             self.ids.result.text = app.tr(
                 "Resolved: {n}. Still open: {why}",
                 n=len(report.done),
-                why="; ".join(report.left_open),
+                why="; ".join(report.left_open + report.quarantined),
             )
