@@ -147,6 +147,19 @@ class UI:
                 f"expected screen {name!r}, still on {self.current()!r} after {timeout} s"
             )
         yield 0.15  # let it draw
+        # and laid out, as a person sees it before tapping: on a loaded machine a frame
+        # may come late, and a tap aimed at a widget not placed yet lands on nothing
+        settled = time.monotonic() + 5.0
+        yield lambda: self._laid_out(name) or time.monotonic() > settled
+
+    def _laid_out(self, name: str) -> bool:
+        """No widget of the screen is still where Kivy puts it before any layout."""
+        screen = self.app.screen(name)
+        return not any(
+            tuple(w.pos) == (0, 0) and tuple(w.size) == (100, 100) and w.opacity > 0
+            for w in screen.walk(restrict=True)
+            if w is not screen
+        )
 
     def wait(self, seconds: float) -> Step:
         yield seconds
