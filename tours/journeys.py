@@ -298,11 +298,14 @@ def tour(ui: Any) -> Iterator[Any]:
 
 
 def _put_back(ui: Any, number: str, state: OrderState) -> None:
-    """The tour plays each journey in both languages: the order goes back as it was."""
+    """The tour plays each journey in both languages: the order goes back as it was,
+    with no bill yet (a paid bill would leave nothing to pay the second time)."""
     from dataclasses import replace
 
     repos = ui.app.services.repos
     repos.orders.save(replace(repos.orders.require(number), state=state))
+    for invoice in repos.invoices.for_order(number):
+        repos.invoices.remove(invoice.number)
 
 
 def _reopen_statement(ui: Any) -> None:
