@@ -479,12 +479,12 @@ class BackOffice:
                 {"payment": to_plain(payment), "amount": str(remaining.amount),
                  "currency": remaining.currency, "status": "to resolve"},
             )  # fmt: skip
-        return remaining
         if payment.method is PaymentMethod.ACCOUNT:
             customer = charge_on_account(
                 self._customer(b, payment.customer_account), payment.amount
             )
             b.put("customer", customer.account_number, to_plain(customer))
+        return remaining
 
     def _op_statement_paid(self, b: _Batch, payload: dict[str, Any]) -> None:
         payment = from_plain(Payment, payload["payment"])
