@@ -53,10 +53,6 @@ def charged_of(intent: PaymentIntent, invoices: list[Invoice]) -> tuple[Charged,
     return tuple(c for c in spread if c.amount.amount > 0)
 
 
-def sum_of(amounts: list[Money]) -> Money:
-    return total(amounts, amounts[0].currency)
-
-
 class SettlementError(Exception):
     """The business record a payment was for is missing: staff must look."""
 
@@ -228,8 +224,9 @@ class Settlement:
                     account = account.record_payment(applied)
                 extra = [d.amount for d in differences if d.resolution is Resolution.CREDIT]
                 if extra:
+                    surplus = total(extra, account.unapplied_deposits.currency)
                     account = replace(
-                        account, unapplied_deposits=account.unapplied_deposits + sum_of(extra)
+                        account, unapplied_deposits=account.unapplied_deposits + surplus
                     )
                 credit = customer.with_credit(account)
                 repos.customers.save(credit)

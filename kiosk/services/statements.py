@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from kiosk.config import Config
-from kiosk.domain.billing import Payment, Statement, build_statement
+from kiosk.domain.billing import BillingError, Payment, Statement, build_statement
 from kiosk.domain.customers import Customer
 from kiosk.domain.intents import Charged
 from kiosk.domain.money import Money
@@ -83,11 +83,10 @@ class StatementService:
         statement = self.statement(customer)
         if not invoice_numbers:
             return StatementResult(StatementOutcome.NOTHING_CHOSEN)
-        gone = sorted(set(invoice_numbers) - {line.invoice_number for line in statement.lines})
-        if gone or len(set(invoice_numbers)) != len(invoice_numbers):
-            why = f"no longer open: {', '.join(gone)}" if gone else "an invoice chosen twice"
-            return StatementResult(StatementOutcome.NOT_PAYABLE, why)
-        amount = statement.amount_for(invoice_numbers)
+        try:  # the statement as stored now: an invoice paid meanwhile is no longer on it
+            amount = statement.amount_for(invoice_numbers)
+        except BillingError as exc:
+            return StatementResult(StatementOutcome.NOT_PAYABLE, str(exc))
         extra = statement.beyond_owed(invoice_numbers)
         if not extra.is_zero() and beyond_owed != extra:
             return StatementResult(
