@@ -11,26 +11,32 @@ and Kivy's labels draw characters left to right as given, so an Arabic or Hebrew
 came out backwards. `visual()` gives a line in the order it must be drawn: Arabic
 letters joined in their contextual forms (arabic-reshaper), runs ordered by the
 Unicode bidirectional algorithm (python-bidi), one line at a time.
+
+The three libraries are imported at first use, not with this module: the app imports
+it before its first frame, and together they cost about 40 ms to import here.
 """
 
 from __future__ import annotations
 
 import unicodedata
-
-import arabic_reshaper
-import regex
-from bidi import get_display
-
-_CLUSTER = regex.compile(r"\X")
+from functools import cache
+from typing import Any
 
 
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+@cache
+def _cluster() -> Any:
+    import regex
+
+    return regex.compile(r"\X")
+
+
 def graphemes(text: str) -> list[str]:
     """The characters a person sees, each with its combining marks."""
-    return [str(cluster) for cluster in _CLUSTER.findall(text)]
+    return [str(cluster) for cluster in _cluster().findall(text)]
 
 
 def cut(text: str, length: int) -> str:
@@ -54,4 +60,7 @@ def visual(line: str) -> str:
     """One line in drawing order; unchanged when it holds no right-to-left letter."""
     if not right_to_left(line):
         return line
+    import arabic_reshaper
+    from bidi import get_display
+
     return str(get_display(arabic_reshaper.reshape(line)))
