@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -46,10 +45,9 @@ def _routed(name: str) -> Handler:
             return 1 if any(f.state == "differs" for f in findings) else 0
         timeout_s = 120.0
         if name == "sync now":  # the kiosk is told how long is left of this command's time
-            from kiosk import STARTED_AT
-            from kiosk.control.commands import sync_budget_s
+            from kiosk.control.commands import sync_time_left_s
 
-            args.within_s = sync_budget_s(cfg) - (time.monotonic() - STARTED_AT)
+            args.within_s = sync_time_left_s(cfg)
             timeout_s = max(args.within_s, 0.1) + 0.2
         try:
             reply = ask(cfg, name, args, timeout_s)

@@ -32,7 +32,7 @@ from Xlib import X, display
 from Xlib.ext import xtest
 
 MIN_TARGET_MM = 9.0
-SPECIAL_KEYS = {"\x0e": "Caps", " ": "Space", "\b": "Delete", "\n": "OK"}
+CAPS = "\x0e"  # the Caps key's `key` (kiosk/app/widgets/keyboard.py SHIFT: no Kivy here)
 
 
 class PersonStuck(AssertionError):
@@ -230,14 +230,6 @@ class Person:
         self.tap(tree, tree.one(id=name))
         return tree
 
-    def tap_text(self, text: str) -> Tree:
-        tree = self.tree()
-        found = [w for w in tree.widgets if w.get("text") == text and w.tappable and not w.disabled]
-        if not found:
-            raise PersonStuck(f"[{self.step}] no button {text!r} on {tree.screen}")
-        self.tap(tree, found[0])
-        return tree
-
     def type(self, text: str) -> None:
         """Tap each key of the kiosk's keyboard; Caps first where the case differs."""
         for ch in text:
@@ -245,9 +237,9 @@ class Person:
             key = self._key(tree, ch)
             board = tree.keyboard()
             shifted = bool(board.get("shifted")) if board else False
-            has_caps = any(w.get("key") == "\x0e" for w in tree.find(cls="Key"))
+            has_caps = any(w.get("key") == CAPS for w in tree.find(cls="Key"))
             if has_caps and ch.isalpha() and ch.lower() != ch.upper() and ch.isupper() != shifted:
-                self.tap(tree, self._key(tree, "\x0e"))
+                self.tap(tree, self._key(tree, CAPS))
                 tree = self.tree()
                 key = self._key(tree, ch)
             self.tap(tree, key)

@@ -125,6 +125,14 @@ def _swipe(person: Person) -> None:
     person.display.sync()
 
 
+def verify(person: Person, step: str) -> None:
+    """The last four digits of the phone, on the verify screen."""
+    person.wait_screen("verify")
+    person.look(step)
+    person.type(PHONE_LAST4)
+    person.tap_id("go")
+
+
 def pickup(person: Person, lang: str) -> dict[str, Any]:
     start(person, lang)
     person.tap_id("pickup", "home")
@@ -133,14 +141,9 @@ def pickup(person: Person, lang: str) -> dict[str, Any]:
     person.type("ABCD")
     person.tap_id("go")
     person.look("claim-invalid", error=_words(lang, "not a claim code"))
-    for _ in range(4):
-        person.tap(person.tree(), person._key(person.tree(), "\b"))
-    person.type(CODES["done"].replace("-", ""))
+    person.type("\b" * 4 + CODES["done"].replace("-", ""))  # Delete, then the right one
     person.tap_id("go")
-    person.wait_screen("verify")
-    person.look("verify")
-    person.type(PHONE_LAST4)
-    person.tap_id("go")
+    verify(person, "verify")
     tree = person.wait_screen("bill")
     person.look("bill")
     total = tree.one(id="due").text
@@ -161,10 +164,7 @@ def statement(person: Person, lang: str) -> dict[str, Any]:
     person.tap_id("kind_phone")
     person.type("0612345678")
     person.tap_id("go")
-    person.wait_screen("verify")
-    person.look("statement-verify")
-    person.type(PHONE_LAST4)
-    person.tap_id("go")
+    verify(person, "statement-verify")
     tree = person.wait_screen("statement")
     person.look("statement")
     summary = tree.one(id="summary").text

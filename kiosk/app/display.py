@@ -20,7 +20,6 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 SDL_INIT_VIDEO = 0x00000020
-ROTATIONS = (0, 90, 180, 270)
 
 
 class _DisplayMode(ctypes.Structure):

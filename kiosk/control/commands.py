@@ -99,9 +99,11 @@ def sync_status(ctx: Context, args: Namespace, out: TextIO, err: TextIO) -> int:
 SYNC_NOW_MARGIN_S = 0.8
 
 
-def sync_budget_s(config: Config) -> float:
-    """`kiosk sync now` answers within the sync time-out and a second."""
-    return config.sync.timeout_s + 1.0 - SYNC_NOW_MARGIN_S
+def sync_time_left_s(config: Config) -> float:
+    """What is left of `kiosk sync now`'s time: it answers within the sync time-out and
+    a second of its process's start."""
+    budget = config.sync.timeout_s + 1.0 - SYNC_NOW_MARGIN_S
+    return budget - (time.monotonic() - STARTED_AT)
 
 
 def sync_now(ctx: Context, args: Namespace, out: TextIO, err: TextIO) -> int:
@@ -120,7 +122,7 @@ def sync_now(ctx: Context, args: Namespace, out: TextIO, err: TextIO) -> int:
     # own start-up and says how long is left (args.within_s) when the kiosk answers it
     within = getattr(args, "within_s", None)
     if within is None:
-        within = sync_budget_s(ctx.config) - (time.monotonic() - STARTED_AT)
+        within = sync_time_left_s(ctx.config)
     report = worker.run_once(time.monotonic() + within)  # rounds take turns with the kiosk's
     out.write(
         f"pushed {report.pushed} (acknowledged {report.acked},"

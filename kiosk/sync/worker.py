@@ -28,7 +28,7 @@ from typing import Any
 from kiosk import __version__
 from kiosk.domain.billing import Invoice
 from kiosk.domain.customers import Customer
-from kiosk.domain.intents import UNKNOWN_OUTCOME
+from kiosk.domain.intents import UNKNOWN_OUTCOME, IntentState
 from kiosk.domain.orders import ServiceOrder
 from kiosk.domain.plain import DecodeError, from_plain
 from kiosk.services.help_calls import OPEN_CALLS as HELP_CALLS
@@ -273,7 +273,7 @@ class SyncWorker:
         """Card movements whose outcome the terminal has not told yet, amounts still held
         on a card (a pickup waiting for staff's word), and final ones whose business
         operation is not finished (what staff mode's list starts from)."""
-        held = self.repos.intents.in_states(*UNKNOWN_OUTCOME, "reserved")
+        held = self.repos.intents.in_states(*UNKNOWN_OUTCOME, IntentState.RESERVED)
         waiting = held + self.repos.intents.unsettled()
         return len({i.intent_id for i in waiting})
 

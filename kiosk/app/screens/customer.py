@@ -29,6 +29,7 @@ from kiosk.services.dropoff import (
 
 class CustomerScreen(KioskScreen):
     step = NumericProperty(0)
+    last_step = NEW_CUSTOMER_FIELDS.index("contact_preference")  # no typing there
 
     def refresh(self) -> None:
         self.answers = dict.fromkeys(("last_name", "first_name", "phone", "email"), "")
@@ -38,8 +39,8 @@ class CustomerScreen(KioskScreen):
         self.show(0)
 
     def came_back(self) -> None:
-        """From the review: at the step the customer asked to change."""
-        self.show(NEW_CUSTOMER_FIELDS.index(self.app.session.pop("change", "last_name")))
+        """From the review: from the first question again, every answer kept."""
+        self.show(0)
 
     def field_name(self, step: int | None = None) -> str:
         return NEW_CUSTOMER_FIELDS[self.step if step is None else step]

@@ -56,8 +56,6 @@ class ReviewScreen(KioskScreen):
         )
 
     def change(self, screen: str) -> None:
-        if screen == "customer":
-            self.app.session["change"] = "last_name"  # from the first question, all kept
         self.app.go(screen, keep=True)
 
     def submit(self) -> None:
@@ -67,7 +65,6 @@ class ReviewScreen(KioskScreen):
             try:
                 self.app.session["new_customer"] = check_new_customer(new)
             except DropOffError:
-                self.app.session["change"] = "last_name"
                 self.app.go("customer", keep=True)
                 return
         self.app.go("terms")

@@ -84,7 +84,7 @@ class StatementScreen(KioskScreen):
                 extra=app.money(extra),
             ),
         )
-        confirmed = extra.is_zero() or ids.beyond_box.state == "down"
+        confirmed = extra.is_zero() or ticked
         ids.pay.disabled = amount.is_zero() or not confirmed
 
     def pay(self) -> None:
