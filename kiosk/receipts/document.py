@@ -97,6 +97,17 @@ Block = Text | Pair | Wrap | Rule | Qr | Barcode | Logo | Feed | Cut
 Document = list[Block]
 
 
+def as_text(doc: Document) -> str:
+    """The receipt's words, for an e-mail or SMS body."""
+    lines = []
+    for block in doc:
+        if isinstance(block, Text | Wrap):
+            lines.append(plain(block.text))
+        elif isinstance(block, Pair):
+            lines.append(f"{plain(block.left)}: {plain(block.right)}")
+    return "\n".join(lines)
+
+
 def pair_line(left: str, right: str, columns: int) -> str:
     """Left and right on one line; a left too long is shortened between characters as
     a person counts them (a letter keeps its accents: kiosk/domain/text.py)."""

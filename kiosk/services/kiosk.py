@@ -47,8 +47,11 @@ class KioskServices:
         """Before the first customer: every intent a crash left reaches its business
         outcome, as far as the terminal can be asked. It never raises: without a
         terminal the kiosk still takes drop-offs and account charges, and an intent that
-        cannot finish is quarantined for staff (kiosk/services/recovery.py)."""
-        return self.recovery.run()
+        cannot finish is quarantined for staff (kiosk/services/recovery.py). Then the
+        receipts a power cut left owed are sent, or listed for staff."""
+        report = self.recovery.run()
+        report.done += self.delivery.send_owed()
+        return report
 
 
 def build_services(

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from kiosk.domain.customers import ContactPreference, Customer
+from kiosk.domain.owed import OwedReceipt
 from kiosk.drivers.base import Printer
-from kiosk.receipts.document import Document, Pair, Text, Wrap, plain, to_escpos
+from kiosk.receipts.document import Document, as_text, to_escpos
 from kiosk.services.alerts import alert
 from kiosk.storage.repositories import Repositories
 
@@ -27,17 +28,6 @@ class Delivery:
     printed: bool
     sent_via: str  # "email", "sms" or "" when printed (or nowhere to send)
     reason: str = ""  # why it was not printed
-
-
-def as_text(doc: Document) -> str:
-    """The receipt's words, for an email or SMS body."""
-    lines = []
-    for block in doc:
-        if isinstance(block, Text | Wrap):
-            lines.append(plain(block.text))
-        elif isinstance(block, Pair):
-            lines.append(f"{plain(block.left)}: {plain(block.right)}")
-    return "\n".join(lines)
 
 
 class ReceiptDelivery:
@@ -62,37 +52,25 @@ class ReceiptDelivery:
         key: str,
         *,
         send_only: bool = False,
+        payment_id: str = "",
     ) -> Delivery:
         """Print, else send; never raises: it runs after a commit, and a receipt that
-        cannot travel becomes a staff alert, not an error for the customer."""
+        cannot travel becomes a staff alert, not an error for the customer. A payment's
+        receipt printed or queued is no longer owed (kiosk/domain/owed.py)."""
         reason = "no printer" if not send_only else "sent after recovery"
         if self._printer is not None and not send_only:
             try:
                 self._printer.print_job(to_escpos(doc, codepage=self._codepage))
+                self._paid_off(payment_id)
                 return Delivery(printed=True, sent_via="")
             except Exception as exc:  # paper, cable, a text no code page has: all the same here
                 reason = str(exc) or type(exc).__name__
                 log.warning("%s not printed (%s): sending it instead", kind, reason)
-        channel = _channel(customer)
-        try:
-            if customer is None or not channel:
-                if not send_only:
-                    self._alert(key, f"{kind} receipt neither printed nor sent: {reason}")
-                return Delivery(printed=False, sent_via="", reason=reason)
-            self._repos.outbox.enqueue(
-                "receipt.send",
-                {
-                    "kind": kind,
-                    "channel": channel,
-                    "customer_account": customer.account_number,
-                    "text": as_text(doc),
-                },
-                key=key,
-                now=self._clock(),
-            )
-        except Exception:
-            log.exception("%s receipt could not be queued", kind)
-            return Delivery(printed=False, sent_via="", reason=reason)
+        channel = self._send(kind, as_text(doc), customer, key)
+        if channel:
+            self._paid_off(payment_id)
+        elif not send_only:
+            self._alert(key, f"{kind} receipt neither printed nor sent: {reason}", payment_id)
         return Delivery(printed=False, sent_via=channel, reason=reason)
 
     def deliver_settled(self, settled: Settled, *, send_only: bool = False) -> Delivery | None:
@@ -100,12 +78,80 @@ class ReceiptDelivery:
             return None
         customer = settled.customer
         key = f"customer:{customer.account_number}" if customer else "receipt"
+        payment_id = settled.payment.payment_id if settled.payment else ""
         return self.deliver(
-            settled.receipt_kind, settled.receipt, customer, key, send_only=send_only
+            settled.receipt_kind,
+            settled.receipt,
+            customer,
+            key,
+            send_only=send_only,
+            payment_id=payment_id,
         )
 
-    def _alert(self, key: str, text: str) -> None:
-        alert(self._repos, self._clock(), key, text)
+    def owed(self) -> list[OwedReceipt]:
+        """Receipts not given yet, oldest first (staff mode lists them)."""
+        return sorted(self._repos.receipts_owed.all(), key=lambda o: o.at)
+
+    def send_owed(self) -> list[str]:
+        """At start, before the first customer: a receipt a power cut left owed is sent
+        (the customer has long left; printed into the tray it would be the next
+        customer's to read), or listed for staff and alerted once. Never raises."""
+        done = []
+        try:
+            for owed in self.owed():
+                customer = self._repos.customers.get(owed.customer_account)
+                key = f"customer:{owed.customer_account}"
+                channel = self._send(owed.kind, owed.text, customer, key) if owed.text else ""
+                if channel:
+                    self._paid_off(owed.payment_id)
+                    done.append(f"receipt of {owed.payment_id} sent by {channel}")
+                elif not owed.alerted:
+                    what = f"the {owed.kind} receipt of payment {owed.payment_id}"
+                    why = "was neither printed nor sent: reprint it in staff mode"
+                    self._alert(key, f"{what} {why}", owed.payment_id)
+        except Exception:  # an effect after commits: the log stands for it, tried at next start
+            log.exception("owed receipts could not all be handled")
+        return done
+
+    def _send(self, kind: str, text: str, customer: Customer | None, key: str) -> str:
+        """Queued for the back office to send: the channel, or "" when none is."""
+        channel = _channel(customer)
+        if customer is None or not channel:
+            return ""
+        try:
+            self._repos.outbox.enqueue(
+                "receipt.send",
+                {
+                    "kind": kind,
+                    "channel": channel,
+                    "customer_account": customer.account_number,
+                    "text": text,
+                },
+                key=key,
+                now=self._clock(),
+            )
+        except Exception:
+            log.exception("%s receipt could not be queued", kind)
+            return ""
+        return channel
+
+    def _paid_off(self, payment_id: str) -> None:
+        if not payment_id:
+            return
+        try:
+            self._repos.receipts_owed.remove(payment_id)
+        except Exception:  # still owed: sent again at the next start, at worst twice
+            log.exception("the receipt of %s stays listed as owed", payment_id)
+
+    def _alert(self, key: str, text: str, payment_id: str = "") -> None:
+        """Staff told, once per owed receipt. Never raises: the log line stands for it."""
+        try:
+            alert(self._repos, self._clock(), key, text)
+            owed = self._repos.receipts_owed.get(payment_id) if payment_id else None
+            if owed is not None:
+                self._repos.receipts_owed.save(replace(owed, alerted=True))
+        except Exception:
+            log.exception("the alert could not be queued: %s", text)
 
 
 def _channel(customer: Customer | None) -> str:

@@ -24,10 +24,11 @@ from kiosk.domain.customers import Customer
 from kiosk.domain.intents import Charged, IntentKind, PaymentIntent
 from kiosk.domain.money import Money, total
 from kiosk.domain.orders import OrderState, ServiceOrder
+from kiosk.domain.owed import OwedReceipt
 from kiosk.domain.plain import to_plain
 from kiosk.i18n import Lang
 from kiosk.receipts.builders import ShopInfo, payment_receipt, statement_receipt
-from kiosk.receipts.document import Document
+from kiosk.receipts.document import Document, as_text
 from kiosk.services.alerts import alert
 from kiosk.services.differences import Resolution, apply_charge, record
 from kiosk.services.line_labels import bill_labels
@@ -180,20 +181,21 @@ class Settlement:
             )
             record(repos, now, key, differences, payment_id=payment.payment_id,
                    order_number=order.number)  # fmt: skip
+            customer = customer_after or repos.customers.get(order.customer_account)
+            words = self.lang(lang or (intent.lang if intent else None))
+            doc = self._receipt(
+                lambda: payment_receipt(
+                    self.shop,
+                    paid,
+                    payment,
+                    words,
+                    account_after=customer.credit if customer else None,
+                    line_labels=bill_labels(repos, order, paid, words.code),
+                )
+            )
+            self._owe(payment, "payment", doc, now)
             if intent is not None:
                 repos.intents.save(intent.done())
-        customer = customer_after or repos.customers.get(order.customer_account)
-        words = self.lang(lang or (intent.lang if intent else None))
-        doc = self._receipt(
-            lambda: payment_receipt(
-                self.shop,
-                paid,
-                payment,
-                words,
-                account_after=customer.credit if customer else None,
-                line_labels=bill_labels(repos, order, paid, words.code),
-            )
-        )
         return Settled(intent, payment, customer, doc, "payment", collected)
 
     # -- statements --
@@ -234,19 +236,20 @@ class Settlement:
             self._count(payment, "statement")
             repos.outbox.enqueue("statement.paid", {"payment": to_plain(payment)}, key=key, now=now)
             record(repos, now, key, differences, payment_id=payment.payment_id)
-            repos.intents.save(intent.done())
-        after = credit or customer
-        doc = self._receipt(
-            lambda: statement_receipt(
-                self.shop,
-                build_statement(customer, before, now),
-                list(intent.invoice_numbers),
-                payment,
-                after,
-                self.lang(intent.lang),
-                account_after=after.credit,
+            after = credit or customer
+            doc = self._receipt(
+                lambda: statement_receipt(
+                    self.shop,
+                    build_statement(customer, before, now),
+                    list(intent.invoice_numbers),
+                    payment,
+                    after,
+                    self.lang(intent.lang),
+                    account_after=after.credit,
+                )
             )
-        )
+            self._owe(payment, "statement", doc, now)
+            repos.intents.save(intent.done())
         return Settled(intent, payment, after, doc, "statement")
 
     @staticmethod
@@ -257,6 +260,13 @@ class Settlement:
         except Exception:
             log.exception("the receipt of a committed payment could not be made")
             return None
+
+    def _owe(self, payment: Payment, kind: str, doc: Document | None, now: datetime) -> None:
+        """The receipt is owed from the moment the payment is stored, in its transaction:
+        a power cut before it is printed or sent leaves the debt on record."""
+        text = as_text(doc) if doc is not None else ""
+        owed = OwedReceipt(payment.payment_id, kind, payment.customer_account, text, now)
+        self._repos.receipts_owed.add(owed)
 
     # -- refunds --
     def record_refund(self, intent: PaymentIntent, by: str) -> Settled:

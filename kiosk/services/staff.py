@@ -202,7 +202,9 @@ class StaffService:
             self._shop, invoice, payment, Lang(lang), account_after=None, copy=True
         )
         log.info("%s reprinted the receipt of %s", member.staff_id, payment_id)
-        return self._delivery.deliver("payment", doc, customer, f"reprint:{payment_id}")
+        return self._delivery.deliver(
+            "payment", doc, customer, f"reprint:{payment_id}", payment_id=payment_id
+        )
 
     def _invoice_of(self, payment: Payment) -> Invoice:
         for number in payment.invoice_numbers:

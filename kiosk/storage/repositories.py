@@ -18,6 +18,7 @@ from kiosk.domain.claim_codes import ClaimCode, InvalidClaimCode
 from kiosk.domain.customers import Customer, account_number_for, normalise_email, normalise_phone
 from kiosk.domain.intents import IntentKind, PaymentIntent, final_states
 from kiosk.domain.orders import OrderState, ServiceOrder
+from kiosk.domain.owed import OwedReceipt
 from kiosk.domain.plain import from_plain, to_plain
 from kiosk.domain.shifts import Shift
 from kiosk.domain.staff import StaffMember
@@ -295,6 +296,16 @@ class PaymentIntentRepository(_Repository[PaymentIntent]):
         return self._find(self._by_receipt, str(receipt_number))
 
 
+class OwedReceiptRepository(_Repository[OwedReceipt]):
+    """Receipts a payment's customer has not been given yet (kiosk/domain/owed.py)."""
+
+    table_name = "receipts_owed"
+    record_type = OwedReceipt
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store, "payment_id")
+
+
 class SettingsRepository:
     """Small named values: counters for numbers the kiosk hands out, sync cursors…"""
 
@@ -353,6 +364,7 @@ class Repositories:
     outbox: Outbox
     intents: PaymentIntentRepository
     staff: StaffRepository
+    receipts_owed: OwedReceiptRepository
 
     def next_account_number(self, prefix: str) -> str:
         return account_number_for(prefix, self.settings.next_number("account"))
@@ -375,4 +387,5 @@ def open_repositories(
         outbox=Outbox(store, retry),
         intents=PaymentIntentRepository(store),
         staff=StaffRepository(store),
+        receipts_owed=OwedReceiptRepository(store),
     )

@@ -296,3 +296,54 @@ def test_a_lock_pulsed_without_a_door_record_never_releases_the_money(kiosk, doo
     kiosk.recovery.confirm_pickup(manager, held.intent_id, taken=True)  # staff looked
     assert terminal.money_taken_minor == 4990
     assert kiosk.repos.orders.require(order.number).state is OrderState.COLLECTED
+
+
+@pytest.mark.parametrize("reachable", [True, False])
+def test_a_receipt_owed_across_a_power_cut(kiosk, reachable):
+    """Approved, the printer out of paper, the power cut after the print attempt and
+    before the receipt was queued to be sent. Before: the receipt was neither printed
+    nor owed anywhere, nobody told. Now it is owed from the payment's own transaction:
+    the next start sends it (the customer has left; printed, it would lie in the tray
+    for the next customer to read), or, with no way to reach the customer (the back
+    office merged the account away meanwhile), lists it for staff with one alert; staff
+    print it and it is no longer owed."""
+    from kiosk.domain.staff import Role
+
+    customer, order = seed_done_order(kiosk)
+    printer = kiosk.devices.simulators["printer"]
+    printer.paper = "out"
+    delivery = kiosk.pickup._delivery
+
+    def cut(*_args, **_kwargs):
+        raise PowerCut("power cut after the print attempt")
+
+    delivery._send = cut
+    with pytest.raises(PowerCut):
+        kiosk.pickup.pay_by_card(order, kiosk.pickup.bill(order))
+    del delivery._send
+    (paid,) = kiosk.repos.payments.all()
+    assert [o.payment_id for o in delivery.owed()] == [paid.payment_id]
+    assert "receipt.send" not in outbox_kinds(kiosk)
+    if not reachable:  # meanwhile the back office merged the account into another
+        kiosk.repos.customers.remove(customer.account_number)
+
+    report = kiosk.startup()  # the next start
+    queued = kiosk.repos.outbox.next_batch(NOW, limit=500)
+    sent = [e.payload for e in queued if e.kind == "receipt.send"]
+    alerts = [e.payload["text"] for e in queued
+              if e.kind == "staff.alert" and paid.payment_id in e.payload["text"]]  # fmt: skip
+    if reachable:
+        assert [s["channel"] for s in sent] == ["sms"]
+        assert paid.terminal_receipt_number in sent[0]["text"]  # the receipt's own words
+        assert paid.payment_id in " ".join(report.done)
+        assert delivery.owed() == [] and alerts == []
+        return
+    assert sent == [] and len(alerts) == 1 and "reprint it in staff mode" in alerts[0]
+    kiosk.startup()  # told once, listed until printed
+    assert [o.payment_id for o in delivery.owed()] == [paid.payment_id]
+    assert len([e for e in kiosk.repos.outbox.next_batch(NOW, limit=500)
+                if paid.payment_id in str(e.payload.get("text"))]) == 1  # fmt: skip
+    kiosk.staff.add_member("s1", "Sam", Role.STAFF, "1111")
+    printer.paper = "ok"
+    printed = kiosk.staff.reprint(kiosk.repos.staff.require("s1"), paid.payment_id)
+    assert printed.printed and delivery.owed() == []

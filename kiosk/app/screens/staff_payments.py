@@ -47,6 +47,23 @@ class StaffPaymentsScreen(KioskScreen):
                     self.ids[f"{key}_{n}"] = button
                     line.add_widget(button)
             rows.add_widget(line)
+        for n, owed in enumerate(app.services.delivery.owed()):
+            # a receipt a power cut (or a printer and no contact) left unprinted
+            label = Factory.RowLabel(
+                text=app.tr(
+                    "{when} · receipt not given yet · payment {payment} · account {account}",
+                    when=app.when(owed.at),
+                    payment=owed.payment_id,
+                    account=owed.customer_account,
+                )
+            )
+            button = Factory.RowButton(text=app.tr("Print it"))
+            button.bind(on_release=lambda _b, o=owed: self.reprint(o.payment_id))
+            self.ids[f"owed_{n}"], self.ids[f"print_{n}"] = label, button
+            line = Factory.Row()
+            line.add_widget(label)
+            line.add_widget(button)
+            rows.add_widget(line)
         self.ids.resolve.disabled = not unresolved
 
     def describe(self, intent: Any) -> str:
@@ -74,6 +91,20 @@ class StaffPaymentsScreen(KioskScreen):
         app.in_background(
             lambda: app.services.recovery.confirm_pickup(app.staff, intent.intent_id, taken),
             self._resolved,
+        )
+
+    def reprint(self, payment_id: str) -> None:
+        app = self.app
+        try:
+            delivery = app.services.staff.reprint(app.staff, payment_id, app.lang)
+        except Exception as exc:  # the payment's invoice gone: said, not raised
+            self.ids.result.text = str(exc)
+            return
+        self.fill()
+        self.ids.result.text = (
+            app.tr("Printed.")
+            if delivery.printed
+            else app.tr("Not printed ({why}).", why=delivery.reason)
         )
 
     def resolve(self) -> None:
