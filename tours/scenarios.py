@@ -19,6 +19,7 @@ SCENARIOS = {
     "staff_lockers": staff_journeys.staff_lockers,
     "staff_shift": staff_journeys.staff_shift,
     "staff_search": staff_journeys.staff_search,
+    "staff_keypad_reversal": staff_journeys.staff_keypad_reversal,
     "staff_sync_devices": staff_journeys.staff_sync_devices,
     "pickup_card": journeys.pickup_card,
     "asked_while_serving": journeys.asked_while_serving,

@@ -238,6 +238,34 @@ def staff_tour(ui: Any) -> Iterator[Any]:
     yield from sign_out(ui, "staff_search")
 
 
+def staff_keypad_reversal(ui: Any, lang: str = "en") -> Iterator[Any]:
+    """A pickup paid; someone reverses it at the terminal's own keypad; the manager's
+    refund is refused with why (the terminal may have reversed it already), nothing is
+    paid out, and the row offers the refund once the terminal's journal was checked."""
+    ui.app.lang = lang
+    yield from ui.wait_screen("attract")
+    yield lambda: ui.app.ready
+    services = ui.app.services
+    order = services.repos.orders.require("K1-2611-00001")
+    services.pickup.pay_by_card(order, services.pickup.bill(order))  # paid, as at the screen
+    (paid,) = services.repos.payments.all()
+    services.devices.terminal.reverse(int(paid.terminal_receipt_number))  # at the keypad
+    yield from sign_in(ui, "maud")
+    yield from ui.tap("staff_menu", "search")
+    yield from ui.wait_screen("staff_search")
+    yield from ui.tap("staff_search", "today")
+    yield lambda: "refund_0" in ui.app.screen("staff_search").ids
+    yield from ui.tap("staff_search", "refund_0")
+    yield from ui.wait_screen("staff_search", timeout=20)
+    yield lambda: bool(ui.text("staff_search", "result"))
+    yield lambda: "refund_0" in ui.app.screen("staff_search").ids
+    yield from ui.shot(f"staff-maybe-reversed-{lang}")
+    ui.notes["result"] = ui.text("staff_search", "result")
+    ui.notes["button"] = ui.app.screen("staff_search").ids["refund_0"].text
+    ui.notes["money_taken"] = services.devices.simulators["terminal"].money_taken_minor
+    yield from sign_out(ui, "staff_search")
+
+
 def staff_payments(ui: Any, lang: str = "en") -> Iterator[Any]:
     """The terminal's cable goes out just after it received a pickup's reservation: the
     customer is told the payment is being confirmed; staff see the open payment, the

@@ -180,6 +180,24 @@ class CardPayments:
     def refund(self, amount: Money, purpose: Purpose) -> PaymentAttempt:
         return self._ask(IntentKind.REFUND, amount, purpose, None, {})
 
+    def stranger_last(self, amount: Money, after_receipt: int) -> TransactionResult | None:
+        """The terminal's last transaction when it moved `amount` after receipt
+        `after_receipt` and no intent of the ledger made it: money the kiosk did not move
+        (a reversal keyed in at the terminal). Raises TerminalUnavailable when the
+        terminal cannot be asked."""
+        with self._lock:
+            try:
+                last = self._need_terminal().last_transaction()
+            except PaymentsBlocked as exc:
+                raise TerminalUnavailable(str(exc)) from exc
+            except TerminalError as exc:
+                raise TerminalUnavailable(f"cannot ask the terminal: {exc}") from exc
+        if not last.approved or last.receipt_number is None:
+            return None
+        if last.amount_minor != amount.to_minor() or last.receipt_number <= after_receipt:
+            return None
+        return None if self._repos.intents.with_receipt(last.receipt_number) else last
+
     def _call(
         self, intent: PaymentIntent, on_status: StatusCallback | None, receipt: int
     ) -> TransactionResult:

@@ -9,7 +9,11 @@ stored before the terminal is asked, with the payment they give back, so:
   never repeated while its outcome is unknown, and never mistaken for a charge — no
   other movement can start while it is open;
 - the fallback from reversal to refund happens only when the terminal *answered* that
-  it cannot reverse, never after silence;
+  it cannot reverse, never after silence, and only after asking the terminal what it
+  last did: its "cannot" (ZVT 0x83) says the same for "already reversed" and "not in
+  today's batch". A last transaction of this amount, newer than the payment and made by
+  no intent of the ledger, is read as "reversed already, at the terminal": nothing is
+  paid out until a manager has checked the terminal's journal and says so (`checked`);
 - one refund of a payment at a time: the check "not refunded yet" and the movement are
   made under that payment's lock, so two staff sessions (the screen and the control
   socket, or two taps) cannot both pass the check. The store has one process (the
@@ -27,7 +31,13 @@ from datetime import datetime
 
 from kiosk.domain.billing import Payment, PaymentMethod
 from kiosk.domain.staff import Permission, StaffMember
-from kiosk.services.payments import CardPayments, PaymentAttempt, PaymentsBlocked, Purpose
+from kiosk.services.payments import (
+    CardPayments,
+    PaymentAttempt,
+    PaymentsBlocked,
+    Purpose,
+    TerminalUnavailable,
+)
 from kiosk.services.settlement import Settlement
 from kiosk.services.staff import StaffService, StaffTaskError
 from kiosk.storage.repositories import Repositories
@@ -40,6 +50,11 @@ class Refund:
     payment: Payment
     refund: Payment
     how: str  # "reversal" (same day, no card needed) or "refund" (card presented)
+
+
+class MaybeReversed(StaffTaskError):
+    """The reversal was refused and the terminal's last transaction may be this payment
+    reversed at its own keypad: a manager checks before anything is paid out."""
 
 
 class Refunds:
@@ -57,16 +72,18 @@ class Refunds:
         self._locks: dict[str, threading.Lock] = {}  # payment id → its refund's lock
         self._locks_guard = threading.Lock()
 
-    def refund(self, member: StaffMember, payment_id: str) -> Refund:
+    def refund(self, member: StaffMember, payment_id: str, *, checked: bool = False) -> Refund:
+        """`checked`: a manager looked in the terminal's journal and the payment was not
+        reversed there (asked only after MaybeReversed)."""
         StaffService.require(member, Permission.REFUND)
         with self._lock_of(payment_id):
-            return self._refund(member, payment_id)
+            return self._refund(member, payment_id, checked)
 
     def _lock_of(self, payment_id: str) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(payment_id, threading.Lock())
 
-    def _refund(self, member: StaffMember, payment_id: str) -> Refund:
+    def _refund(self, member: StaffMember, payment_id: str, checked: bool) -> Refund:
         payment = self._repos.payments.get(payment_id)
         if payment is None or payment.method is not PaymentMethod.CARD:
             raise StaffTaskError(f"no card payment {payment_id}")
@@ -84,11 +101,13 @@ class Refunds:
             how = "reversal"
             self._check_known(attempt)
             if not attempt.succeeded:
-                log.info("reversal of %s refused (%s): refund", payment_id, attempt.intent.message)
+                log.info("reversal of %s refused (%s)", payment_id, attempt.intent.message)
+                if not checked:
+                    self._check_not_reversed_at_terminal(payment)
                 attempt = self._payments.refund(payment.amount, purpose)
                 how = "refund"
                 self._check_known(attempt)
-        except PaymentsBlocked as exc:
+        except (PaymentsBlocked, TerminalUnavailable) as exc:
             raise StaffTaskError(f"card refunds are unavailable: {exc}") from exc
         if not attempt.succeeded:
             raise StaffTaskError(f"the terminal refused the refund: {attempt.intent.message}")
@@ -108,6 +127,18 @@ class Refunds:
                 )
             if intent.money_moved:
                 raise StaffTaskError(f"payment {payment.payment_id} was already refunded")
+
+    def _check_not_reversed_at_terminal(self, payment: Payment) -> None:
+        receipt = int(payment.terminal_receipt_number)
+        stranger = self._payments.stranger_last(payment.amount, receipt)
+        if stranger is not None:
+            raise MaybeReversed(
+                f"the terminal refused to reverse payment {payment.payment_id}, and its last "
+                f"transaction (receipt {stranger.receipt_number}, {payment.amount}) was not "
+                "made by the kiosk: it may have been reversed at the terminal. Nothing was "
+                "paid out. Check the terminal's journal; if it was not reversed there, "
+                "refund it to the card."
+            )
 
     @staticmethod
     def _check_known(attempt: PaymentAttempt) -> None:

@@ -347,3 +347,39 @@ def test_a_receipt_owed_across_a_power_cut(kiosk, reachable):
     printer.paper = "ok"
     printed = kiosk.staff.reprint(kiosk.repos.staff.require("s1"), paid.payment_id)
     assert printed.printed and delivery.owed() == []
+
+
+def test_a_payment_reversed_at_the_terminal_is_not_refunded_again(kiosk):
+    """The terminal's "cannot reverse" (0x83) says the same for "reversed already" and
+    "not in today's batch". Before: any refusal fell back to a refund, so a payment
+    reversed at the terminal's own keypad was paid out twice. Now the terminal is asked
+    what it last did first; a movement no intent of the ledger made stops the refund
+    until a manager has checked the terminal's journal."""
+    from kiosk.domain.staff import Role, StaffMember
+    from kiosk.services.refunds import MaybeReversed
+
+    _, order = seed_done_order(kiosk)
+    assert kiosk.pickup.pay_by_card(order, kiosk.pickup.bill(order)).outcome.value == "collected"
+    (paid,) = kiosk.repos.payments.all()
+    terminal = kiosk.devices.simulators["terminal"]
+    assert kiosk.devices.terminal.reverse(int(paid.terminal_receipt_number)).approved  # keypad
+    assert terminal.money_taken_minor == 0
+    manager = StaffMember.create("m1", "Maud", Role.MANAGER, "424242")
+    with pytest.raises(MaybeReversed, match="may have been reversed at the terminal"):
+        kiosk.refunds.refund(manager, paid.payment_id)
+    assert terminal.money_taken_minor == 0  # nothing paid out twice
+    assert not [p for p in kiosk.repos.payments.all() if p.payment_id.startswith("refund-")]
+
+
+def test_a_payment_of_a_closed_day_is_refunded_to_the_card(kiosk):
+    """The other meaning of the same refusal: the day's batch is closed, the terminal's
+    last transaction is the kiosk's own payment; the refund goes to the card."""
+    from kiosk.domain.staff import Role, StaffMember
+
+    _, order = seed_done_order(kiosk)
+    kiosk.pickup.pay_by_card(order, kiosk.pickup.bill(order))
+    (paid,) = kiosk.repos.payments.all()
+    assert kiosk.devices.terminal.end_of_day().approved
+    manager = StaffMember.create("m1", "Maud", Role.MANAGER, "424242")
+    assert kiosk.refunds.refund(manager, paid.payment_id).how == "refund"
+    assert kiosk.devices.simulators["terminal"].money_taken_minor == 0

@@ -206,6 +206,17 @@ def test_staff_search_reprint_refund_and_unlock(tmp_path):
     assert result["screens"][-1] == "status"  # and the customer gets in again
 
 
+def test_a_refund_refused_when_the_terminal_may_have_reversed_it_already(tmp_path):
+    """Issue 22 §4: the terminal's "cannot reverse" after a reversal keyed in at the
+    terminal is not followed by a refund: the manager is told why, nothing is paid out,
+    and the row offers the refund for after the terminal's journal was checked."""
+    notes = run_scenario("staff_keypad_reversal", tmp_path)["notes"]
+    assert "it may have been reversed at the terminal" in notes["result"]
+    assert "Nothing was paid out" in notes["result"]
+    assert notes["button"] == "Not reversed there: refund"
+    assert notes["money_taken"] == 0  # reversed once, at the keypad; no refund on top
+
+
 def test_staff_resolves_an_open_payment_without_a_restart(tmp_path):
     """Issue 10 §7: the terminal's cable goes out after it received a reservation. The
     customer is not told "nothing was charged"; staff mode lists the open payment and

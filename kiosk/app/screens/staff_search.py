@@ -5,6 +5,7 @@ from kivy.properties import BooleanProperty
 
 from kiosk.app.main import KioskScreen
 from kiosk.domain.billing import PaymentMethod
+from kiosk.services.refunds import MaybeReversed
 
 
 def method_words(app: Any, method: PaymentMethod) -> str:
@@ -22,13 +23,14 @@ class StaffSearchScreen(KioskScreen):
     last four digits; reprint a receipt; a manager may refund a card payment."""
 
     _last = ""
+    _check_asked = ""  # the payment whose reversal the terminal may have made already
     failed = BooleanProperty(False)  # the result line is an error (warning colour)
 
     def refresh(self) -> None:
         if self.app.session.pop("staff_search_again", False) and self._last:
             self.search(self._last)  # back from a refund: the list shows it
             return
-        self._last = ""
+        self._last = self._check_asked = ""
         self.ids.query.value = ""
         self.ids.result.text = ""
         self.ids.keyboard.target = None  # the keyboard folds out when the field is tapped
@@ -91,8 +93,11 @@ class StaffSearchScreen(KioskScreen):
                 and not refunded
                 and payment.payment_id not in given_back
             ):
-                refund = Factory.RowButton(text=app.tr("Refund"))
-                refund.bind(on_release=lambda _b, p=payment: self.refund(p))
+                # after "it may have been reversed at the terminal": the manager checked
+                checked = payment.payment_id == self._check_asked
+                words = "Not reversed there: refund" if checked else "Refund"
+                refund = Factory.RowButton(text=app.tr(words))
+                refund.bind(on_release=lambda _b, p=payment, c=checked: self.refund(p, c))
                 self.ids[f"refund_{n}"] = refund
                 line.add_widget(refund)
             rows.add_widget(line)
@@ -111,18 +116,21 @@ class StaffSearchScreen(KioskScreen):
             else app.tr("The receipt could not be printed: {why}", why=delivery.reason)
         )
 
-    def refund(self, payment: Any) -> None:
+    def refund(self, payment: Any, checked: bool = False) -> None:
         app = self.app
         app.progress_title = app.tr("Refund {amount}", amount=app.money(payment.amount))
         app.terminal_text = ""
         app.go("progress")
+        refunds, payment_id = app.services.refunds, payment.payment_id
         app.in_background(
-            lambda: app.services.refunds.refund(app.staff, payment.payment_id), self._refunded
+            lambda: refunds.refund(app.staff, payment_id, checked=checked),
+            lambda result: self._refunded(result, payment_id),
         )
 
-    def _refunded(self, result: Any) -> None:
+    def _refunded(self, result: Any, payment_id: str) -> None:
         app = self.app
         app.terminal_text = ""
+        self._check_asked = payment_id if isinstance(result, MaybeReversed) else ""
         app.session["staff_search_again"] = True
         app.go("staff_search")
         if isinstance(result, Exception):
