@@ -263,7 +263,7 @@ def test_a_lock_pulsed_without_a_door_record_never_releases_the_money(kiosk, doo
     if door_now == "still open":
         sim.behaviour["2"] = DoorBehaviour.LEFT_OPEN
     else:
-        sim.close_after_s = 0.2
+        sim.doors.close_after_s = 0.2
     intents, save = kiosk.repos.intents, kiosk.repos.intents.save
 
     def cut_at_the_door_record(intent):

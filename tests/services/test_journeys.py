@@ -61,7 +61,7 @@ def open_kiosk(tmp_path):
     cfg = make_config(tmp_path, dropoff_locker="4")
     repos = open_kiosk_store(cfg)
     devices = open_devices(cfg)
-    devices.simulators["lockers"].open_after_s = 0.05
+    devices.simulators["lockers"].doors.open_after_s = 0.05
     services = build_services(cfg, repos, devices, lambda: NOW)
     for code, label, price in [("tuneup", "Révision", "49.90"), ("brakes", "Freins", "34.99")]:
         repos.settings.set(
