@@ -81,7 +81,11 @@ firmware-test: install
 	node firmware/host/run.mjs test build/firmware-lib firmware/locker_controller firmware/tests
 
 # pytest exits 5 when it collected nothing: a test run that tests nothing fails.
+# The bytecode is compiled first: where PYTHONDONTWRITEBYTECODE is set (this project's
+# CI machines set it) every process the tests start (a kiosk, a CLI call) compiled the
+# project's modules again: 0.7 s of the 1.7 s a `kiosk run` takes to import them.
 test: install lint typecheck firmware-test
+	@$(PY) -m compileall -q kiosk tours backoffice tests >/dev/null
 	@$(PY) -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc
 

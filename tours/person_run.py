@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tours.person import PANELS, Panel, Person, PersonStuck
+from tours.xserver import XServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,30 +51,6 @@ sim_output_dir = "{data / "printed"}"
 backend = "gpio"
 pin_factory = "mock"
 {lockers}"""
-
-
-class XServer:
-    """Xvfb at the panel's size; it picks a free display number itself."""
-
-    def __init__(self, panel: Panel) -> None:
-        read, write = os.pipe()
-        size = f"{panel.width}x{panel.height}x24"
-        self.process = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write), "-nolisten", "tcp", "-screen", "0", size],
-            pass_fds=(write,),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        os.close(write)
-        with os.fdopen(read) as pipe:
-            number = pipe.readline().strip()
-        if not number:
-            raise RuntimeError("Xvfb did not start")
-        self.display = f":{number}"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 def seed(config: Path, paid_ahead: str = "0") -> None:
@@ -202,7 +179,7 @@ def play(
     config = out / "kiosk.toml"
     config.write_text(config_text(panel, data))
     seed(config, paid_ahead)
-    x = XServer(panel)
+    x = XServer(panel.width, panel.height)
     log = (out / "kiosk.log").open("wb")
     kiosk = start_kiosk(config, x.display, probe, log)
     person = Person(panel, probe, shots, x.display)

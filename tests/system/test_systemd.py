@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.systemd_notify import Supervisor, notify, watchdog_interval_s
+from tours.xserver import screen
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "systemd"
@@ -87,47 +88,33 @@ def test_the_watchdog_starves_while_a_health_check_fails(listener):
     ]
 
 
-@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb")
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb")
 def test_kiosk_run_sends_ready_then_feeds_the_watchdog(listener, tmp_path):
     """The real thing: `kiosk run` on the demo config, as systemd would start it."""
     path, sock = listener
-    env = {**os.environ, "KIOSK_DEMO_DIR": str(tmp_path / "store"), "PYTHONPATH": str(ROOT)}
-    # the socket for the kiosk only: Xvfb speaks the protocol too (its own READY=1)
-    command = ["xvfb-run", "-a", "-s", "-screen 0 1024x768x24", "env", f"NOTIFY_SOCKET={path}",
-               "WATCHDOG_USEC=1000000", sys.executable, "-m", "kiosk", "--config", "demo",
-               "run"]  # fmt: skip
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    # the socket for the kiosk only (Xvfb speaks the protocol too: its own READY=1)
+    env = {**os.environ, "KIOSK_DEMO_DIR": str(tmp_path / "store"), "PYTHONPATH": str(ROOT),
+           "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"}  # fmt: skip
+    command = [sys.executable, "-m", "kiosk", "--config", "demo", "run"]
     messages: list[str] = []
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and messages.count("WATCHDOG=1") < 3:
-            messages += received(sock)
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-        kiosk_pid = _kiosk_in_session(proc.pid)
-        os.kill(kiosk_pid, 15)  # as `systemctl stop` does; Xvfb must outlive it here
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, 9)
+    with screen("1024x768") as display:
+        proc = subprocess.Popen(command, cwd=ROOT, env={**env, "DISPLAY": display},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and messages.count("WATCHDOG=1") < 3:
+                messages += received(sock)
+                assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            proc.terminate()  # as `systemctl stop` does
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     messages += received(sock)
     assert messages[0] == "READY=1\nSTATUS=serving customers", messages
     assert messages.count("WATCHDOG=1") >= 3
     assert messages[-1] == "STOPPING=1"
-
-
-def _kiosk_in_session(session: int) -> int:
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            sid = os.getsid(int(entry.name))
-        except (OSError, ProcessLookupError):
-            continue
-        if sid == session and b"python" in cmdline[0] and b"kiosk" in cmdline:
-            return int(entry.name)
-    raise AssertionError("the kiosk process is gone")
 
 
 @needs_systemd_analyze

@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.ui.test_screens import ROOT, SHOTS
+from tests.ui.test_screens import ROOT, SHOTS, on_a_screen
 
 
 def kiosk(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -38,39 +37,35 @@ def test_the_running_kiosk_answers_its_cli_while_it_serves_a_customer(tmp_path: 
     assert add("x1", "Xavier", "9191").returncode == 0  # before the run: the CLI's own store
     command = [sys.executable, "-m", "kiosk", "--config", "demo", "run", "--size", "1024x600",
                "--scenario", "asked_while_serving", "--out", str(out)]  # fmt: skip
-    if shutil.which("xvfb-run"):
-        command = ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", *command]
-    else:
-        env["SDL_VIDEODRIVER"] = "offscreen"
-    # its own process group: a failing test takes xvfb-run, Xvfb and the kiosk down together
-    run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while not (out / "at-bill").exists():
-            assert run.poll() is None, run.stderr.read()[-3000:] if run.stderr else ""
-            assert time.monotonic() < deadline, "the scenario never reached the bill"
-            time.sleep(0.2)
-        socket = tmp_path / "store" / "control.sock"
-        assert stat.S_ISSOCK(socket.stat().st_mode)
-        assert stat.S_IMODE(socket.stat().st_mode) == 0o660
-        live = {
-            name: kiosk(env, *args)
-            for name, args in {
-                "outbox": ("outbox", "--json"),
-                "status": ("sync", "status"),
-                "doctor": ("doctor",),
-                "staff": ("staff", "list"),
-            }.items()
-        }
-        added = add("x2", "Yasmin", "9292")  # a write, made by the running kiosk
-        (out / "asked").write_text("done")
-        _, stderr = run.communicate(timeout=120)
-        assert run.returncode == 0, stderr[-3000:]
-    finally:
-        if run.poll() is None:
-            os.killpg(run.pid, signal.SIGKILL)
-            run.wait()
+    with on_a_screen(env, "1280x800"):
+        run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while not (out / "at-bill").exists():
+                assert run.poll() is None, run.stderr.read()[-3000:] if run.stderr else ""
+                assert time.monotonic() < deadline, "the scenario never reached the bill"
+                time.sleep(0.2)
+            socket = tmp_path / "store" / "control.sock"
+            assert stat.S_ISSOCK(socket.stat().st_mode)
+            assert stat.S_IMODE(socket.stat().st_mode) == 0o660
+            live = {
+                name: kiosk(env, *args)
+                for name, args in {
+                    "outbox": ("outbox", "--json"),
+                    "status": ("sync", "status"),
+                    "doctor": ("doctor",),
+                    "staff": ("staff", "list"),
+                }.items()
+            }
+            added = add("x2", "Yasmin", "9292")  # a write, made by the running kiosk
+            (out / "asked").write_text("done")
+            _, stderr = run.communicate(timeout=120)
+            assert run.returncode == 0, stderr[-3000:]
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
     result = json.loads((out / "result.json").read_text())
     assert result["ok"], result["failure"]
     assert result["notes"]["order_state"] == "collected"

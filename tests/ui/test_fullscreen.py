@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from tours.person import Panel, Person
-from tours.person_run import XServer, config_text, start_kiosk, stop_kiosk
+from tours.person_run import config_text, start_kiosk, stop_kiosk
+from tours.xserver import XServer
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "build" / "fullscreen"
@@ -45,7 +46,7 @@ def started(name: str) -> dict[str, object]:
     probe.mkdir(parents=True)
     config = out / "kiosk.toml"
     config.write_text(config_text(panel, out / "store", rotation))
-    x = XServer(panel)
+    x = XServer(panel.width, panel.height)
     log = (out / "kiosk.log").open("wb")
     kiosk = start_kiosk(config, x.display, probe, log)
     try:

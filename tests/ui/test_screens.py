@@ -1,8 +1,9 @@
 """The customer journeys through the real Kivy screens, driven by touch events.
 
 Each scenario runs `kiosk run --scenario NAME` in its own process (Kivy's App runs once
-per process) on a virtual X screen (xvfb-run), or SDL's offscreen driver where Xvfb is
-missing. Screenshots stay in build/ui-tests/<scenario>/ for a person to look at.
+per process) on a virtual X screen of its own (tours/xserver.py), or SDL's offscreen
+driver where Xvfb is missing. Screenshots stay in build/ui-tests/<scenario>/ for a
+person to look at.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 
 from kiosk.app.messages import ui_messages
 from kiosk.i18n import LOCALE_DIR
+from tours.xserver import screen
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "ui-tests"
@@ -41,11 +45,8 @@ def run_scenario(
     }
     command = [sys.executable, "-m", "kiosk", "--config", "demo", "run", "--size", size,
                "--scenario", name, "--out", str(out)]  # fmt: skip
-    if shutil.which("xvfb-run"):
-        command = ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", *command]
-    else:
-        environ["SDL_VIDEODRIVER"] = "offscreen"
-    done = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, timeout=timeout)
+    with on_a_screen(environ):
+        done = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, timeout=timeout)
     result_file = out / "result.json"
     assert result_file.exists(), done.stderr.decode()[-3000:]
     result = json.loads(result_file.read_text())
@@ -53,6 +54,19 @@ def run_scenario(
     for shot in result["shots"]:
         assert (out / shot).stat().st_size > 5000  # a real picture, not an empty frame
     return result
+
+
+@contextmanager
+def on_a_screen(environ: dict[str, str], size: str = "1920x1080") -> Iterator[None]:
+    """A virtual X screen of its own (tours/xserver.py) in `environ`, or SDL's
+    offscreen driver where Xvfb is missing."""
+    if not shutil.which("Xvfb"):
+        environ["SDL_VIDEODRIVER"] = "offscreen"
+        yield
+        return
+    with screen(size) as display:
+        environ["DISPLAY"] = display
+        yield
 
 
 def test_every_screen_message_is_translated_to_french():

@@ -115,12 +115,18 @@ class LockerBankSimulator:
             self._thread.join(timeout=2)
 
     def _run(self) -> None:
-        was_on = {name: False for name in self._lockers}
-        while not self._stop.is_set():
-            for name in self._lockers:
-                on = self.energised(name)
-                if on and not was_on[name]:
-                    self.energised_at.append((name, time.monotonic()))
-                    self.doors.pulsed(name)
-                was_on[name] = on
-            time.sleep(0.001)
+        """Every change of a lock pin, from the mock pin's own history of its states:
+        read every 10 ms, no pulse is missed however short, and the loop costs next to
+        nothing (a 1 ms poll of each pin's level took a third of a core)."""
+        seen = {name: len(self._lock_pin(name).states) for name in self._lockers}
+        while not self._stop.wait(0.01):
+            for name, pins in self._lockers.items():
+                states = self._lock_pin(name).states
+                for change in states[seen[name] :]:
+                    if bool(change.state) == pins.lock_active_high:
+                        self.energised_at.append((name, time.monotonic()))
+                        self.doors.pulsed(name)
+                seen[name] = len(states)
+
+    def _lock_pin(self, locker: str) -> Any:
+        return self._factory.pin(self._lockers[locker].lock_pin)
