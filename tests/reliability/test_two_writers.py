@@ -3,9 +3,10 @@
 The kiosk (the production wiring on simulated devices) runs pickups, statement payments
 and refunds, killed at chosen points; the back office, as its records arrive through
 the sync pull, edits invoices (raise, lower, pay at the counter, cancel), orders
-(reopened for rework) and customers (change contact, merge the account away), between
-the kiosk's journeys and while the kiosk is down between a kill and its start. A sync
-hands the kiosk's outbox to a model back office that books every payment once.
+(reopened for rework, done again, cancelled) and customers (change contact, merge the
+account away), between the kiosk's journeys and while the kiosk is down between a kill
+and its start. A sync hands the kiosk's outbox to a model back office that books every
+payment once.
 
 The references are independent of the kiosk's own bookkeeping: the terminal
 simulator's count of money, the model back office's ledger, and the model's own record
@@ -296,12 +297,20 @@ class TwoWriters(RuleBasedStateMachine):
         if self.down:
             self.under_unfinished.add(number)
 
-    @rule(n=st.sampled_from(PICKUPS))
-    def back_office_cancels_an_order(self, n):
+    @rule(n=st.sampled_from(PICKUPS), edit=st.sampled_from(["rework", "ready", "cancel"]))
+    def back_office_edits_an_order(self, n, edit):
+        """Reopened for rework (not to be collected), done again, or cancelled while
+        being worked on: the kiosk's copy changes under it as the sync pull saves it."""
         orders = self.kiosk.repos.orders
         order = orders.require(f"BO-2611-{int(n):05d}")
-        if order.state is OrderState.DONE:  # reopened for rework: not to be collected
-            orders.save(order.move_to(OrderState.IN_PROGRESS, NOW, "bo"))
+        moves = {
+            "rework": (OrderState.DONE, OrderState.IN_PROGRESS),
+            "ready": (OrderState.IN_PROGRESS, OrderState.DONE),
+            "cancel": (OrderState.IN_PROGRESS, OrderState.CANCELLED),
+        }
+        before, after = moves[edit]
+        if order.state is before:
+            orders.save(order.move_to(after, NOW, "bo"))
 
     @rule(merge=st.booleans())
     def back_office_edits_the_customer(self, merge):
