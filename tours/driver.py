@@ -23,9 +23,32 @@ from kiosk.app.widgets.keyboard import DONE, SHIFT
 
 Step = Generator[Any, None, None]
 
+# A step that yields 0 resumes on the driver's next tick: by then Kivy has run what the
+# step scheduled (layout, bindings) and drawn the frame, in the same loop turn. The
+# scripted driver waits for what it needs to see, not for a person's pace (tours/person.py
+# is the one that taps at a person's pace, through the X server).
+NEXT_FRAME = 0.0
+
 
 class ScenarioFailed(AssertionError):
     pass
+
+
+def picture(app: Any, path: Path) -> None:
+    """The window's widgets as a PNG, on the window's own background: Kivy draws a
+    widget's picture on a transparent ground, and the screens' background is the
+    window's clear colour (kiosk/app/main.py), so it is put under them while drawing."""
+    from kivy.graphics import Color, InstructionGroup, Rectangle
+
+    root = app.root
+    ground = InstructionGroup()
+    ground.add(Color(*app.colors["bg"]))
+    ground.add(Rectangle(pos=root.pos, size=root.size))
+    root.canvas.before.add(ground)  # under the children, whose canvases follow `before`
+    try:
+        root.export_to_png(str(path))
+    finally:
+        root.canvas.before.remove(ground)
 
 
 class UI:
@@ -34,6 +57,10 @@ class UI:
         self.out = out
         self.shots: list[str] = []
         self.screens_seen: list[str] = []
+        # called with a screen's name once a visit to it is laid out, and at each
+        # screenshot (the walk's Looker)
+        self.watchers: list[Callable[[str], None]] = []
+        self._watched = -1  # the visit (index in screens_seen) the watchers last had
         self.notes: dict[str, Any] = {}
         app.on_screen_change.append(self._seen)
 
@@ -80,9 +107,9 @@ class UI:
         """A tap at window coordinates (a hidden gesture has no widget to aim at)."""
         touch = UnitTestTouch(x, y)
         touch.touch_down()
-        yield 0.05
+        yield NEXT_FRAME
         touch.touch_up()
-        yield 0.1
+        yield NEXT_FRAME
 
     def tap_text(self, screen: str, text: str) -> Step:
         """Tap the button showing `text` (those of a shared bar have no id on the screen)."""
@@ -146,13 +173,17 @@ class UI:
             raise ScenarioFailed(
                 f"expected screen {name!r}, still on {self.current()!r} after {timeout} s"
             )
-        yield 0.15  # let it draw
+        yield NEXT_FRAME
         # and laid out, as a person sees it before tapping: on a loaded machine a frame
         # may come late, and a tap aimed at a widget not placed yet lands on nothing
         settled = time.monotonic() + 5.0
-        yield lambda: self._laid_out(name) or time.monotonic() > settled
+        yield lambda: self.laid_out(name) or time.monotonic() > settled
+        if self._watched != len(self.screens_seen) and self.current() == name:
+            self._watched = len(self.screens_seen)
+            for watch in self.watchers:
+                watch(name)
 
-    def _laid_out(self, name: str) -> bool:
+    def laid_out(self, name: str) -> bool:
         """No widget of the screen is still where Kivy puts it before any layout."""
         screen = self.app.screen(name)
         return not any(
@@ -165,9 +196,11 @@ class UI:
         yield seconds
 
     def shot(self, name: str) -> Step:
-        yield 0.15  # a frame or two, drawn by the app's own loop
+        yield NEXT_FRAME  # laid out: the picture is drawn from the widgets as they are
+        for watch in self.watchers:  # and looked at, as it is in the picture
+            watch(self.current())
         path = self.out / f"{len(self.shots) + 1:02d}-{name}.png"
-        self.app.root.export_to_png(str(path))
+        picture(self.app, path)
         self.shots.append(path.name)
 
     def check(self, ok: bool, message: str) -> None:
@@ -193,7 +226,7 @@ class Driver:
         Clock.schedule_once(self._begin, 0.5)
 
     def _begin(self, _dt: float) -> None:
-        Clock.schedule_interval(self._tick, 0.02)
+        Clock.schedule_interval(self._tick, 0)  # every frame
 
     def _tick(self, _dt: float) -> bool:
         if self._running:  # a step made Kivy run its clock: never re-enter the scenario
@@ -219,7 +252,7 @@ class Driver:
         except Exception:
             self.failure = traceback.format_exc()
             try:
-                self.app.root.export_to_png(str(self.out / "failure.png"))
+                picture(self.app, self.out / "failure.png")
             finally:
                 self._finish()
             return False

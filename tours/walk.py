@@ -69,7 +69,6 @@ class Looker:
 
 
 def walk(ui: Any) -> Iterator[Any]:
-    from kivy.clock import Clock
     from kivy.metrics import Metrics
 
     recorder = Recorder()
@@ -77,10 +76,12 @@ def walk(ui: Any) -> Iterator[Any]:
 
     def entered(name: str) -> None:
         recorder.screen = name
-        Clock.schedule_once(lambda _dt: looker.look(name), 0.3)  # once it is filled
 
     ui.app.speaker = recorder
     ui.app.on_screen_change.append(entered)
+    # each screen looked at once the tour has it laid out, and again at each picture
+    # the tour takes (a field typed into, a list filled)
+    ui.watchers.append(looker.look)
     ui.app.speech_default = ui.app.speech_on = True  # as [kiosk] speech = true does
     yield from journeys.tour(ui)
     for lang in ("fr", "en"):
@@ -130,7 +131,6 @@ def staff_screens(ui: Any, looker: Looker, lang: str) -> Iterator[Any]:
         if screen == "staff_search":
             yield from ui.tap("staff_search", "today")
             yield lambda: "reprint_0" in ui.app.screen("staff_search").ids
-            looker.look(screen)  # the rows came after the first look
         yield from ui.shot(f"{screen.replace('_', '-')}-{lang}")
         yield from staff_journeys.menu(ui, screen)
     yield from staff_journeys.sign_out(ui, "staff_menu")

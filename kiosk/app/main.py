@@ -184,6 +184,11 @@ class KioskApp(App):  # type: ignore[misc]
         self.colors = PALETTES[self.high_contrast]
         self.font_scale = 1.25 if self.high_contrast else 1.0
 
+    def on_colors(self, _app: Any, colors: dict[str, Any]) -> None:
+        # the background is the window's clear colour, not a rectangle under every page:
+        # a layer less over every pixel of every frame (docs/ui.md, "Drawing")
+        Window.clearcolor = colors["bg"]
+
     def short(self, *_bind: Any) -> bool:
         """A panel under 110 mm tall: the 7-inch ones (800×480 and 1024×600 are both
         about 90 mm). Measured in millimetres at the panel's DPI, not in pixels, so a
@@ -220,6 +225,7 @@ class KioskApp(App):  # type: ignore[misc]
     # -- navigation --
     def build(self) -> FloatLayout:
         icons.register()
+        self.on_colors(self, self.colors)
         Builder.load_file(str(HERE / "widgets" / "common.kv"))
         self.sm = ScreenManager(transition=NoTransition())
         self.go("attract")

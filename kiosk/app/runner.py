@@ -44,6 +44,7 @@ def configure_kivy(
     KivyConfig.set("graphics", "width", str(size[0]))
     KivyConfig.set("graphics", "height", str(size[1]))
     KivyConfig.set("graphics", "rotation", str(rotation))
+    KivyConfig.set("graphics", "multisamples", "0")  # nothing to smooth: docs/ui.md, "Drawing"
     KivyConfig.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     KivyConfig.set("graphics", "show_cursor", "0" if fullscreen else "1")
     # exactly one input path: SDL reads the touchscreen (kmsdrm: straight from evdev)

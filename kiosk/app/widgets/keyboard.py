@@ -189,6 +189,13 @@ class OnScreenKeyboard(BoxLayout):
         return [w for w in (root.walk() if root else []) if isinstance(w, KeyboardField)]
 
     def _build(self) -> None:
+        """Lays out the keys of the layout and language. The keys already made are used
+        again: every keyboard of every screen follows a change of language, and making
+        forty buttons from their rule, each time, made a tap on the language button
+        wait a second on a Pi."""
+        spare = [key for row in self.children for key in row.children]
+        for row in self.children:
+            row.clear_widgets()
         self.clear_widgets()
         rows = layout_rows(self.layout, self._lang)
         if self.folds:
@@ -196,15 +203,21 @@ class OnScreenKeyboard(BoxLayout):
         for row_keys in rows:
             row = BoxLayout(spacing=4)
             for key in row_keys:
-                special = key in SPECIAL
-                text = self._word(SPECIAL[key]) if special else key
-                button = Factory.Key(text=text, font_size=self._font(22 if special else 26))
-                button.key = key
-                button.size_hint_x = 2.0 if key in (SPACE, SHIFT) else 1.0
-                button.bind(on_release=self._press)
-                row.add_widget(button)
+                row.add_widget(self._key(spare.pop() if spare else None, key))
             self.add_widget(row)
         self._relabel()
+
+    def _key(self, button: Button | None, key: str) -> Button:
+        if button is None:
+            button = Factory.Key()
+            button.bind(on_release=self._press)
+        special = key in SPECIAL
+        button.text = self._word(SPECIAL[key]) if special else key
+        button.font_size = self._font(22 if special else 26)
+        button.key = key
+        button.lit = False
+        button.size_hint_x = 2.0 if key in (SPACE, SHIFT) else 1.0
+        return button
 
     def _press(self, button: Button) -> None:
         if self.target is None:
