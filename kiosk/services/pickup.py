@@ -304,11 +304,18 @@ class PickupService:
     ) -> PickupResult | None:
         """The order as stored now (the back office may have moved it since the screen
         read it) must be done, and its bill, if stored, still open (or paid, where
-        nothing is to be charged)."""
+        nothing is to be charged); and no earlier payment for it may be unfinished: a
+        kiosk cut off after the door's pulse leaves the order "done" until staff have
+        looked in the locker, and its customer must not be charged a second time."""
         current = self._repos.orders.get(order.number)
         if current is None or current.state is not OrderState.DONE:
             state = current.state.value if current else "not on this kiosk"
             return PickupResult(Outcome.NOT_COLLECTABLE, current or order, f"the order is {state}")
+        earlier = self._repos.intents.for_purpose(f"pickup:{order.number}")
+        unfinished = [i.intent_id for i in earlier if not i.settled]
+        if unfinished:
+            why = f"a payment for it is being resolved ({unfinished[0]})"
+            return PickupResult(Outcome.NOT_COLLECTABLE, current, why)
         stored = self._repos.invoices.get(invoice.number)
         fine = {InvoiceStatus.OPEN, InvoiceStatus.PAID} if paid_is_fine else {InvoiceStatus.OPEN}
         if stored is not None and stored.status not in fine:

@@ -291,6 +291,12 @@ def test_a_lock_pulsed_without_a_door_record_never_releases_the_money(kiosk, doo
     assert terminal.money_taken_minor == 0 and terminal.state.reservations  # held
     assert any("take the item" in str(e.payload.get("text")) for e in
                kiosk.repos.outbox.next_batch(NOW, limit=500))  # fmt: skip
+    # the claim code typed again before staff looked: the order still reads "done", but
+    # its customer is not charged a second time (the two-writer state machine found it:
+    # a second reservation taken, then its money "for an order already collected")
+    again = kiosk.pickup.pay_by_card(order, kiosk.pickup.bill(order))
+    assert again.outcome.value == "not_collectable" and "being resolved" in again.detail
+    assert terminal.money_taken_minor == 0 and len(terminal.state.reservations) == 1
     kiosk.staff.add_member("m1", "Maud", Role.MANAGER, "3333")
     manager = kiosk.repos.staff.require("m1")
     kiosk.recovery.confirm_pickup(manager, held.intent_id, taken=True)  # staff looked

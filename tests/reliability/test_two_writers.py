@@ -112,6 +112,7 @@ class TwoWriters(RuleBasedStateMachine):
         self.gone: set[str] = set()  # orders whose locker door opened: the item is out
         self.under_unfinished: set[str] = set()  # invoices the back office changed meanwhile
         self.changed_under: dict[str, set[str]] = {}  # unfinished intent → those invoices
+        self.closed_by_back_office: set[str] = set()  # paid at the counter, or voided
         self.expected: set[tuple[str, str]] = set()  # (payment, invoice) owed a difference
         self.manager = StaffMember.create("m1", "Maud", Role.MANAGER, "424242")
         repos = self.kiosk.repos
@@ -228,10 +229,7 @@ class TwoWriters(RuleBasedStateMachine):
             self.back_office_edits_the_customer(edit == "merge")
             return
         if target == "the invoice being paid":
-            intents = self.kiosk.repos.intents
-            unfinished = (
-                intents.unsettled() + self.kiosk.payments.open() + intents.in_states("reserved")
-            )
+            unfinished = self.kiosk.recovery.unresolved()
             numbers = [c.invoice_number for i in unfinished for c in i.charged]
             if not numbers:
                 return
@@ -240,10 +238,8 @@ class TwoWriters(RuleBasedStateMachine):
         self.back_office_edits_an_invoice(target, edit)
 
     def _start(self):
-        intents = self.kiosk.repos.intents
-        unfinished = intents.unsettled() + self.kiosk.payments.open()
         changed_now = set()
-        for intent in unfinished + intents.in_states("reserved"):
+        for intent in self.kiosk.recovery.unresolved():
             changed = {c.invoice_number for c in intent.charged} & self.under_unfinished
             self.changed_under.setdefault(intent.intent_id, set()).update(changed)
             changed_now |= changed
@@ -253,12 +249,19 @@ class TwoWriters(RuleBasedStateMachine):
         self._settled_since()
 
     def _settled_since(self) -> None:
-        """A payment settled over a changed invoice owes a difference from then on."""
+        """A payment settled over an invoice changed under it owes a difference from then
+        on, unless the changes cancelled out (raised, then lowered back)."""
         for intent_id, changed in list(self.changed_under.items()):
             intent = self.kiosk.repos.intents.get(intent_id)
             if intent is not None and intent.settled:
                 if intent.money_moved:
-                    self.expected |= {(intent_id, number) for number in changed}
+                    charged = {c.invoice_number: c.amount for c in intent.charged}
+                    self.expected |= {
+                        (intent_id, number)
+                        for number in changed
+                        if number in self.closed_by_back_office
+                        or self.kiosk.repos.invoices.require(number).total != charged[number]
+                    }
                 del self.changed_under[intent_id]
 
     @rule()
@@ -294,8 +297,14 @@ class TwoWriters(RuleBasedStateMachine):
         else:
             changed = replace(invoice, status=InvoiceStatus.VOID)
         invoices.save(changed)
+        if changed.status is not InvoiceStatus.OPEN:
+            self.closed_by_back_office.add(number)
         if self.down:
             self.under_unfinished.add(number)
+            return
+        for intent in self.kiosk.recovery.unresolved():  # up, with a payment waiting for staff
+            if number in {c.invoice_number for c in intent.charged}:
+                self.changed_under.setdefault(intent.intent_id, set()).add(number)
 
     @rule(n=st.sampled_from(PICKUPS), edit=st.sampled_from(["rework", "ready", "cancel"]))
     def back_office_edits_an_order(self, n, edit):
