@@ -86,7 +86,7 @@ firmware-test: install
 # project's modules again: 0.7 s of the 1.7 s a `kiosk run` takes to import them.
 test: install lint typecheck firmware-test
 	@$(PY) -m compileall -q kiosk tours backoffice tests >/dev/null
-	@$(PY) -m pytest -q; rc=$$?; \
+	@$(PY) -m pytest -q --durations=20; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc
 
 test-slow: $(STAMP)
