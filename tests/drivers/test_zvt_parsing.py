@@ -13,7 +13,6 @@ from kiosk.drivers.terminal.frames import (
     BadFrame,
     Frame,
     FrameDecoder,
-    crc16_kermit,
     encode_frame,
 )
 
@@ -23,10 +22,6 @@ apdus = st.builds(
     st.integers(0, 255),
     st.binary(max_size=300),
 ).map(lambda a: a.encode())
-
-
-def test_crc_check_value():
-    assert crc16_kermit(b"123456789") == 0x2189
 
 
 @given(apdus)

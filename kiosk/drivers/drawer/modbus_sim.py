@@ -15,16 +15,8 @@ import struct
 from functools import partial
 from typing import Any
 
+from kiosk.drivers.crc import crc16_modbus
 from kiosk.drivers.drawer.bus_sim import BusSimulator
-
-
-def crc16_modbus(data: bytes) -> int:
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
 
 
 def _framed(body: bytes) -> bytes:

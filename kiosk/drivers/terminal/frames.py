@@ -11,18 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, auto
 
+from kiosk.drivers.crc import crc16_kermit
+
 DLE, STX, ETX, ACK, NAK = 0x10, 0x02, 0x03, 0x06, 0x15
 MAX_APDU = 64 * 1024
-
-
-def crc16_kermit(data: bytes) -> int:
-    """CRC-16/KERMIT: reflected polynomial 0x8408, initial value 0."""
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
-    return crc
 
 
 def encode_frame(apdu: bytes) -> bytes:
