@@ -15,10 +15,9 @@ from datetime import datetime
 
 from kiosk.domain.staff import StaffMember
 from kiosk.services.alerts import alert
-from kiosk.storage.repositories import Repositories
+from kiosk.storage.repositories import HELP_CALLS, Repositories
 
 log = logging.getLogger("kiosk.staff")
-OPEN_CALLS = "help.calls"
 
 
 @dataclass(frozen=True)
@@ -38,23 +37,23 @@ class HelpCalls:
         now = self._clock()
         call = HelpCall(uuid.uuid4().hex, now, screen, lang)
         with self._repos.store.transaction():
-            calls = list(self._repos.settings.get(OPEN_CALLS) or [])
+            calls = list(self._repos.settings.get(HELP_CALLS) or [])
             calls.append({"id": call.call_id, "at": now.isoformat(), "screen": screen,
                           "lang": lang})  # fmt: skip
-            self._repos.settings.set(OPEN_CALLS, calls)
+            self._repos.settings.set(HELP_CALLS, calls)
             alert(self._repos, now, "help", f"a customer asks for help at the kiosk ({screen})")
         return call
 
     def open(self) -> list[HelpCall]:
         return [
             HelpCall(c["id"], datetime.fromisoformat(c["at"]), c["screen"], c["lang"])
-            for c in self._repos.settings.get(OPEN_CALLS) or []
+            for c in self._repos.settings.get(HELP_CALLS) or []
         ]
 
     def answer(self, member: StaffMember) -> int:
         """Staff went to the customer: every open call is answered."""
         calls = self.open()
-        self._repos.settings.set(OPEN_CALLS, [])
+        self._repos.settings.set(HELP_CALLS, [])
         if calls:
             log.info("%s answered %d call(s) for help", member.staff_id, len(calls))
         return len(calls)

@@ -306,6 +306,11 @@ class OwedReceiptRepository(_Repository[OwedReceipt]):
         super().__init__(store, "payment_id")
 
 
+# The customers' open calls for staff: kept by kiosk/services/help_calls.py, counted in
+# the sync worker's heartbeat (named here, below both).
+HELP_CALLS = "help.calls"
+
+
 class SettingsRepository:
     """Small named values: counters for numbers the kiosk hands out, sync cursors…"""
 

@@ -31,9 +31,8 @@ from kiosk.domain.customers import Customer
 from kiosk.domain.intents import UNKNOWN_OUTCOME, IntentState
 from kiosk.domain.orders import ServiceOrder
 from kiosk.domain.plain import DecodeError, from_plain
-from kiosk.services.help_calls import OPEN_CALLS as HELP_CALLS
 from kiosk.storage.outbox import OutboxEntry
-from kiosk.storage.repositories import Repositories
+from kiosk.storage.repositories import HELP_CALLS, Repositories
 from kiosk.storage.store import StoreError
 from kiosk.sync.client import BackOfficeClient, Change, Refused, SyncError, Transient
 

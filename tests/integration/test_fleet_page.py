@@ -16,7 +16,7 @@ import pytest
 
 from kiosk.domain.orders import OrderState
 from kiosk.services.alerts import alert
-from kiosk.services.help_calls import OPEN_CALLS
+from kiosk.storage.repositories import HELP_CALLS
 from tests.integration.test_sync import Kiosk, customer, order
 from tests.ui.test_screens import SHOTS
 
@@ -34,7 +34,7 @@ def test_the_fleet_page_shows_every_kiosk_and_what_needs_staff(tmp_path, server,
     stranger = Kiosk(tmp_path, server, "K9", shop=server.other_shop_id)
     try:
         k1.worker.health = lambda: {"printer": "fault: paper out", "lockers": "ready: 4 lockers"}
-        k1.repos.settings.set(OPEN_CALLS, [{"call_id": "c1", "screen": "bill"}])
+        k1.repos.settings.set(HELP_CALLS, [{"call_id": "c1", "screen": "bill"}])
         now = datetime.now(UTC)
         k1.clock.now = now
         alert(k1.repos, now, "help", "a customer asks for help at the kiosk (bill)")
