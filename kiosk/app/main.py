@@ -272,7 +272,9 @@ class KioskApp(App):  # type: ignore[misc]
         for listener in self.on_screen_change:
             listener(name)
         if self.speech_on:
-            Clock.schedule_once(lambda _dt: self.speak_screen(), 0.2)  # once it is filled
+            # once filled (refresh() ran as it was entered, kv's bindings with it), and
+            # before the next frame: before any further tap, however quick, can change it
+            Clock.schedule_once(lambda _dt: self.speak_screen(), -1)
 
     # -- speech --
     def listen(self) -> None:
