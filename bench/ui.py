@@ -96,14 +96,10 @@ def main() -> int:
             [
                 sys.executable,
                 "-m",
-                "kiosk",
-                "--config",
-                "demo",
-                "run",
+                "tours.play",
+                "transitions",
                 "--size",
                 "1024x600",
-                "--scenario",
-                "transitions",
                 "--out",
                 str(out),
             ]

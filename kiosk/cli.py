@@ -7,7 +7,6 @@ be used from a shell over SSH, from systemd and from provisioning scripts alike.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -159,29 +158,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kiosk.app.runner import run
 
     cfg = _config(args)
-    if args.scenario:
-        from kiosk import config as config_module
-        from kiosk.app.runner import load_scenarios
-
-        CONFIG = load_scenarios().CONFIG
-
-        overrides = CONFIG.get(args.scenario, {})
-        if overrides:
-            raw = {
-                "shop": {"name": cfg.shop.name},
-                "kiosk": {"id": cfg.kiosk.id, "data_dir": cfg.kiosk.data_dir},
-            }
-            raw["kiosk"].update(overrides.get("kiosk", {}))
-            raw["printer"] = {"sim_output_dir": cfg.printer.sim_output_dir}
-            raw["lockers"] = dataclasses.asdict(cfg.lockers)
-            cfg = config_module.from_mapping(raw, f"<scenario {args.scenario}>")
     width, _, height = args.size.partition("x")
     return run(
         cfg,
         size=(int(width), int(height)),
         fullscreen=args.fullscreen,
-        scenario=args.scenario or "",
-        out=Path(args.out) if args.out else None,
         first_frame=Path(args.first_frame) if args.first_frame else None,
         ready_mark=Path(args.ready) if args.ready else None,
     )
@@ -303,8 +284,6 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the kiosk (touchscreen UI)")
     run.add_argument("--size", default="1024x600", help="window size WxH (ignored when fullscreen)")
     run.add_argument("--fullscreen", action="store_true", help="take the whole screen (the shop)")
-    run.add_argument("--scenario", help="play a scripted journey (tests, demo tour)")
-    run.add_argument("--out", help="where a scenario writes screenshots and result.json")
     run.add_argument(
         "--first-frame", help=argparse.SUPPRESS
     )  # bench/ui.py: time of the first frame

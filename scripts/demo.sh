@@ -59,9 +59,9 @@ else
     TOUR="$OUT/tour"
     export KIOSK_DEMO_DIR="$PWD/$OUT/tour-store"
     if command -v xvfb-run >/dev/null; then
-        xvfb-run -a -s "-screen 0 1280x800x24" $PY -m kiosk --config "$PROFILE" run --size 1024x600 --scenario tour --out "$TOUR"
+        xvfb-run -a -s "-screen 0 1280x800x24" $PY -m tours.play tour --config "$PROFILE" --size 1024x600 --out "$TOUR"
     else
-        SDL_VIDEODRIVER=offscreen $PY -m kiosk --config "$PROFILE" run --size 1024x600 --scenario tour --out "$TOUR"
+        SDL_VIDEODRIVER=offscreen $PY -m tours.play tour --config "$PROFILE" --size 1024x600 --out "$TOUR"
     fi
     echo "== screenshots: $TOUR/ ($(ls "$TOUR" | grep -c png) screens)"
 fi

@@ -212,10 +212,30 @@ class UI:
 
 
 class Driver:
-    def __init__(self, app: Any, scenario: Callable[[UI], Iterator[Any]], out: Path) -> None:
+    """Plays a scenario on the Kivy clock.
+
+    With `draws` false the window draws its first frame and then none: the scenario's
+    pictures are drawn from the widgets (`picture`), and what it checks is read from
+    the widget tree, so a frame drawn between two pictures is seen by no one. Without a
+    GPU each frame is drawn by the CPU (about 50 ms of it at 1920×1080); the walks and
+    screen scenarios spent most of their time drawing frames nobody looked at. Layout,
+    text and touch all run as before: Kivy lays out on its clock, not when it draws.
+    The scenarios that time frames or are watched draw them all (scenarios.DRAWN), and
+    tests/ui/test_person.py sees the real window through the X server."""
+
+    def __init__(
+        self,
+        app: Any,
+        scenario: Callable[[UI], Iterator[Any]],
+        out: Path,
+        *,
+        draws: bool = True,
+    ) -> None:
         self.ui = UI(app, out)
         self.app = app
         self.out = out
+        self.draws = draws
+        self._drew_one = False
         self._gen = scenario(self.ui)
         self._waiting: Any = None
         self._until = 0.0
@@ -226,7 +246,22 @@ class Driver:
         Clock.schedule_once(self._begin, 0.5)
 
     def _begin(self, _dt: float) -> None:
+        if not self.draws:
+            from kivy.core.window import Window
+
+            # bound last, so called first: returning True ends the event there
+            Window.bind(on_draw=self._no_draw, on_flip=self._no_flip)
         Clock.schedule_interval(self._tick, 0)  # every frame
+
+    def _no_draw(self, *_args: object) -> bool:
+        return self._drew_one
+
+    def _no_flip(self, *_args: object) -> bool:
+        """One frame goes through (the runner starts the kiosk at its first frame)."""
+        if self._drew_one:
+            return True
+        self._drew_one = True
+        return False
 
     def _tick(self, _dt: float) -> bool:
         if self._running:  # a step made Kivy run its clock: never re-enter the scenario

@@ -1,5 +1,5 @@
-"""Every scripted journey by the name `kiosk run --scenario NAME` knows it, and the
-settings each needs. The journeys themselves: tours/journeys.py (customers),
+"""Every scripted journey by the name `python -m tours.play NAME` knows it (the settings
+each needs are in tours/play.py). The journeys themselves: tours/journeys.py (customers),
 tours/staff_journeys.py (staff), tours/walk.py (every screen, for the layout check);
 the shop they meet: tours/shop.py."""
 
@@ -9,7 +9,7 @@ from tours import journeys, staff_journeys
 from tours.shop import prepare
 from tours.walk import walk
 
-__all__ = ["CONFIG", "SCENARIOS", "prepare"]
+__all__ = ["SCENARIOS", "prepare"]
 
 SCENARIOS = {
     "walk": walk,
@@ -35,10 +35,4 @@ SCENARIOS = {
     "tour": journeys.tour,
     "transitions": journeys.transitions,
     "soak": journeys.soak,
-}
-# Settings a scenario needs (short idle time-outs for the idle scenario).
-CONFIG = {
-    "idle": {"kiosk": {"idle_timeout_s": 2, "idle_warning_s": 3}},
-    # the layout check in real millimetres: the 7-inch Raspberry Pi panel (800×480)
-    "walk": {"kiosk": {"screen_dpi": 133}},
 }

@@ -1,20 +1,22 @@
-"""`kiosk run`: the kiosk as it runs in the shop, or one scripted journey for the tests
-and the demo tour. Kivy is configured (window, input, its home folder) before it is
-imported, so nothing from the user's own ~/.kivy leaks in."""
+"""`kiosk run`: the kiosk as it runs in the shop, or driven by a script that tours/play.py
+hands in (the tests, the demo tour). Kivy is configured (window, input, its home folder)
+before it is imported, so nothing from the user's own ~/.kivy leaks in."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kiosk.config import Config
+from kiosk.logs import to_stderr
 from kiosk.memory import large_blocks_from_mmap
 from kiosk.systemd_notify import HealthCheck, Supervisor, watchdog_interval_s
 
@@ -57,17 +59,27 @@ def configure_kivy(
     KivyConfig.set("kivy", "keyboard_mode", "system")
 
 
+@dataclass(frozen=True)
+class Script:
+    """A scripted run, handed in from outside the kiosk's package (tours/play.py: the UI
+    tests, the demo tour, the UI benchmark), so the kiosk never imports its tours."""
+
+    install: Callable[[Any], None]  # given the app before its loop starts
+    prepare: Callable[[Any], None]  # given the use cases before the app has them
+    exit_code: Callable[[], int]  # once the loop has ended
+
+
 def run(
     config: Config,
     *,
     size: tuple[int, int] = (1024, 600),
     fullscreen: bool = False,
-    scenario: str = "",
-    out: Path | None = None,
+    script: Script | None = None,
     clock_now: datetime | None = None,
     first_frame: Path | None = None,
     ready_mark: Path | None = None,
 ) -> int:
+    to_stderr()  # the journal, under systemd (kiosk/logs.py)
     large_blocks_from_mmap()  # big transient buffers (scrypt's) must not stay resident
     configure_kivy(
         config.data_path / "kivy",
@@ -81,22 +93,18 @@ def run(
     cache = config.data_path / "cache"
     cache.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(cache))
-    kiosk = KioskRun(config, scenario=scenario, clock_now=clock_now, ready_mark=ready_mark)
+    kiosk = KioskRun(config, script=script, clock_now=clock_now, ready_mark=ready_mark)
     # a window on a desktop (make demo) closes as windows do; full screen it never does
-    kiosk.app.locked = fullscreen or bool(scenario)
+    kiosk.app.locked = fullscreen or script is not None
     try:
-        if scenario:
-            assert out is not None
-            kiosk.play(scenario, out)
+        if script is not None:
+            script.install(kiosk.app)
         if first_frame is not None:
             _stop_after_first_frame(kiosk.app, first_frame, ready_mark is not None)
         kiosk.run()
     finally:
         kiosk.close()
-    if scenario and out is not None:
-        result = json.loads((out / "result.json").read_text())
-        return 0 if result["ok"] else 1
-    return 0
+    return script.exit_code() if script is not None else 0
 
 
 class KioskRun:
@@ -109,14 +117,14 @@ class KioskRun:
         self,
         config: Config,
         *,
-        scenario: str = "",
+        script: Script | None = None,
         clock_now: datetime | None = None,
         ready_mark: Path | None = None,
     ) -> None:
         from kiosk.app.main import KioskApp
 
         self.config = config
-        self.scenario = scenario
+        self.script = script
         self.clock_now = clock_now
         self.ready_mark = ready_mark
         self.app = KioskApp(config)
@@ -125,15 +133,6 @@ class KioskRun:
         self.devices: Any = None
         self.workers: list[Any] = []
         self.control: Any = None
-
-    def play(self, scenario: str, out: Path) -> None:
-        """A scripted journey drives the app (tests, the demo tour)."""
-        from tours.driver import Driver
-
-        out.mkdir(parents=True, exist_ok=True)
-        # Kivy's Clock holds bound methods weakly: the app must keep the driver alive.
-        self.app.driver = Driver(self.app, load_scenarios().SCENARIOS[scenario], out)
-        self.app.driver.install()
 
     def run(self) -> None:
         from kivy.core.window import Window
@@ -178,8 +177,8 @@ class KioskRun:
             log.warning("startup: %s", line)
         for line in report.left_open + report.quarantined:  # staff mode: "resolve now"
             log.error("startup: unresolved payment %s", line)
-        if self.scenario:
-            load_scenarios().prepare(services)
+        if self.script is not None:
+            self.script.prepare(services)
         return services
 
     def _attached(self, result: object) -> None:
@@ -283,15 +282,3 @@ def _stop_after_first_frame(app: object, path: Path, wait_until_ready: bool) -> 
     Window.bind(on_flip=flipped)
     if wait_until_ready:
         app.bind(ready=ready, out_of_order=ready)  # type: ignore[attr-defined]
-
-
-def load_scenarios() -> Any:
-    """The scripted journeys: in the source tree's `tours/` package, not in the kiosk's."""
-    try:
-        from tours import scenarios
-    except ImportError as exc:
-        raise SystemExit(
-            "--scenario needs the tours/ package of the source tree: run from the project "
-            f"folder ({exc})"
-        ) from exc
-    return scenarios

@@ -35,8 +35,7 @@ def test_the_running_kiosk_answers_its_cli_while_it_serves_a_customer(tmp_path: 
         )  # fmt: skip
 
     assert add("x1", "Xavier", "9191").returncode == 0  # before the run: the CLI's own store
-    command = [sys.executable, "-m", "kiosk", "--config", "demo", "run", "--size", "1024x600",
-               "--scenario", "asked_while_serving", "--out", str(out)]  # fmt: skip
+    command = [sys.executable, "-m", "tours.play", "asked_while_serving", "--out", str(out)]
     with on_a_screen(env, "1280x800"):
         run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)  # fmt: skip

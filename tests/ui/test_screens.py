@@ -1,6 +1,6 @@
 """The customer journeys through the real Kivy screens, driven by touch events.
 
-Each scenario runs `kiosk run --scenario NAME` in its own process (Kivy's App runs once
+Each scenario runs `python -m tours.play NAME` in its own process (Kivy's App runs once
 per process) on a virtual X screen of its own (tours/xserver.py), or SDL's offscreen
 driver where Xvfb is missing. Screenshots stay in build/ui-tests/<scenario>/ for a
 person to look at.
@@ -43,8 +43,7 @@ def run_scenario(
         "PYTHONPATH": str(ROOT),
         **(env or {}),
     }
-    command = [sys.executable, "-m", "kiosk", "--config", "demo", "run", "--size", size,
-               "--scenario", name, "--out", str(out)]  # fmt: skip
+    command = [sys.executable, "-m", "tours.play", name, "--size", size, "--out", str(out)]
     with on_a_screen(environ):
         done = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, timeout=timeout)
     result_file = out / "result.json"
