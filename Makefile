@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 NODE_MODULES := firmware/host/node_modules/.package-lock.json
 FIRMWARE_LIB := build/firmware-lib/FETCHED
 
-.PHONY: install demo screens test test-slow lint typecheck firmware-test bench bundle provision clean
+.PHONY: install demo screens test pytest test-slow lint typecheck firmware-test bench bundle provision clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -84,9 +84,15 @@ firmware-test: install
 # The bytecode is compiled first: where PYTHONDONTWRITEBYTECODE is set (this project's
 # CI machines set it) every process the tests start (a kiosk, a CLI call) compiled the
 # project's modules again: 0.7 s of the 1.7 s a `kiosk run` takes to import them.
-test: install lint typecheck firmware-test
+# pytest runs on every core (pytest-xdist; the whole-screen runs on one worker: tests/
+# ui/conftest.py), and the lint, type check and firmware tests beside it, in the
+# moments it waits; each one's output is printed whole when it ends (docs/testing.md).
+test: install
 	@$(PY) -m compileall -q kiosk tours backoffice tests >/dev/null
-	@$(PY) -m pytest -q --durations=20; rc=$$?; \
+	@$(MAKE) --no-print-directory -j4 --output-sync=target lint typecheck firmware-test pytest
+
+pytest: $(STAMP)
+	@$(PY) -m pytest -q -n auto --dist loadgroup --durations=20; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc
 
 test-slow: $(STAMP)

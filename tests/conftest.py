@@ -43,3 +43,16 @@ def pg_server() -> Iterator[Any]:
     server = PgServer().start()
     yield server
     server.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The whole-screen runs first (tests/ui/conftest.py): with parallel workers
+    (`make test`: pytest-xdist) the longest group starts at once on one worker while the
+    others share the rest, instead of arriving last and running alone."""
+    from tests.ui.conftest import WHOLE_SCREEN
+
+    def whole_screen(item: pytest.Item) -> bool:
+        group = item.get_closest_marker("xdist_group")
+        return group is not None and group.args[:1] == (WHOLE_SCREEN,)
+
+    items.sort(key=lambda item: not whole_screen(item))  # stable: the rest keep their order

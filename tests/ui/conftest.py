@@ -9,6 +9,13 @@ import pytest
 
 from tests.ui.test_screens import run_scenario
 
+# The runs that take the whole machine for a while: the walks, the person test's
+# (tests/ui/test_person.py) and the full-screen starts (tests/ui/test_fullscreen.py).
+# With parallel test workers they run on one worker, one after the other, first in the
+# session (tests/conftest.py), while the other workers take everything else; beside
+# each other they starve (docs/testing.md).
+WHOLE_SCREEN = "whole-screen"
+
 # the 7-inch panels (800×480, 1024×600), a 1080p counter screen, a portrait kiosk
 WALK_SIZES = ("1024x600", "800x480", "1920x1080", "600x1024")
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ui.conftest import WHOLE_SCREEN
 from tours.person import Panel, Person
 from tours.person_run import config_text, start_kiosk, stop_kiosk
 from tours.xserver import XServer
@@ -33,9 +34,10 @@ CASES = {
     "800x480-rotated": (Panel("pi-7in", 800, 480, 133), 90),
 }
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("Xvfb") is None, reason="Xvfb is installed by `make install`"
-)
+pytestmark = [
+    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is installed by `make install`"),
+    pytest.mark.xdist_group(WHOLE_SCREEN),
+]
 
 
 def started(name: str) -> dict[str, object]:

@@ -6,7 +6,12 @@ covers the screen and the walk cannot go on."""
 
 from __future__ import annotations
 
+import pytest
+
+from tests.ui.conftest import WHOLE_SCREEN
 from tests.ui.test_layout import CUSTOMER, STAFF
+
+pytestmark = pytest.mark.xdist_group(WHOLE_SCREEN)
 
 
 def test_no_key_and_no_close_request_leaves_a_screen(walks):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.conftest import WALK_SIZES
+from tests.ui.conftest import WALK_SIZES, WHOLE_SCREEN
+
+pytestmark = pytest.mark.xdist_group(WHOLE_SCREEN)
 
 CUSTOMER = {"attract", "home", "claim", "verify", "bill", "progress", "collected",
             "identify", "statement", "customer", "item", "work", "terms", "dropped",

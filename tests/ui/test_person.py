@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ui.conftest import WHOLE_SCREEN
 from tours.person import PANELS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,9 +31,10 @@ LANGS = ("fr", "en")
 # the English customer paid 20.00 ahead: owed 149.78 against 169.78 of open invoices
 PAID_AHEAD = {"fr": "0", "en": "20"}
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("Xvfb") is None, reason="Xvfb is installed by `make install`"
-)
+pytestmark = [
+    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is installed by `make install`"),
+    pytest.mark.xdist_group(WHOLE_SCREEN),
+]
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,9 @@ from babel.messages.pofile import read_po
 
 from kiosk.app.speech import Speaker
 from kiosk.i18n import LOCALE_DIR, Lang
+from tests.ui.conftest import WHOLE_SCREEN
+
+pytestmark = pytest.mark.xdist_group(WHOLE_SCREEN)
 
 needs_speech = pytest.mark.skipif(
     not (shutil.which("espeak-ng") and shutil.which("sox")),
