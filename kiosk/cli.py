@@ -37,7 +37,7 @@ def _routed(name: str) -> Handler:
 
         cfg = _config(args)
         if name == "doctor" and args.security:  # the OS, read by this process: no kiosk
-            from kiosk.services.security import SecurityCheck, format_findings
+            from kiosk.services.machine.security import SecurityCheck, format_findings
 
             findings = SecurityCheck(data_dir=cfg.kiosk.data_dir).all()
             print(format_findings(findings))
@@ -111,7 +111,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 def cmd_firmware_flash(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from kiosk.services.firmware import FlashError, flash
+    from kiosk.services.machine.firmware import FlashError, flash
 
     try:
         result = flash(args.port, board=Path(args.board) if args.board else None, force=args.force)
@@ -123,7 +123,7 @@ def cmd_firmware_flash(args: argparse.Namespace) -> int:
 
 
 def cmd_firmware_version(args: argparse.Namespace) -> int:
-    from kiosk.services.firmware import device_version, source_dir, source_version
+    from kiosk.services.machine.firmware import device_version, source_dir, source_version
 
     running = device_version(args.port)
     print(f"source   {source_version(source_dir())}")

@@ -69,8 +69,8 @@ def _seed(config: str, paid_ahead: str) -> None:
     from kiosk.config import load
     from kiosk.domain.money import Money
     from kiosk.services.context import open_kiosk_store
-    from kiosk.services.devices import open_devices
     from kiosk.services.kiosk import build_services
+    from kiosk.services.machine.devices import open_devices
     from tours.shop import EUR, prepare
 
     cfg = load(config)

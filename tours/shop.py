@@ -14,9 +14,9 @@ from kiosk.domain.customers import ContactPreference, CreditAccount, Customer
 from kiosk.domain.money import Money
 from kiosk.domain.orders import CustomerItem, OrderState, ServiceLine, ServiceOrder
 from kiosk.services.demo_data import catalogue_records, item_kinds_record
-from kiosk.services.item_kinds import SETTING as ITEM_KINDS
+from kiosk.services.journeys.item_kinds import SETTING as ITEM_KINDS
 from kiosk.services.kiosk import KioskServices
-from kiosk.services.usb_devices import UsbGuard
+from kiosk.services.staff_mode.usb_devices import UsbGuard
 from tours.usbguard import FakeUsbGuard
 
 EUR = "EUR"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kiosk.services.item_kinds import SETTING as ITEM_KINDS
+from kiosk.services.journeys.item_kinds import SETTING as ITEM_KINDS
 from tours import journeys, layout, staff_journeys
 from tours.keys import press_all
 

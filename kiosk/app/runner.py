@@ -164,8 +164,8 @@ class KioskRun:
 
     def _open(self) -> object:
         from kiosk.services.context import open_kiosk_store
-        from kiosk.services.devices import open_devices
         from kiosk.services.kiosk import build_services
+        from kiosk.services.machine.devices import open_devices
 
         self.repos = open_kiosk_store(self.config)
         self.devices = open_devices(self.config)
@@ -198,7 +198,7 @@ class KioskRun:
 
     def _start_sync(self) -> None:
         try:
-            from kiosk.services.diagnostics import device_health
+            from kiosk.services.machine.diagnostics import device_health
             from kiosk.services.sync import make_worker
 
             worker = make_worker(

@@ -203,8 +203,8 @@ def staff_list(ctx: Context, args: Namespace, out: TextIO, err: TextIO) -> int:
 def doctor(ctx: Context, args: Namespace, out: TextIO, err: TextIO) -> int:
     """Every device's state (the running kiosk's own devices, or opened here), a test
     page, a locker opened."""
-    from kiosk.services.devices import open_devices
-    from kiosk.services.diagnostics import check_devices, format_table, print_test_page
+    from kiosk.services.machine.devices import open_devices
+    from kiosk.services.machine.diagnostics import check_devices, format_table, print_test_page
 
     devices = ctx.devices
     if devices is None:

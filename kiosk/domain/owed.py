@@ -4,7 +4,7 @@ Stored in the same transaction as the payment it belongs to, and removed once th
 receipt was printed or handed to the outbox to be sent. One left behind means the power
 went (or the printer and every channel failed) between the payment and its receipt: at
 the next start it is sent if the customer can be reached, and listed for staff
-otherwise (kiosk/services/receipt_delivery.py).
+otherwise (kiosk/services/money/receipt_delivery.py).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ kept only as a scrypt hash with its own salt.
 A PIN is 4 to 8 digits. scrypt (n=2**14, r=8, p=1: about 16 MB and a few tens of
 milliseconds on a Pi 4) makes trying every 4-digit PIN against a stolen SD card slow, and
 the per-PIN salt stops one table from serving every kiosk. The kiosk also locks staff
-mode after repeated wrong PINs (kiosk.services.staff).
+mode after repeated wrong PINs (kiosk.services.staff_mode.staff).
 """
 
 from __future__ import annotations

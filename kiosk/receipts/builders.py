@@ -138,7 +138,7 @@ def payment_receipt(
     copy: bool = False,
     line_labels: Sequence[str] = (),
 ) -> Document:
-    """`line_labels`: the lines' words in `lang` (kiosk/services/line_labels.py), else
+    """`line_labels`: the lines' words in `lang` (kiosk/services/money/line_labels.py), else
     the invoice's own."""
     _ = lang._
     doc = _header(shop, _("Receipt"))

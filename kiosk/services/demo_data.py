@@ -18,7 +18,7 @@ from kiosk.domain.money import Money
 from kiosk.domain.orders import TRANSITIONS, CustomerItem, OrderState, ServiceLine, ServiceOrder
 from kiosk.domain.plain import to_plain
 from kiosk.i18n import Lang
-from kiosk.services import item_kinds
+from kiosk.services.journeys import item_kinds
 from kiosk.storage.repositories import Repositories
 
 FIRST = [
@@ -216,8 +216,9 @@ def catalogue_records() -> dict[str, dict[str, object]]:
 
 
 def item_kinds_record() -> dict[str, object]:
-    """The kiosk's own item kinds as a back office sends them (kiosk/services/item_kinds.py)
-    with labels per language: the demo's, both for the kiosk's store and the back office."""
+    """The kiosk's own item kinds as a back office sends them
+    (kiosk/services/journeys/item_kinds.py) with labels per language: the demo's, both for
+    the kiosk's store and the back office."""
     fr, en = Lang("fr")._, Lang("en")._
 
     def labelled(msgid: str) -> dict[str, object]:

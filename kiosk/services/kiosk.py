@@ -8,20 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kiosk.config import Config
-from kiosk.services.devices import Devices
-from kiosk.services.dropoff import DropOffService
-from kiosk.services.help_calls import HelpCalls
-from kiosk.services.identify import Verifier
-from kiosk.services.payments import CardPayments
-from kiosk.services.pickup import PickupService
-from kiosk.services.receipt_delivery import ReceiptDelivery
-from kiosk.services.recovery import Recovery, RecoveryReport
-from kiosk.services.refunds import Refunds
-from kiosk.services.settlement import Settlement
-from kiosk.services.shifts import Shifts
-from kiosk.services.staff import StaffService
-from kiosk.services.staff_lockers import LockerTasks
-from kiosk.services.statements import StatementService
+from kiosk.services.journeys.dropoff import DropOffService
+from kiosk.services.journeys.help_calls import HelpCalls
+from kiosk.services.journeys.identify import Verifier
+from kiosk.services.journeys.pickup import PickupService
+from kiosk.services.journeys.statements import StatementService
+from kiosk.services.machine.devices import Devices
+from kiosk.services.money.payments import CardPayments
+from kiosk.services.money.receipt_delivery import ReceiptDelivery
+from kiosk.services.money.recovery import Recovery, RecoveryReport
+from kiosk.services.money.refunds import Refunds
+from kiosk.services.money.settlement import Settlement
+from kiosk.services.staff_mode.shifts import Shifts
+from kiosk.services.staff_mode.staff import StaffService
+from kiosk.services.staff_mode.staff_lockers import LockerTasks
 from kiosk.storage.repositories import Repositories
 
 
@@ -47,7 +47,7 @@ class KioskServices:
         """Before the first customer: every intent a crash left reaches its business
         outcome, as far as the terminal can be asked. It never raises: without a
         terminal the kiosk still takes drop-offs and account charges, and an intent that
-        cannot finish is quarantined for staff (kiosk/services/recovery.py). Then the
+        cannot finish is quarantined for staff (kiosk/services/money/recovery.py). Then the
         receipts a power cut left owed are sent, or listed for staff."""
         report = self.recovery.run()
         report.done += self.delivery.send_owed()

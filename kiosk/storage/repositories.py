@@ -306,7 +306,7 @@ class OwedReceiptRepository(_Repository[OwedReceipt]):
         super().__init__(store, "payment_id")
 
 
-# The customers' open calls for staff: kept by kiosk/services/help_calls.py, counted in
+# The customers' open calls for staff: kept by kiosk/services/journeys/help_calls.py, counted in
 # the sync worker's heartbeat (named here, below both).
 HELP_CALLS = "help.calls"
 

@@ -5,9 +5,9 @@ import pytest
 from kiosk import config
 from kiosk.cli import main
 from kiosk.drivers.base import DeviceState
-from kiosk.services.devices import open_devices
-from kiosk.services.diagnostics import check_devices
-from kiosk.services.firmware import source_dir, source_version
+from kiosk.services.machine.devices import open_devices
+from kiosk.services.machine.diagnostics import check_devices
+from kiosk.services.machine.firmware import source_dir, source_version
 
 
 def test_doctor_on_the_demo_devices(tmp_path, monkeypatch, capsys):
@@ -86,7 +86,7 @@ def test_jammed_locker_fails_open_locker(tmp_path, capsys, monkeypatch):
         devices.lockers.timings = type(devices.lockers.timings)(pulse_ms=50, open_timeout_s=0.5)
         return devices
 
-    monkeypatch.setattr("kiosk.services.devices.open_devices", jammed)
+    monkeypatch.setattr("kiosk.services.machine.devices.open_devices", jammed)
     assert main(["--config", "demo", "doctor", "--open-locker", "3"]) == 1
     assert "locker 3: NOT opened" in capsys.readouterr().out
 

@@ -9,7 +9,7 @@ import pytest
 from kiosk.drivers.drawer.bank import LockerBank, LockerTimings
 from kiosk.drivers.drawer.pico import PicoHardware, PicoLocker
 from kiosk.drivers.drawer.pico_sim import PicoSimulator, flashed
-from kiosk.services.firmware import device_version, flash, source_dir, source_version
+from kiosk.services.machine.firmware import device_version, flash, source_dir, source_version
 
 WANT = source_version(source_dir())
 

@@ -12,7 +12,12 @@ from kiosk.domain.money import Money
 from kiosk.drivers.terminal.link import SerialLink
 from kiosk.drivers.terminal.simulator import DROP_STEPS, Script
 from kiosk.drivers.terminal.zvt import ZvtTerminal
-from kiosk.services.payments import CardPayments, PaymentsBlocked, Purpose, TerminalUnavailable
+from kiosk.services.money.payments import (
+    CardPayments,
+    PaymentsBlocked,
+    Purpose,
+    TerminalUnavailable,
+)
 from kiosk.storage.repositories import open_repositories
 from kiosk.storage.store import Store
 from tests.conftest import NOW

@@ -2,7 +2,7 @@ from kiosk.domain.customers import ContactPreference
 from kiosk.drivers.printer.escpos_printer import EscposPrinter
 from kiosk.drivers.printer.simulator import SimulatedPrinter
 from kiosk.receipts.samples import documents
-from kiosk.services.receipt_delivery import ReceiptDelivery
+from kiosk.services.money.receipt_delivery import ReceiptDelivery
 from tests.conftest import NOW
 from tests.factories import customer
 

@@ -334,7 +334,7 @@ def test_an_answer_slower_than_the_timeout_is_a_transient_error():
 def test_item_kinds_come_from_the_back_office_in_each_language(tmp_path, server):
     """Issue 12 §2: the back office's `item_kinds` setting reaches the kiosk by the pull,
     and the kiosk offers its kinds in the session's language."""
-    from kiosk.services.item_kinds import SETTING, item_kinds
+    from kiosk.services.journeys.item_kinds import SETTING, item_kinds
 
     record = {
         "kinds": [{"code": "bike", "labels": {"fr": "Vélo", "en": "Bike"}, "label": "Vélo",

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.domain.orders import OrderState
-from kiosk.services.pickup import Found
-from kiosk.services.recovery import RecoveryReport
-from kiosk.services.staff import StaffTaskError
+from kiosk.services.journeys.pickup import Found
+from kiosk.services.money.recovery import RecoveryReport
+from kiosk.services.permissions import StaffTaskError
 from tests.reliability.payment_world import MANAGER, World
 
 

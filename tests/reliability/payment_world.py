@@ -37,8 +37,8 @@ from kiosk.drivers.terminal.profiles import DEFAULT_PROFILE
 from kiosk.drivers.terminal.simulator import TerminalSimulator
 from kiosk.drivers.terminal.zvt import ZvtTerminal, ZvtTimeouts
 from kiosk.services.context import open_kiosk_store
-from kiosk.services.devices import Devices
 from kiosk.services.kiosk import KioskServices, build_services
+from kiosk.services.machine.devices import Devices
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 EUR = "EUR"

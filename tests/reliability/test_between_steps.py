@@ -18,7 +18,7 @@ from kiosk.domain.billing import InvoiceStatus, build_invoice
 from kiosk.domain.customers import CreditAccount
 from kiosk.domain.money import Money
 from kiosk.domain.orders import OrderState
-from kiosk.services.settlement import Settlement
+from kiosk.services.money.settlement import Settlement
 from tests.services.test_journeys import EUR, NOW, open_kiosk, seed_done_order
 
 
@@ -208,7 +208,7 @@ def test_two_staff_sessions_refund_one_payment_at_the_same_moment(kiosk, run):
     the other is told it was refunded; the terminal gives the money back once. Without
     the lock every run fails."""
     from kiosk.domain.staff import Role, StaffMember
-    from kiosk.services.staff import StaffTaskError
+    from kiosk.services.permissions import StaffTaskError
 
     _, order = seed_done_order(kiosk)
     assert kiosk.pickup.pay_by_card(order, kiosk.pickup.bill(order)).outcome.value == "collected"
@@ -362,7 +362,7 @@ def test_a_payment_reversed_at_the_terminal_is_not_refunded_again(kiosk):
     what it last did first; a movement no intent of the ledger made stops the refund
     until a manager has checked the terminal's journal."""
     from kiosk.domain.staff import Role, StaffMember
-    from kiosk.services.refunds import MaybeReversed
+    from kiosk.services.money.refunds import MaybeReversed
 
     _, order = seed_done_order(kiosk)
     assert kiosk.pickup.pay_by_card(order, kiosk.pickup.bill(order)).outcome.value == "collected"

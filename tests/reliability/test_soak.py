@@ -16,10 +16,10 @@ from kiosk.domain.orders import OrderState
 from kiosk.drivers.drawer.bank import Door
 from kiosk.memory import rss_mb
 from kiosk.services.context import open_kiosk_store
-from kiosk.services.devices import open_devices
-from kiosk.services.dropoff import DropOffRequest, NewCustomer
+from kiosk.services.journeys.dropoff import DropOffRequest, NewCustomer
+from kiosk.services.journeys.pickup import Outcome
 from kiosk.services.kiosk import build_services
-from kiosk.services.pickup import Outcome
+from kiosk.services.machine.devices import open_devices
 from kiosk.services.retention import Retention
 from tests.services.test_journeys import NOW, make_config, seed_done_order
 from tests.ui.test_screens import run_scenario

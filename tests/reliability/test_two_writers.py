@@ -45,8 +45,8 @@ from kiosk.domain.customers import CreditAccount
 from kiosk.domain.money import Money
 from kiosk.domain.orders import OrderState
 from kiosk.domain.staff import Role, StaffMember
-from kiosk.services.settlement import Settlement
-from kiosk.services.staff import StaffTaskError
+from kiosk.services.money.settlement import Settlement
+from kiosk.services.permissions import StaffTaskError
 from tests.services.test_journeys import EUR, NOW, open_kiosk, seed_done_order
 
 PICKUPS = ("1", "2", "3")  # order n waits in locker n, with the back office's invoice F-n

@@ -11,14 +11,14 @@ import pytest
 from kiosk.domain.billing import InvoiceStatus, build_invoice
 from kiosk.domain.customers import ContactPreference, CreditAccount
 from kiosk.domain.money import Money
-from kiosk.services.dropoff import (
+from kiosk.services.journeys.dropoff import (
     NEW_CUSTOMER_FIELDS,
     DropOffError,
     DropOffRequest,
     NewCustomer,
     check_new_customer,
 )
-from kiosk.services.statements import StatementOutcome
+from kiosk.services.journeys.statements import StatementOutcome
 from tests.services.test_journeys import EUR, NOW, open_kiosk, seed_done_order
 
 

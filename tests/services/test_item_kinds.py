@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from kiosk.services.demo_data import item_kinds_record
-from kiosk.services.item_kinds import item_kinds
+from kiosk.services.journeys.item_kinds import item_kinds
 
 
 def labels(kinds):

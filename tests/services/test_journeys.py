@@ -20,11 +20,11 @@ from kiosk.domain.orders import CustomerItem, OrderState, ServiceLine, ServiceOr
 from kiosk.drivers.drawer.simulator import DoorBehaviour
 from kiosk.drivers.terminal.simulator import Script
 from kiosk.services.context import open_kiosk_store
-from kiosk.services.devices import open_devices
-from kiosk.services.dropoff import DropOffError, DropOffRequest, NewCustomer
+from kiosk.services.journeys.dropoff import DropOffError, DropOffRequest, NewCustomer
+from kiosk.services.journeys.pickup import Found, Outcome
+from kiosk.services.journeys.statements import StatementOutcome
 from kiosk.services.kiosk import build_services
-from kiosk.services.pickup import Found, Outcome
-from kiosk.services.statements import StatementOutcome
+from kiosk.services.machine.devices import open_devices
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 EUR = "EUR"
@@ -399,7 +399,7 @@ def test_the_demo_guide_tells_codes_that_work(kiosk):
     import re
 
     from kiosk.services.demo_data import guide, seed
-    from kiosk.services.identify import find_customers
+    from kiosk.services.journeys.identify import find_customers
 
     seed(kiosk.repos, kiosk.config, NOW, customers=12)
     collect, statement, _ = guide(kiosk.repos)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kiosk.domain.orders import OrderState
-from kiosk.services.dropoff import DropOffRequest, NewCustomer
-from kiosk.services.payments import Purpose
-from kiosk.services.pickup import Outcome
+from kiosk.services.journeys.dropoff import DropOffRequest, NewCustomer
+from kiosk.services.journeys.pickup import Outcome
+from kiosk.services.money.payments import Purpose
 from kiosk.services.retention import Retention
 from tests.services.test_journeys import NOW, kiosk, seed_done_order  # noqa: F401
 

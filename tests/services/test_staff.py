@@ -11,9 +11,10 @@ from kiosk.domain.billing import PaymentMethod
 from kiosk.domain.orders import OrderState
 from kiosk.domain.staff import Role, StaffError, StaffMember
 from kiosk.drivers.drawer.simulator import DoorBehaviour
-from kiosk.services.identify import Verifier
-from kiosk.services.pickup import Outcome
-from kiosk.services.staff import Forbidden, StaffService, StaffTaskError
+from kiosk.services.journeys.identify import Verifier
+from kiosk.services.journeys.pickup import Outcome
+from kiosk.services.permissions import Forbidden, StaffTaskError
+from kiosk.services.staff_mode.staff import StaffService
 from tests.services.test_journeys import NOW, kiosk, seed_done_order  # noqa: F401
 
 

@@ -4,8 +4,8 @@ or refusing said in words, and only roles with the devices permission may."""
 
 import pytest
 
-from kiosk.services.staff import Forbidden
-from kiosk.services.usb_devices import UsbError, UsbGuard
+from kiosk.services.permissions import Forbidden
+from kiosk.services.staff_mode.usb_devices import UsbError, UsbGuard
 from tests.services.test_journeys import kiosk  # noqa: F401
 from tours.usbguard import FakeUsbGuard
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kiosk.services.security import SecurityCheck
+from kiosk.services.machine.security import SecurityCheck
 from tests.system.test_provisioning import needs_root, provision, staged_root
 
 ROOT = Path(__file__).resolve().parents[2]

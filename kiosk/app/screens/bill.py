@@ -3,8 +3,8 @@ from typing import Any
 from kivy.uix.label import Label
 
 from kiosk.app.main import KioskScreen
-from kiosk.services.line_labels import bill_labels
-from kiosk.services.pickup import Outcome, PickupResult
+from kiosk.services.journeys.pickup import Outcome, PickupResult
+from kiosk.services.money.line_labels import bill_labels
 
 
 def fill_table(app: Any, table: Any, rows: list[tuple[str, str]]) -> None:

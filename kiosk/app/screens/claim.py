@@ -1,5 +1,5 @@
 from kiosk.app.main import KioskScreen
-from kiosk.services.pickup import Found
+from kiosk.services.journeys.pickup import Found
 
 
 class ClaimScreen(KioskScreen):

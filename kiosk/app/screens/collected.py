@@ -1,5 +1,5 @@
 from kiosk.app.main import KioskScreen
-from kiosk.services.receipt_delivery import Delivery
+from kiosk.services.money.receipt_delivery import Delivery
 
 
 class CollectedScreen(KioskScreen):

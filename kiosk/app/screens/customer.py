@@ -19,7 +19,7 @@ from kiosk.app.main import KioskScreen
 from kiosk.app.questions import NEW_CUSTOMER as QUESTIONS
 from kiosk.app.questions import REFUSALS, UNSURE
 from kiosk.domain.customers import ContactPreference
-from kiosk.services.dropoff import (
+from kiosk.services.journeys.dropoff import (
     NEW_CUSTOMER_FIELDS,
     DropOffError,
     NewCustomer,

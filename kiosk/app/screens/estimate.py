@@ -1,6 +1,6 @@
 from kiosk.app.main import KioskScreen
 from kiosk.app.screens.bill import fill_table
-from kiosk.services.line_labels import bill_labels
+from kiosk.services.money.line_labels import bill_labels
 
 
 class EstimateScreen(KioskScreen):

@@ -10,7 +10,7 @@ from kivy.properties import StringProperty
 
 from kiosk.app.main import KioskScreen
 from kiosk.app.questions import IDENTIFY as HINTS
-from kiosk.services.identify import find_customers
+from kiosk.services.journeys.identify import find_customers
 
 
 class IdentifyScreen(KioskScreen):

@@ -4,12 +4,12 @@ from kivy.uix.togglebutton import ToggleButton
 
 from kiosk.app.icons import with_icon
 from kiosk.app.main import KioskScreen
-from kiosk.services.item_kinds import ItemKind
+from kiosk.services.journeys.item_kinds import ItemKind
 
 
 class ItemScreen(KioskScreen):
     """The kinds of item and their conditions come from the back office, labelled in the
-    session's language (kiosk/services/item_kinds.py); each button's id is `kind_<code>`
+    session's language (kiosk/services/journeys/item_kinds.py); each button's id is `kind_<code>`
     or `check_<code>`."""
 
     def refresh(self) -> None:

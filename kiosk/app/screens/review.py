@@ -6,7 +6,7 @@ goes back to that screen with every answer kept, and comes straight back here.""
 from __future__ import annotations
 
 from kiosk.app.main import KioskScreen
-from kiosk.services.dropoff import DropOffError, check_new_customer
+from kiosk.services.journeys.dropoff import DropOffError, check_new_customer
 
 
 class ReviewScreen(KioskScreen):

@@ -4,8 +4,8 @@ from kivy.factory import Factory
 
 from kiosk.app.icons import with_icon
 from kiosk.app.main import KioskScreen
-from kiosk.services.diagnostics import Check, print_test_page
-from kiosk.services.usb_devices import BlockedDevice, UsbError
+from kiosk.services.machine.diagnostics import Check, print_test_page
+from kiosk.services.staff_mode.usb_devices import BlockedDevice, UsbError
 
 # a state's mark in the palette's colours (kiosk/app/theme.py)
 MARK_COLOURS = {"ready": "accent", "busy": "muted", "warning": "warn", "fault": "warn",

@@ -5,7 +5,7 @@ from kivy.properties import BooleanProperty
 
 from kiosk.app.main import KioskScreen
 from kiosk.domain.billing import PaymentMethod
-from kiosk.services.refunds import MaybeReversed
+from kiosk.services.money.refunds import MaybeReversed
 
 
 def method_words(app: Any, method: PaymentMethod) -> str:

@@ -3,7 +3,7 @@ from typing import Any
 from kivy.factory import Factory
 
 from kiosk.app.main import KioskScreen
-from kiosk.services.staff import describe
+from kiosk.services.staff_mode.staff import describe
 from kiosk.services.sync import sync_status
 
 

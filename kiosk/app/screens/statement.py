@@ -4,7 +4,7 @@ from kivy.uix.togglebutton import ToggleButton
 from kiosk.app.icons import with_icon
 from kiosk.app.main import KioskScreen
 from kiosk.domain.billing import Statement
-from kiosk.services.statements import StatementOutcome, StatementResult
+from kiosk.services.journeys.statements import StatementOutcome, StatementResult
 
 
 class StatementScreen(KioskScreen):

@@ -1,7 +1,7 @@
 import uuid
 
 from kiosk.app.main import KioskScreen
-from kiosk.services.dropoff import DropOffError, DropOffRequest, DropOffResult
+from kiosk.services.journeys.dropoff import DropOffError, DropOffRequest, DropOffResult
 
 
 class TermsScreen(KioskScreen):

@@ -8,7 +8,7 @@ time-out, so a customer slowly typing a PIN is not cut off.
 
 If the link fails in the middle, the driver raises `TerminalLinkLost`: the money may or
 may not have moved. Nothing may be decided until `last_transaction()` (repeat receipt)
-has told what the terminal did; `kiosk/services/payments.py` does exactly that.
+has told what the terminal did; `kiosk/services/money/payments.py` does exactly that.
 """
 
 from __future__ import annotations

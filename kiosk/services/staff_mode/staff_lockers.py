@@ -15,8 +15,9 @@ from kiosk.config import Config
 from kiosk.domain.orders import TERMINAL_STATES, OrderState, ServiceOrder
 from kiosk.domain.staff import Permission, StaffMember
 from kiosk.drivers.drawer.bank import Door
-from kiosk.services.devices import Devices
-from kiosk.services.staff import StaffService, StaffTaskError, order_for_tag
+from kiosk.services.machine.devices import Devices
+from kiosk.services.permissions import StaffTaskError, require
+from kiosk.services.staff_mode.staff import order_for_tag
 from kiosk.storage.repositories import Repositories
 
 log = logging.getLogger("kiosk.staff")
@@ -64,7 +65,7 @@ class LockerTasks:
         return None
 
     def inventory(self, member: StaffMember) -> list[LockerRow]:
-        StaffService.require(member, Permission.LOCKERS)
+        require(member, Permission.LOCKERS)
         lockers = self._devices.lockers
         rows = []
         for locker in self._locker_ids():
@@ -96,7 +97,7 @@ class LockerTasks:
     ) -> LockerTask:
         """Scan the item's tag → a free locker opens → the item goes in, the door shuts →
         the order is in that locker (and the back office hears it)."""
-        StaffService.require(member, Permission.LOCKERS)
+        require(member, Permission.LOCKERS)
         order = order_for_tag(self._repos, scanned)
         if order.state is not OrderState.DONE:
             raise StaffTaskError(f"order {order.number} is {order.state.value}, not done")
@@ -117,7 +118,7 @@ class LockerTasks:
 
     def empty_locker(self, member: StaffMember, locker: str) -> LockerTask:
         """Open a locker to take its item back to the counter."""
-        StaffService.require(member, Permission.LOCKERS)
+        require(member, Permission.LOCKERS)
         if locker not in self._locker_ids():
             raise StaffTaskError(f"there is no locker {locker}")
         order = self._occupant(locker)

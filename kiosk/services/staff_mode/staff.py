@@ -3,8 +3,8 @@ the screen, each checked against the signed-in member's role.
 
 Every task that changes something the back office must know goes through the outbox in
 the same transaction as the local change (discarded operations here; item locations in
-`services/staff_lockers.py`, closed shifts in `services/shifts.py`, refunds with the
-payments in `services/refunds.py`); every task is logged with who did it.
+`staff_mode/staff_lockers.py`, closed shifts in `staff_mode/shifts.py`, refunds with
+the payments in `money/refunds.py`); every task is logged with who did it.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ from kiosk.domain.staff import Permission, Role, StaffError, StaffMember, check_
 from kiosk.domain.text import cut, width
 from kiosk.i18n import Lang
 from kiosk.receipts.builders import ShopInfo, payment_receipt
-from kiosk.services.devices import Devices
-from kiosk.services.diagnostics import Check, check_devices
-from kiosk.services.identify import Verifier
-from kiosk.services.receipt_delivery import Delivery, ReceiptDelivery
-from kiosk.services.usb_devices import BlockedDevice, UsbGuard
+from kiosk.services.journeys.identify import Verifier
+from kiosk.services.machine.devices import Devices
+from kiosk.services.machine.diagnostics import Check, check_devices
+from kiosk.services.money.receipt_delivery import Delivery, ReceiptDelivery
+from kiosk.services.permissions import StaffTaskError, require
+from kiosk.services.staff_mode.usb_devices import BlockedDevice, UsbGuard
 from kiosk.storage.outbox import OutboxEntry
 from kiosk.storage.repositories import Repositories
 
@@ -37,14 +38,6 @@ log = logging.getLogger("kiosk.staff")
 MAX_PIN_TRIES = 5
 PIN_LOCKOUT = timedelta(minutes=15)
 PIN_LOCK_KEY = "staff.pin_lock"
-
-
-class Forbidden(PermissionError):
-    """The signed-in member's role does not allow this task."""
-
-
-class StaffTaskError(Exception):
-    """A task that could not be done, in words for the screen."""
 
 
 @dataclass(frozen=True)
@@ -150,11 +143,6 @@ class StaffService:
     def is_staff_card(self, code: str) -> bool:
         return self._repos.staff.by_card(code) is not None
 
-    @staticmethod
-    def require(member: StaffMember, permission: Permission) -> None:
-        if not member.may(permission):
-            raise Forbidden(f"a {member.role} may not do this ({permission})")
-
     # -- transactions --
     def search(
         self,
@@ -166,7 +154,7 @@ class StaffService:
         card_last4: str = "",
     ) -> list[Payment]:
         """Payments matching every criterion given, newest first."""
-        self.require(member, Permission.SEARCH)
+        require(member, Permission.SEARCH)
         if card_last4:
             if len(card_last4) != 4 or not card_last4.isdigit():
                 raise StaffTaskError("the card's last four digits, please")
@@ -190,7 +178,7 @@ class StaffService:
         return sorted(found, key=lambda p: p.at, reverse=True)
 
     def reprint(self, member: StaffMember, payment_id: str, lang: str = "fr") -> Delivery:
-        self.require(member, Permission.SEARCH)
+        require(member, Permission.SEARCH)
         payment = self._repos.payments.get(payment_id)
         if payment is None:
             raise StaffTaskError(f"no payment {payment_id}")
@@ -215,7 +203,7 @@ class StaffService:
 
     # -- claim codes --
     def unlock_claim(self, member: StaffMember, scanned: str) -> ServiceOrder:
-        self.require(member, Permission.UNLOCK_CLAIM)
+        require(member, Permission.UNLOCK_CLAIM)
         order = order_for_tag(self._repos, scanned)
         self._verifier.unlock(order.claim_code.value)
         log.info("%s unlocked claim code %s", member.staff_id, order.claim_code.display)
@@ -226,17 +214,17 @@ class StaffService:
 
     # -- sync and devices --
     def sync_queue(self, member: StaffMember) -> tuple[int, list[OutboxEntry]]:
-        self.require(member, Permission.SYNC)
+        require(member, Permission.SYNC)
         stats = self._repos.outbox.stats(self._clock())
         return stats.pending, stats.dead_letters
 
     def retry_dead(self, member: StaffMember, op_id: str) -> OutboxEntry:
-        self.require(member, Permission.SYNC)
+        require(member, Permission.SYNC)
         log.info("%s put dead letter %s back in the queue", member.staff_id, op_id)
         return self._repos.outbox.requeue(op_id, self._clock())
 
     def discard_dead(self, member: StaffMember, op_id: str, reason: str) -> OutboxEntry:
-        self.require(member, Permission.SYNC)
+        require(member, Permission.SYNC)
         if not reason.strip():
             raise StaffTaskError("say why it is discarded")
         entry = self._repos.outbox.discard(op_id, reason.strip(), member.name, self._clock())
@@ -244,22 +232,22 @@ class StaffService:
         return entry
 
     def device_status(self, member: StaffMember) -> list[Check]:
-        self.require(member, Permission.DEVICES)
+        require(member, Permission.DEVICES)
         return check_devices(self._devices, probe_scanner=False)
 
     def usb_blocked(self, member: StaffMember) -> list[BlockedDevice]:
         """USB devices the policy keeps out (UsbError when usbguard cannot be asked)."""
-        self.require(member, Permission.DEVICES)
+        require(member, Permission.DEVICES)
         return self.usb.blocked()
 
     def allow_usb(self, member: StaffMember, device: BlockedDevice) -> None:
         """A replacement device, let in from now on."""
-        self.require(member, Permission.DEVICES)
+        require(member, Permission.DEVICES)
         self.usb.allow(device)
         log.warning("%s allowed USB device %s", member.staff_id, device.label)
 
     def log_lines(self, member: StaffMember, count: int = 40) -> list[str]:
-        self.require(member, Permission.DEVICES)
+        require(member, Permission.DEVICES)
         return list(self.recent_log.lines)[-count:]
 
 

@@ -18,7 +18,7 @@ from kiosk.services.alerts import alert
 from kiosk.storage.repositories import Repositories
 
 if TYPE_CHECKING:
-    from kiosk.services.settlement import Settled
+    from kiosk.services.money.settlement import Settled
 
 log = logging.getLogger(__name__)
 

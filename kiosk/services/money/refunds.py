@@ -31,15 +31,15 @@ from datetime import datetime
 
 from kiosk.domain.billing import Payment, PaymentMethod
 from kiosk.domain.staff import Permission, StaffMember
-from kiosk.services.payments import (
+from kiosk.services.money.payments import (
     CardPayments,
     PaymentAttempt,
     PaymentsBlocked,
     Purpose,
     TerminalUnavailable,
 )
-from kiosk.services.settlement import Settlement
-from kiosk.services.staff import StaffService, StaffTaskError
+from kiosk.services.money.settlement import Settlement
+from kiosk.services.permissions import StaffTaskError, require
 from kiosk.storage.repositories import Repositories
 
 log = logging.getLogger("kiosk.staff")
@@ -75,7 +75,7 @@ class Refunds:
     def refund(self, member: StaffMember, payment_id: str, *, checked: bool = False) -> Refund:
         """`checked`: a manager looked in the terminal's journal and the payment was not
         reversed there (asked only after MaybeReversed)."""
-        StaffService.require(member, Permission.REFUND)
+        require(member, Permission.REFUND)
         with self._lock_of(payment_id):
             return self._refund(member, payment_id, checked)
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from kiosk.drivers.drawer.bank import LockerFault
 from kiosk.drivers.drawer.pico import PicoHardware
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SOURCES = (
     ROOT / "firmware" / "locker_controller",
     Path("/opt/kiosk/src/firmware/locker_controller"),

@@ -35,9 +35,9 @@ from kiosk.domain.text import nfc
 from kiosk.drivers.drawer.bank import LockerBank
 from kiosk.i18n import Lang
 from kiosk.receipts.builders import ShopInfo, dropoff_ticket, item_tag
-from kiosk.services.item_kinds import SETTING as ITEM_KINDS
-from kiosk.services.item_kinds import ItemKind, item_kinds
-from kiosk.services.receipt_delivery import Delivery, ReceiptDelivery
+from kiosk.services.journeys.item_kinds import SETTING as ITEM_KINDS
+from kiosk.services.journeys.item_kinds import ItemKind, item_kinds
+from kiosk.services.money.receipt_delivery import Delivery, ReceiptDelivery
 from kiosk.storage.repositories import Repositories
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from kiosk.drivers.base import DeviceState, DeviceStatus
 from kiosk.receipts.document import Barcode, Cut, Document, Feed, Pair, Qr, Rule, Text, to_escpos
-from kiosk.services.devices import Devices
+from kiosk.services.machine.devices import Devices
 
 
 @dataclass(frozen=True)

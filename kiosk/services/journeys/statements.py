@@ -16,9 +16,9 @@ from kiosk.domain.customers import Customer
 from kiosk.domain.intents import Charged
 from kiosk.domain.money import Money
 from kiosk.drivers.base import StatusCallback
-from kiosk.services.payments import CardPayments, PaymentsBlocked, Purpose, unblocked
-from kiosk.services.receipt_delivery import Delivery, ReceiptDelivery
-from kiosk.services.settlement import Settlement
+from kiosk.services.money.payments import CardPayments, PaymentsBlocked, Purpose, unblocked
+from kiosk.services.money.receipt_delivery import Delivery, ReceiptDelivery
+from kiosk.services.money.settlement import Settlement
 from kiosk.storage.repositories import Repositories
 
 

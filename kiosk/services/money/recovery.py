@@ -39,10 +39,10 @@ from kiosk.domain.intents import IntentState, PaymentIntent
 from kiosk.domain.staff import Permission, StaffMember
 from kiosk.drivers.drawer.bank import LockerBank
 from kiosk.services.alerts import alert
-from kiosk.services.payments import CardPayments, TerminalUnavailable
-from kiosk.services.receipt_delivery import ReceiptDelivery
-from kiosk.services.settlement import Settlement, locker_of
-from kiosk.services.staff import StaffService, StaffTaskError
+from kiosk.services.money.payments import CardPayments, TerminalUnavailable
+from kiosk.services.money.receipt_delivery import ReceiptDelivery
+from kiosk.services.money.settlement import Settlement, locker_of
+from kiosk.services.permissions import StaffTaskError, require
 from kiosk.storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
@@ -95,12 +95,12 @@ class Recovery:
         return sorted(found.values(), key=lambda i: i.created_at)
 
     def for_staff(self, member: StaffMember) -> list[PaymentIntent]:
-        StaffService.require(member, Permission.PAYMENTS)
+        require(member, Permission.PAYMENTS)
         return self.unresolved()
 
     def resolve_now(self, member: StaffMember) -> RecoveryReport:
         """Staff mode's "resolve now": a run, without waiting for a restart or a retry."""
-        StaffService.require(member, Permission.PAYMENTS)
+        require(member, Permission.PAYMENTS)
         log.info("%s asked to resolve the open payments now", member.staff_id)
         return self.run()
 
@@ -173,7 +173,7 @@ class Recovery:
     def confirm_pickup(self, member: StaffMember, intent_id: str, taken: bool) -> RecoveryReport:
         """Staff looked in the locker: the item gone (taken: the reservation is booked)
         or still there (released). Then the run finishes what follows."""
-        StaffService.require(member, Permission.PAYMENTS)
+        require(member, Permission.PAYMENTS)
         with self._lock:
             intent = self._repos.intents.require(intent_id)
             if intent.state is not IntentState.RESERVED:

@@ -4,9 +4,9 @@ Paying by card follows the money rules: reserve the amount → open the locker �
 is *seen* open → book. If the door never opens the reservation is released and staff
 are alerted; nobody pays for an item they could not take. "Door seen open" is written
 to the intent before the booking, so a kiosk that crashes in between books it when it
-comes back (`services/recovery.py`): the item is gone, the money is owed, and the
+comes back (`services/money/recovery.py`): the item is gone, the money is owed, and the
 reservation still holds it. The order becomes collected in the same transaction that
-stores its payment (`services/settlement.py`), never before.
+stores its payment (`services/money/settlement.py`), never before.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from kiosk.domain.orders import OrderState, ServiceOrder
 from kiosk.drivers.base import StatusCallback
 from kiosk.drivers.drawer.bank import LockerBank
 from kiosk.services.alerts import alert
-from kiosk.services.identify import Verification, Verifier
-from kiosk.services.payments import (
+from kiosk.services.journeys.identify import Verification, Verifier
+from kiosk.services.money.payments import (
     CardPayments,
     PaymentsBlocked,
     Purpose,
@@ -37,8 +37,8 @@ from kiosk.services.payments import (
     new_intent,
     unblocked,
 )
-from kiosk.services.receipt_delivery import Delivery, ReceiptDelivery
-from kiosk.services.settlement import Settled, Settlement, locker_of
+from kiosk.services.money.receipt_delivery import Delivery, ReceiptDelivery
+from kiosk.services.money.settlement import Settled, Settlement, locker_of
 from kiosk.storage.repositories import Repositories
 
 log = logging.getLogger(__name__)

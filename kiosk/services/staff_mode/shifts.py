@@ -18,10 +18,10 @@ from kiosk.domain.staff import Permission, StaffMember
 from kiosk.drivers.base import TerminalError
 from kiosk.i18n import Lang
 from kiosk.receipts.builders import LockerContent, ShopInfo, shift_report
-from kiosk.services.devices import Devices
-from kiosk.services.receipt_delivery import Delivery, ReceiptDelivery
-from kiosk.services.staff import StaffService, StaffTaskError
-from kiosk.services.staff_lockers import LockerTasks
+from kiosk.services.machine.devices import Devices
+from kiosk.services.money.receipt_delivery import Delivery, ReceiptDelivery
+from kiosk.services.permissions import StaffTaskError, require
+from kiosk.services.staff_mode.staff_lockers import LockerTasks
 from kiosk.storage.repositories import Repositories
 
 log = logging.getLogger("kiosk.staff")
@@ -58,7 +58,7 @@ class Shifts:
         return self._repos.shifts.current()
 
     def open(self, member: StaffMember) -> Shift:
-        StaffService.require(member, Permission.SHIFT)
+        require(member, Permission.SHIFT)
         if self._repos.shifts.current() is not None:
             raise StaffTaskError("a shift is already open")
         now = self._clock()
@@ -81,7 +81,7 @@ class Shifts:
         """Close with the report: every payment since the shift opened, totals by method,
         the card total against the terminal's end-of-day total, and what is in the
         lockers. Printed (or sent) and synced."""
-        StaffService.require(member, Permission.SHIFT)
+        require(member, Permission.SHIFT)
         shift = self._repos.shifts.current()
         if shift is None:
             raise StaffTaskError("no shift is open")

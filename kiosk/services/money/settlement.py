@@ -8,7 +8,7 @@ also marks the intent settled, so it happens once. An intent whose money did not
 is settled as void: nothing else changes.
 
 Only the commit may fail here. What follows it — the receipt — is an effect
-(`services/receipt_delivery.py`) that never raises.
+(`services/money/receipt_delivery.py`) that never raises.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from kiosk.i18n import Lang
 from kiosk.receipts.builders import ShopInfo, payment_receipt, statement_receipt
 from kiosk.receipts.document import Document, as_text
 from kiosk.services.alerts import alert
-from kiosk.services.differences import Resolution, apply_charge, record
-from kiosk.services.line_labels import bill_labels
-from kiosk.services.payments import card_payment
+from kiosk.services.money.differences import Resolution, apply_charge, record
+from kiosk.services.money.line_labels import bill_labels
+from kiosk.services.money.payments import card_payment
 from kiosk.storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ class Settlement:
 
     # -- statements --
     def pay_statement(self, intent: PaymentIntent) -> Settled:
-        """Each invoice takes what was charged for it (kiosk/services/differences.py):
+        """Each invoice takes what was charged for it (kiosk/services/money/differences.py):
         the back office may have paid, cancelled, raised or lowered it meanwhile."""
         repos = self._repos
         now = self._clock()
