@@ -19,8 +19,11 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING
 
+from settings import USB_ID
+
 if TYPE_CHECKING:
-    from provision import Provisioner, Settings, Step
+    from settings import Settings
+    from target import Step, Target
 
 LOGIND = """# written by provisioning: no login prompt on any virtual terminal, none kept in reserve
 [Login]
@@ -32,7 +35,6 @@ SYSCTL = """# written by provisioning: the magic SysRq key does nothing
 kernel.sysrq = 0
 """
 
-USB_ID = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{4}$")
 # The kiosk's group may list devices and allow one permanently (usbguard-daemon.conf(5),
 # IPC access control): what staff mode's Devices screen does, and nothing more.
 USBGUARD_IPC = "Devices=list,modify\nPolicy=list,modify\n"
@@ -69,38 +71,6 @@ AllowUsers {user}
 X11Forwarding no
 AllowTcpForwarding no
 """
-
-
-SSH_KEY = re.compile(r"^(ssh-ed25519|ecdsa-sha2-nistp\d+|ssh-rsa|sk-\S+) [A-Za-z0-9+/=]+( .*)?$")
-
-
-def usb_id(flag: str, value: str) -> str:
-    if value and not USB_ID.match(value.lower()):
-        raise ValueError(f"{flag} {value!r}: expected VID:PID in hex")
-    return value.lower()
-
-
-def networks(spec: str) -> list[str]:
-    try:
-        return [
-            str(ipaddress.ip_network(n.strip(), strict=False)) for n in spec.split(",") if n.strip()
-        ]
-    except ValueError as exc:
-        raise ValueError(f"--lan {spec!r}: {exc}") from None
-
-
-def addresses(spec: str) -> list[str]:
-    try:
-        return [str(ipaddress.ip_address(a.strip())) for a in spec.split(",") if a.strip()]
-    except ValueError as exc:
-        raise ValueError(f"--backoffice-address {spec!r}: {exc}") from None
-
-
-def check_ssh_key(key: str) -> str:
-    key = key.strip()
-    if not SSH_KEY.match(key):
-        raise ValueError("--ssh-key: expected one public key line (ssh-ed25519 AAAA… comment)")
-    return key
 
 
 def nftables_conf(lan: list[str], backoffice: list[str], backoffice_port: int, ssh: bool) -> str:
@@ -191,7 +161,7 @@ def backoffice_addresses(url: str, given: list[str]) -> tuple[list[str], int, st
     return found, port, f"{host} resolved to {', '.join(found)} (run again if it moves)"
 
 
-def mask(p: Provisioner, step: Step, unit: str, masked: bool) -> None:
+def mask(p: Target, step: Step, unit: str, masked: bool) -> None:
     """Mask (a link to /dev/null) or unmask a unit in the target tree, idempotently."""
     link = p.path(f"/etc/systemd/system/{unit}")
     is_masked = link.is_symlink() and str(link.readlink()) == "/dev/null"
@@ -208,7 +178,7 @@ def mask(p: Provisioner, step: Step, unit: str, masked: bool) -> None:
         link.unlink()
 
 
-def apply(p: Provisioner, settings: Settings) -> None:
+def apply(p: Target, settings: Settings) -> None:
     """The provisioner's step: every file above written, the services switched."""
     s = p.step("closing the OS: terminals, SysRq, USB, SSH, firewall")
     write = p.write

@@ -16,27 +16,22 @@ also written to /var/lib/kiosk/provisioning-report.txt.
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import hardening
 import lockers as bank
-
-HERE = Path(__file__).resolve().parent
-SOURCE = HERE.parent  # the kiosk's source tree (setup.cfg, kiosk/, systemd/)
+from settings import Settings, render_config, settings_from
+from target import DATA_DIR, SOURCE, USER, ProvisionError, Target
 
 APP_DIR = "/opt/kiosk"
 VENV = f"{APP_DIR}/venv"
-DATA_DIR = "/var/lib/kiosk"
 CONFIG = "/etc/kiosk/kiosk.toml"
-USER = "kiosk"
 GROUPS = ("gpio", "dialout", "lp", "input", "video", "render")
 PACKAGES = (
     "python3-venv",
@@ -69,99 +64,8 @@ PI_PACKAGES = ("liblgpio-dev", "raspi-config")
 BOOT_DIRS = ("boot/firmware", "boot")  # Bookworm, then older images
 
 
-class ProvisionError(Exception):
-    pass
-
-
-@dataclass
-class Step:
-    name: str
-    status: str = "unchanged"  # unchanged | changed | skipped | failed | would change
-    details: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Settings:
-    shop_name: str
-    kiosk_id: str
-    backoffice_url: str
-    enrol_code: str
-    printer: str
-    terminal: str
-    scanner: str
-    lockers: list[tuple[str, ...]]
-    dropoff_locker: str
-    printer_usb: str  # VID:PID for the udev rule
-    terminal_usb: str
-    data_device: str
-    read_only_root: bool
-    lockers_backend: str = "gpio"
-    lockers_port: str = bank.PORT
-    lockers_usb: str = ""  # VID:PID of the bank's serial device, for the udev rule
-    scanner_usb: str = ""  # VID:PID, for usbguard
-    touch_usb: str = ""
-    ssh_key: str = ""  # SSH stays off without one
-    ssh_user: str = "technician"
-    lan: list[str] = field(default_factory=list)  # where SSH may come from
-    backoffice_addresses: list[str] = field(default_factory=list)  # else resolved now
-
-
-class Provisioner:
-    def __init__(self, root: Path, dry_run: bool, source: Path = SOURCE) -> None:
-        self.root = root
-        self.dry_run = dry_run
-        self.source = source
-        self.steps: list[Step] = []
-        self.live = root == Path("/")
-
-    # -- the tree --
-    def path(self, absolute: str) -> Path:
-        return self.root / absolute.lstrip("/")
-
-    def is_whole_os(self) -> bool:
-        """A chroot we can run the target's own programs in."""
-        return self.live or (
-            self.path("/usr/bin/apt-get").exists() and self.path("/usr/bin/python3").exists()
-        )
-
-    def run(self, step: Step, command: list[str], *, check: bool = True) -> str:
-        """Run on the target: directly when live, through chroot on a staged OS."""
-        full = command if self.live else ["chroot", str(self.root), *command]
-        if self.dry_run:
-            step.details.append(f"would run: {shlex.join(command)}")
-            return ""
-        done = subprocess.run(full, capture_output=True, text=True)
-        if check and done.returncode != 0:
-            raise ProvisionError(
-                f"{shlex.join(command)} failed ({done.returncode}): "
-                f"{(done.stderr or done.stdout).strip()[-800:]}"
-            )
-        return done.stdout
-
-    def write(self, step: Step, absolute: str, text: str, mode: int = 0o644) -> None:
-        target = self.path(absolute)
-        old = target.read_text() if target.exists() else None
-        if old == text and (target.stat().st_mode & 0o777) == mode:
-            return
-        step.status = "would change" if self.dry_run else "changed"
-        if old is None:
-            step.details.append(f"create {absolute}")
-        else:
-            diff = list(difflib.unified_diff(old.splitlines(), text.splitlines(), lineterm=""))
-            step.details.append(f"update {absolute} ({max(0, len(diff) - 3)} diff lines)")
-        if self.dry_run:
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".provision-tmp")
-        tmp.write_text(text)
-        tmp.chmod(mode)
-        os.replace(tmp, target)
-
-    # -- the steps --
-    def step(self, name: str) -> Step:
-        s = Step(name)
-        self.steps.append(s)
-        return s
+class Provisioner(Target):
+    """Each step of a kiosk's provisioning, on the target tree (target.py)."""
 
     def packages(self) -> None:
         s = self.step("system packages")
@@ -208,12 +112,12 @@ class Provisioner:
             if group not in groups:
                 s.status = "would change" if self.dry_run else "changed"
                 s.details.append(f"add group {group}")
-                self._local(s, ["groupadd", "--system", *root_opt, group])
+                self.local(s, ["groupadd", "--system", *root_opt, group])
         passwd = self.path("/etc/passwd").read_text()
         if not re.search(rf"^{USER}:", passwd, re.M):
             s.status = "would change" if self.dry_run else "changed"
             s.details.append(f"add system user {USER}")
-            self._local(
+            self.local(
                 s,
                 [
                     "useradd",
@@ -233,16 +137,7 @@ class Provisioner:
         if missing:
             s.status = "would change" if self.dry_run else "changed"
             s.details.append(f"put {USER} in {', '.join(missing)}")
-            self._local(s, ["usermod", *root_opt, "--append", "--groups", ",".join(missing), USER])
-
-    def _local(self, step: Step, command: list[str]) -> None:
-        """shadow-utils work on a staged tree themselves (--root), no chroot needed."""
-        if self.dry_run:
-            step.details.append(f"would run: {shlex.join(command)}")
-            return
-        done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise ProvisionError(f"{shlex.join(command)}: {done.stderr.strip()}")
+            self.local(s, ["usermod", *root_opt, "--append", "--groups", ",".join(missing), USER])
 
     def data_dir(self, settings: Settings) -> None:
         s = self.step("data folder")
@@ -255,7 +150,7 @@ class Provisioner:
                     target.mkdir(parents=True, exist_ok=True)
                     target.chmod(mode)
             if not self.dry_run:
-                self._chown(s, folder)
+                self.chown(s, folder)
         if settings.data_device:
             line = f"{settings.data_device} {DATA_DIR} ext4 defaults,noatime,commit=5 0 2"
             fstab = self.path("/etc/fstab")
@@ -270,24 +165,6 @@ class Provisioner:
                     self.run(s, ["raspi-config", "nonint", "do_overlayfs", "0"])
             else:
                 s.details.append("read-only root asked for, but no raspi-config here: skipped")
-
-    def _chown(self, step: Step, absolute: str) -> None:
-        target = self.path(absolute)
-        ids = self._ids()
-        if ids is None:
-            return
-        st = target.stat()
-        if (st.st_uid, st.st_gid) != ids:
-            step.status = "changed"
-            step.details.append(f"chown {absolute} {USER}:{USER}")
-            os.chown(target, *ids)
-
-    def _ids(self) -> tuple[int, int] | None:
-        for line in self.path("/etc/passwd").read_text().splitlines():
-            fields = line.split(":")
-            if fields[0] == USER:
-                return int(fields[2]), int(fields[3])
-        return None
 
     def app(self) -> None:
         s = self.step("application")
@@ -336,7 +213,7 @@ class Provisioner:
     def config(self, settings: Settings) -> None:
         s = self.step("configuration")
         self.write(s, CONFIG, render_config(settings), 0o640)
-        if not self.dry_run and (ids := self._ids()) is not None:
+        if not self.dry_run and (ids := self.ids()) is not None:
             target = self.path(CONFIG)
             if target.stat().st_gid != ids[1]:
                 os.chown(target, 0, ids[1])  # root writes it, the kiosk reads it
@@ -522,141 +399,6 @@ def _source_version(source: Path) -> str:
     if not found:
         raise ProvisionError(f"no __version__ in {source / 'kiosk/__init__.py'}")
     return found.group(1)
-
-
-def _toml(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
-
-
-def render_config(s: Settings) -> str:
-    """The kiosk's TOML (kiosk/config.py documents every key; `kiosk config example`)."""
-    lines = [
-        "# /etc/kiosk/kiosk.toml, written by provisioning/provision.py",
-        "# `kiosk config example` lists every key with its meaning.",
-        "",
-        "[shop]",
-        f"name = {_toml(s.shop_name)}",
-        "",
-        "[kiosk]",
-        f"id = {_toml(s.kiosk_id)}",
-        f"data_dir = {_toml(DATA_DIR)}",
-        f"control_socket = {_toml('/run/kiosk/control.sock')}",  # the unit's RuntimeDirectory
-    ]
-    if s.dropoff_locker:
-        lines.append(f"dropoff_locker = {_toml(s.dropoff_locker)}")
-    lines += ["", "[sync]", f"url = {_toml(s.backoffice_url)}", ""]
-    backend, _, where = s.printer.partition(":")
-    lines += ["[printer]", f"backend = {_toml(backend)}"]
-    if backend == "usb":
-        vid, pid = where.split(":")
-        lines += [f"usb_vendor = 0x{vid.lower()}", f"usb_product = 0x{pid.lower()}"]
-    elif backend in ("serial", "file"):
-        lines.append(f"port = {_toml(where)}")
-    elif backend == "network":
-        lines.append(f"host = {_toml(where)}")
-    backend, _, where = s.terminal.partition(":")
-    lines += ["", "[terminal]", f"backend = {_toml(backend)}"]
-    if backend == "serial":
-        lines.append(f"port = {_toml(where)}")
-    elif backend == "tcp":
-        host, _, port = where.rpartition(":")
-        lines += [f"host = {_toml(host)}", f"tcp_port = {int(port)}"]
-    backend, _, where = s.scanner.partition(":")
-    backend = {"wedge": "evdev"}.get(backend, backend)
-    lines += ["", "[scanner]", f"backend = {_toml(backend)}"]
-    if backend == "serial":
-        lines.append(f"port = {_toml(where)}")
-    elif backend == "evdev":
-        lines.append(f"device = {_toml(where)}")
-    lines += ["", *bank.config_lines(s.lockers_backend, s.lockers, s.lockers_port)]
-    return "\n".join(lines) + "\n"
-
-
-def _ask(args: argparse.Namespace, name: str, question: str, default: str = "") -> str:
-    value = getattr(args, name)
-    if value is not None:
-        return str(value)
-    if args.non_interactive or not sys.stdin.isatty():
-        if default or name in ("enrol_code",):
-            return default
-        raise ProvisionError(f"--{name.replace('_', '-')} is needed ({question})")
-    answer = input(f"{question}{f' [{default}]' if default else ''}: ").strip()
-    return answer or default
-
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    url = _ask(args, "backoffice_url", "Back office URL (https://…)")
-    if not re.match(r"^https?://", url):
-        raise ProvisionError(f"--backoffice-url: expected http:// or https://, got {url!r}")
-    printer = _ask(
-        args,
-        "printer",
-        "Printer (usb:VID:PID, serial:/dev/…, network:host)",
-        "serial:/dev/kiosk-printer",
-    )
-    printer_usb = printer.split(":", 1)[1] if printer.startswith("usb:") else ""
-    if printer_usb and not re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", printer_usb):
-        raise ProvisionError(
-            f"--printer {printer!r}: expected usb:VID:PID in hex, e.g. usb:04b8:0202"
-        )
-    terminal_usb = args.terminal_usb or ""
-    for name, value, kinds in (("printer", printer, ("usb", "serial", "network", "file", "none")),):
-        if value.partition(":")[0] not in kinds:
-            raise ProvisionError(f"--{name} {value!r}: expected one of {', '.join(kinds)}")
-    if terminal_usb and not re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", terminal_usb):
-        raise ProvisionError(f"--terminal-usb {terminal_usb!r}: expected VID:PID in hex")
-    try:
-        usb = {name: hardening.usb_id(f"--{name}-usb", getattr(args, f"{name}_usb") or "")
-               for name in ("scanner", "touch")}  # fmt: skip
-        key = hardening.check_ssh_key(args.ssh_key) if args.ssh_key else ""
-        lan = hardening.networks(args.lan)
-        addresses = hardening.addresses(args.backoffice_address)
-    except ValueError as exc:
-        raise ProvisionError(str(exc)) from None
-    if key and not lan:
-        raise ProvisionError("--ssh-key needs --lan: the address ranges SSH may come from")
-    backend = args.lockers_backend
-    try:
-        lockers = bank.parse(
-            backend, _ask(args, "lockers", f"Lockers ({backend}: see docs/provisioning.md)", "")
-        )
-        lockers_usb = bank.usb_of(backend, args.lockers_usb or "")
-    except bank.LockersError as exc:
-        raise ProvisionError(str(exc)) from None
-    return Settings(
-        shop_name=_ask(args, "shop_name", "Shop name"),
-        kiosk_id=_ask(args, "kiosk_id", "Kiosk id", "K1"),
-        backoffice_url=url,
-        enrol_code=_ask(args, "enrol_code", "Enrolment code (blank: enrol later)", ""),
-        printer=printer,
-        terminal=_ask(
-            args,
-            "terminal",
-            "Card terminal (serial:/dev/…, tcp:host:port)",
-            "serial:/dev/kiosk-terminal",
-        ),
-        scanner=_ask(args, "scanner", "Scanner (serial:/dev/…, wedge:/dev/input/…, none)", "none"),
-        lockers=lockers,
-        dropoff_locker=args.dropoff_locker or "",
-        printer_usb=printer_usb,
-        terminal_usb=terminal_usb,
-        data_device=args.data_device or "",
-        read_only_root=args.read_only_root,
-        lockers_backend=backend,
-        lockers_port=args.lockers_port,
-        lockers_usb=lockers_usb,
-        scanner_usb=usb["scanner"],
-        touch_usb=usb["touch"],
-        ssh_key=key,
-        ssh_user=args.ssh_user,
-        lan=lan,
-        backoffice_addresses=addresses,
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
