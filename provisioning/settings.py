@@ -81,7 +81,7 @@ def _toml(value: object) -> str:
 
 
 def render_config(s: Settings) -> str:
-    """The kiosk's TOML (kiosk/config.py documents every key; `kiosk config example`)."""
+    """The kiosk's TOML (kiosk/config/sections.py documents every key; `kiosk config example`)."""
     lines = [
         "# /etc/kiosk/kiosk.toml, written by provisioning/provision.py",
         "# `kiosk config example` lists every key with its meaning.",
