@@ -11,7 +11,7 @@ from typing import Any
 from kiosk.domain.money import Money
 from kiosk.domain.orders import OrderState
 from kiosk.drivers.drawer.simulator import DoorBehaviour
-from kiosk.drivers.terminal.simulator import Script
+from kiosk.drivers.terminal.sim_link import Script
 from kiosk.memory import rss_mb, software_gl_rss_mb
 from tours.shop import CODES, EUR, PHONE_LAST4
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kiosk.drivers.terminal.simulator import Script
+from kiosk.drivers.terminal.sim_link import Script
 from tours.journeys import claim, pickup_card, start
 from tours.shop import CODES, STAFF
 

@@ -10,7 +10,7 @@ import pytest
 from kiosk.domain.intents import IntentState
 from kiosk.domain.money import Money
 from kiosk.drivers.terminal.link import SerialLink
-from kiosk.drivers.terminal.simulator import DROP_STEPS, Script
+from kiosk.drivers.terminal.sim_link import DROP_STEPS, Script
 from kiosk.drivers.terminal.zvt import ZvtTerminal
 from kiosk.services.money.payments import (
     CardPayments,

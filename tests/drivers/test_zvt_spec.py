@@ -19,7 +19,8 @@ import pytest
 from kiosk.drivers.terminal.apdu import Apdu
 from kiosk.drivers.terminal.link import SerialLink
 from kiosk.drivers.terminal.profiles import PROFILES
-from kiosk.drivers.terminal.simulator import Script, TerminalSimulator
+from kiosk.drivers.terminal.sim_link import Script
+from kiosk.drivers.terminal.simulator import TerminalSimulator
 from kiosk.drivers.terminal.zvt import ZvtTerminal, ZvtTimeouts
 
 # -- chapter 4 (bitmaps): number → (length, encoding); length an int, "LL", "LLL", "TLV"

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from kiosk.drivers.base import DeviceState
-from kiosk.drivers.terminal.simulator import DROP_STEPS, Script
+from kiosk.drivers.terminal.sim_link import DROP_STEPS, Script
 from kiosk.drivers.terminal.zvt import Outcome, TerminalLinkLost
 
 

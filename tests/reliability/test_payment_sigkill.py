@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.drivers.terminal.simulator import Script
+from kiosk.drivers.terminal.sim_link import Script
 from tests.reliability.payment_journeys import (
     JOURNEYS,
     Journey,

@@ -18,7 +18,7 @@ from kiosk.domain.intents import IntentState
 from kiosk.domain.money import Money
 from kiosk.domain.orders import CustomerItem, OrderState, ServiceLine, ServiceOrder
 from kiosk.drivers.drawer.simulator import DoorBehaviour
-from kiosk.drivers.terminal.simulator import Script
+from kiosk.drivers.terminal.sim_link import Script
 from kiosk.services.context import open_kiosk_store
 from kiosk.services.journeys.dropoff import DropOffError, DropOffRequest, NewCustomer
 from kiosk.services.journeys.pickup import Found, Outcome
