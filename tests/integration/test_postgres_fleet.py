@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from backoffice import service
+from backoffice.batch import Batch
 from backoffice.db import make_engine, make_sessions
 from backoffice.service import BackOffice
 from kiosk.domain.plain import to_plain
@@ -195,7 +195,7 @@ def test_a_transaction_postgresql_cannot_serialise_is_run_again(pg_server, monke
     office = BackOffice(make_sessions(make_engine(pg_server.new_database())))
     shop = office.create_shop("Vélos Martin")
     refusals = iter(range(2))
-    flush = service._Batch.flush
+    flush = Batch.flush
 
     def refused_twice(self):
         if next(refusals, None) is not None:  # what PostgreSQL says under contention
@@ -203,7 +203,7 @@ def test_a_transaction_postgresql_cannot_serialise_is_run_again(pg_server, monke
                                 "USING ERRCODE = 'serialization_failure'; END $$"))  # fmt: skip
         flush(self)
 
-    monkeypatch.setattr(service._Batch, "flush", refused_twice)
+    monkeypatch.setattr(Batch, "flush", refused_twice)
     c = customer(1)
     op = {"op_id": "op-1", "kind": "customer.created", "key": "customer:1",
           "payload": to_plain(c)}  # fmt: skip
