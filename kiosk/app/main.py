@@ -31,12 +31,12 @@ from kivy.properties import (
     ObjectProperty,
     StringProperty,
 )
-from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
 from kiosk.app import icons
-from kiosk.app.speech import Speaker, prompt
+from kiosk.app.screens import SCREENS
+from kiosk.app.speech import Speaker, screen_prompt
 from kiosk.app.steps import step_of
 from kiosk.app.theme import PALETTES
 from kiosk.config import Config
@@ -51,36 +51,6 @@ HERE = Path(__file__).parent
 RECOVERY_RETRY_S = 60.0
 WIDE_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 log = logging.getLogger(__name__)
-# name → (module, class); each module has a .kv of the same name beside it
-SCREENS = {
-    "attract": "attract.AttractScreen",
-    "home": "home.HomeScreen",
-    "claim": "claim.ClaimScreen",
-    "verify": "verify.VerifyScreen",
-    "status": "status.StatusScreen",
-    "estimate": "estimate.EstimateScreen",
-    "bill": "bill.BillScreen",
-    "progress": "progress.ProgressScreen",
-    "collected": "collected.CollectedScreen",
-    "message": "message.MessageScreen",
-    "identify": "identify.IdentifyScreen",
-    "statement": "statement.StatementScreen",
-    "customer": "customer.CustomerScreen",
-    "item": "item.ItemScreen",
-    "work": "work.WorkScreen",
-    "review": "review.ReviewScreen",
-    "terms": "terms.TermsScreen",
-    "dropped": "dropped.DroppedScreen",
-    "staff_pin": "staff_pin.StaffPinScreen",
-    "staff_menu": "staff_menu.StaffMenuScreen",
-    "staff_lockers": "staff_lockers.StaffLockersScreen",
-    "staff_scan": "staff_scan.StaffScanScreen",
-    "staff_shift": "staff_shift.StaffShiftScreen",
-    "staff_search": "staff_search.StaffSearchScreen",
-    "staff_sync": "staff_sync.StaffSyncScreen",
-    "staff_devices": "staff_devices.StaffDevicesScreen",
-    "staff_payments": "staff_payments.StaffPaymentsScreen",
-}
 
 
 class KioskScreen(Screen):  # type: ignore[misc]
@@ -285,33 +255,10 @@ class KioskApp(App):  # type: ignore[misc]
         else:
             self.speaker.stop()
 
-    def screen_prompt(self) -> str:
-        """The current screen in words: title, the field being filled, the choices."""
-        screen = self.sm.current_screen
-        titles, field, choices = [self.step] if self.step else [], "", []
-        refusals = []
-        for widget in screen.walk(restrict=True):
-            kind = type(widget).__name__
-            if widget.opacity == 0 or getattr(widget, "disabled", False):
-                continue
-            if kind == "ErrorText" and widget.text:
-                refusals.append(widget.text)  # read first: it is why the screen is back
-            elif kind in ("Title", "Body"):
-                titles.append(widget.text)
-            elif kind == "KeyboardField" and widget.active:
-                shown = f"{len(widget.value)}" if widget.secret else widget.value
-                field = f"{widget.label or widget.hint}: {shown}" if widget.value else widget.hint
-            elif (
-                isinstance(widget, ButtonBehavior)
-                and kind != "BarButton"
-                and not hasattr(widget, "key")  # keyboard keys speak when pressed
-            ):
-                choices.append(icons.plain(widget.text) if widget.markup else widget.text)
-        return prompt(refusals + titles, field, choices, self.tr("Choose"))
-
     def speak_screen(self) -> None:
         if self.speech_on:
-            self.speaker.say(self.screen_prompt(), self.lang)
+            words = screen_prompt(self.sm.current_screen, self.step, self.tr("Choose"))
+            self.speaker.say(words, self.lang)
 
     def announce_key(self, name: str) -> None:
         """A key of the on-screen keyboard says its name as it is pressed."""

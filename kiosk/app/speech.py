@@ -19,6 +19,7 @@ import subprocess
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -83,3 +84,32 @@ def prompt(texts: Iterable[str], field: str, choices: Iterable[str], choose_word
     if options:
         parts.append(f"{choose_word}: " + ", ".join(options))
     return " ".join(p if p[-1] in ".?!:" else p + "." for p in parts)
+
+
+def screen_prompt(screen: Any, step: str, choose_word: str) -> str:
+    """A screen in words, as shown: the step, why it is back (a refusal), its title, the
+    field being filled, the choices."""
+    from kivy.uix.behaviors import ButtonBehavior
+
+    from kiosk.app import icons
+
+    titles, field, choices = [step] if step else [], "", []
+    refusals = []
+    for widget in screen.walk(restrict=True):
+        kind = type(widget).__name__
+        if widget.opacity == 0 or getattr(widget, "disabled", False):
+            continue
+        if kind == "ErrorText" and widget.text:
+            refusals.append(widget.text)  # read first: it is why the screen is back
+        elif kind in ("Title", "Body"):
+            titles.append(widget.text)
+        elif kind == "KeyboardField" and widget.active:
+            shown = f"{len(widget.value)}" if widget.secret else widget.value
+            field = f"{widget.label or widget.hint}: {shown}" if widget.value else widget.hint
+        elif (
+            isinstance(widget, ButtonBehavior)
+            and kind != "BarButton"
+            and not hasattr(widget, "key")  # keyboard keys speak when pressed
+        ):
+            choices.append(icons.plain(widget.text) if widget.markup else widget.text)
+    return prompt(refusals + titles, field, choices, choose_word)
