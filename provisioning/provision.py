@@ -15,7 +15,6 @@ also written to /var/lib/kiosk/provisioning-report.txt.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shlex
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import hardening
 import lockers as bank
-from settings import Settings, render_config, settings_from
+from settings import Settings, flags, render_config, settings_from
 from target import DATA_DIR, SOURCE, USER, ProvisionError, Target
 
 APP_DIR = "/opt/kiosk"
@@ -402,50 +401,7 @@ def _source_version(source: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--root", default="/", help="install into this tree (staged install)")
-    parser.add_argument("--dry-run", action="store_true", help="show what would change")
-    parser.add_argument("--non-interactive", action="store_true", help="never prompt")
-    parser.add_argument("--shop-name")
-    parser.add_argument("--kiosk-id")
-    parser.add_argument("--backoffice-url")
-    parser.add_argument("--enrol-code")
-    parser.add_argument("--printer", help="usb:VID:PID | serial:/dev/… | network:HOST")
-    parser.add_argument("--terminal", help="serial:/dev/kiosk-terminal | tcp:HOST:PORT")
-    parser.add_argument("--terminal-usb", help="VID:PID of the terminal's USB serial adapter")
-    parser.add_argument("--scanner", help="serial:/dev/… | wedge:/dev/input/… | none")
-    parser.add_argument(
-        "--lockers",
-        help="gpio: ID:LOCK_PIN:DOOR_PIN,… (BCM); rs485: ID:BOARD:LOCK,…; pico: ID:CHANNEL,…",
-    )
-    parser.add_argument("--lockers-backend", default="gpio", help="gpio, rs485 or pico")
-    parser.add_argument("--lockers-port", default=bank.PORT, help="rs485, pico: serial device")
-    parser.add_argument(
-        "--lockers-usb", help=f"VID:PID of the bank's USB serial device (pico: {bank.PICO_USB})"
-    )
-    parser.add_argument("--dropoff-locker", help="the locker customers drop items into")
-    parser.add_argument("--data-device", help="a partition to mount on /var/lib/kiosk")
-    parser.add_argument("--scanner-usb", help="VID:PID of the ticket scanner (usbguard)")
-    parser.add_argument("--touch-usb", help="VID:PID of a USB touchscreen (usbguard)")
-    parser.add_argument("--ssh-key", help="a public key: SSH on, keys only (off without one)")
-    parser.add_argument(
-        "--ssh-user", default=os.environ.get("SUDO_USER") or "technician",
-        help="the one account SSH lets in (the one you ran sudo from)",
-    )  # fmt: skip
-    parser.add_argument("--lan", default="", help="the shop's LAN ranges SSH may come from")
-    parser.add_argument(
-        "--backoffice-address", default="",
-        help="the back office's IP addresses for the firewall (else the URL's host, resolved)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--read-only-root",
-        action="store_true",
-        help="overlay the root file system (data stays writable)",
-    )
-    parser.add_argument("--source", default=str(SOURCE), help="the kiosk's source tree")
-    args = parser.parse_args(argv)
+    args = flags(__doc__.split("\n\n")[0], str(SOURCE)).parse_args(argv)
     root = Path(args.root).resolve()
     if os.geteuid() != 0 and not args.dry_run:
         print("provisioning changes system files: run it with sudo (or --dry-run)", file=sys.stderr)
