@@ -84,8 +84,8 @@ firmware-test: install
 # The bytecode is compiled first: where PYTHONDONTWRITEBYTECODE is set (this project's
 # CI machines set it) every process the tests start (a kiosk, a CLI call) compiled the
 # project's modules again: 0.7 s of the 1.7 s a `kiosk run` takes to import them.
-# pytest runs on every core (pytest-xdist; the whole-screen runs on one worker: tests/
-# ui/conftest.py), and the lint, type check and firmware tests beside it, in the
+# pytest runs on every core (pytest-xdist; the whole-screen runs on one worker:
+# tests/ui/conftest.py), and the lint, type check and firmware tests beside it, in the
 # moments it waits; each one's output is printed whole when it ends (docs/testing.md).
 test: install
 	@$(PY) -m compileall -q kiosk tours backoffice tests >/dev/null

@@ -23,7 +23,7 @@ class JournalFormatter(logging.Formatter):
         return f"<{priority}>{record.name}: {super().format(record)}"
 
 
-def to_stderr(stream: TextIO | None = None, level: int = logging.INFO) -> logging.Handler:
+def to_stderr(stream: TextIO | None = None, level: int = logging.INFO) -> None:
     """One handler on the root logger, at `level`; called once, as the kiosk starts."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setLevel(level)  # Kivy lowers the root logger to DEBUG
@@ -35,4 +35,3 @@ def to_stderr(stream: TextIO | None = None, level: int = logging.INFO) -> loggin
     root.addHandler(handler)
     if root.getEffectiveLevel() > level:
         root.setLevel(level)
-    return handler

@@ -220,7 +220,7 @@ class Driver:
     GPU each frame is drawn by the CPU (about 50 ms of it at 1920×1080); the walks and
     screen scenarios spent most of their time drawing frames nobody looked at. Layout,
     text and touch all run as before: Kivy lays out on its clock, not when it draws.
-    The scenarios that time frames or are watched draw them all (scenarios.DRAWN), and
+    The scenarios that time frames or are watched draw them all (DRAWN in tours/play.py), and
     tests/ui/test_person.py sees the real window through the X server."""
 
     def __init__(
