@@ -9,7 +9,8 @@ import re
 # What each backend's --lockers entries hold after the locker's id (docs/provisioning.md).
 FIELDS = {
     "gpio": ("lock_pin", "door_pin"),
-    "rs485": ("board", "lock"),
+    "cu16": ("board", "lock"),
+    "cu48": ("board", "lock"),
     "modbus": ("board", "lock"),
     "pico": ("channel",),
 }
@@ -24,7 +25,9 @@ class LockersError(ValueError):
 def parse(backend: str, spec: str) -> list[tuple[str, ...]]:
     """ "1:17:27,2:22:23" (gpio) → [("1", "17", "27"), ("2", "22", "23")]."""
     if backend not in FIELDS:
-        raise LockersError(f"--lockers-backend {backend!r}: expected gpio, rs485, modbus or pico")
+        raise LockersError(
+            f"--lockers-backend {backend!r}: expected gpio, cu16, cu48, modbus or pico"
+        )
     names = FIELDS[backend]
     out = []
     for part in filter(None, (p.strip() for p in spec.split(","))):

@@ -225,10 +225,15 @@ def flags(description: str, source: str) -> argparse.ArgumentParser:
     parser.add_argument("--scanner", help="serial:/dev/… | wedge:/dev/input/… | none")
     parser.add_argument(
         "--lockers",
-        help="gpio: ID:LOCK_PIN:DOOR_PIN,… (BCM); rs485: ID:BOARD:LOCK,…; pico: ID:CHANNEL,…",
+        help="gpio: ID:LOCK_PIN:DOOR_PIN,… (BCM); cu16, cu48, modbus: ID:BOARD:LOCK,…; "
+        "pico: ID:CHANNEL,…",
     )
-    parser.add_argument("--lockers-backend", default="gpio", help="gpio, rs485 or pico")
-    parser.add_argument("--lockers-port", default=bank.PORT, help="rs485, pico: serial device")
+    parser.add_argument(
+        "--lockers-backend", default="gpio", help="gpio, cu16, cu48, modbus or pico"
+    )
+    parser.add_argument(
+        "--lockers-port", default=bank.PORT, help="cu16, cu48, modbus, pico: serial device"
+    )
     parser.add_argument(
         "--lockers-usb", help=f"VID:PID of the bank's USB serial device (pico: {bank.PICO_USB})"
     )

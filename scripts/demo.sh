@@ -11,7 +11,7 @@ OUT=demo-output
 export KIOSK_DEMO_DIR="$PWD/$OUT/store"
 PORT=${DEMO_PORT:-8765}
 DB="sqlite:///$PWD/$OUT/backoffice.db"
-# DEMO_LOCKERS=rs485, modbus or pico: the lockers on that backend's simulator (demo-rs485…)
+# DEMO_LOCKERS=cu16, cu48, modbus or pico: the lockers on that backend's simulator (demo-cu16…)
 PROFILE=demo${DEMO_LOCKERS:+-$DEMO_LOCKERS}
 K() { echo "\$ kiosk --config $PROFILE $*"; $PY -m kiosk --config "$PROFILE" "$@"; }
 
@@ -41,10 +41,10 @@ K sync status
 K store check
 echo "== devices (simulated): status, a test page, a locker"
 K doctor --print-test --open-locker 1
-echo "== the same lockers on every backend's simulator: GPIO, CU16 and Modbus boards, the co-processor's firmware"
-for profile in demo demo-rs485 demo-modbus demo-pico; do
+echo "== the same lockers on every backend's simulator: GPIO, KR-CU16, KR-CU48 and Modbus boards, the co-processor's firmware"
+for profile in demo demo-cu16 demo-cu48 demo-modbus demo-pico; do
     echo "\$ kiosk --config $profile doctor --open-locker 2"
-    $PY -m kiosk --config "$profile" doctor --open-locker 2 | grep -E "^lockers|^locker "
+    $PY -m kiosk --config "$profile" doctor --open-locker 2 | grep -E "^lockers|^locker |^KR-CU"
 done
 echo "== receipts"
 K demo receipts "$OUT/receipts"

@@ -66,7 +66,7 @@ DEMO_SHOP = ("Atelier Vélo & Réparation", ("12 rue des Artisans", "75011 Paris
 
 def _demo_lockers(backend: str) -> dict[str, Any]:
     """Four lockers on each backend's simulator."""
-    if backend in ("rs485", "modbus"):  # two boards on the bus
+    if backend in ("cu16", "cu48", "modbus"):  # two boards on the bus
         places = [{"board": 1 + n // 2, "lock": 1 + n % 2} for n in range(4)]
         return {"backend": backend, "port": "sim", "locker": _numbered(places)}
     if backend == "pico":
@@ -83,7 +83,7 @@ def _numbered(places: list[dict[str, int]]) -> list[dict[str, Any]]:
 
 def demo(data_dir: str | None = None, lockers: str = "gpio") -> Config:
     """The built-in profile for `make demo` and tests: simulated everything, no file.
-    `demo-rs485`, `demo-modbus` and `demo-pico` put the lockers on those backends'
+    `demo-cu16`, `demo-cu48`, `demo-modbus` and `demo-pico` put the lockers on those backends'
     simulators."""
     folder = data_dir or os.environ.get("KIOSK_DEMO_DIR", ".kiosk-demo")
     return from_mapping(
@@ -102,7 +102,7 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
     target = str(path) if path is not None else os.environ.get("KIOSK_CONFIG", str(DEFAULT_PATH))
     if target == DEMO:
         return demo()
-    if target in (f"{DEMO}-rs485", f"{DEMO}-modbus", f"{DEMO}-pico"):
+    if target in tuple(f"{DEMO}-{backend}" for backend in ("cu16", "cu48", "modbus", "pico")):
         return demo(lockers=target.split("-", 1)[1])
     file = Path(target)
     try:

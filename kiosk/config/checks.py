@@ -162,11 +162,31 @@ def _validate_devices(config: Config) -> None:
     _validate_lockers(config.lockers, src)
 
 
+# Board addresses and lock numbers each board backend takes.
+BOARD_PLACES = {
+    "cu16": (range(16), range(1, 17)),
+    "cu48": (range(16), range(1, 49)),
+    "modbus": (range(1, 248), range(1, 257)),
+}
+
+
 def _validate_lockers(lockers: LockersConfig, src: str) -> None:
-    if lockers.backend not in ("gpio", "rs485", "modbus", "pico"):
+    if lockers.backend == "rs485":
         raise ConfigError(
-            f"{src}: [lockers] backend: {lockers.backend!r} is not gpio, rs485, modbus or pico"
+            f"{src}: [lockers] backend: 'rs485' is now named for the board it speaks to: "
+            "cu16 (Kerong KR-CU16) or cu48 (KR-CU48); docs/hardware.md tells them apart"
         )
+    if lockers.backend not in BOARD_PLACES and lockers.backend not in ("gpio", "pico"):
+        raise ConfigError(
+            f"{src}: [lockers] backend: {lockers.backend!r} is not gpio, cu16, cu48, modbus or pico"
+        )
+    if lockers.baudrate not in (0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200):
+        raise ConfigError(
+            f"{src}: [lockers] baudrate: {lockers.baudrate} is not a serial line speed "
+            "(0 for the boards' factory setting, or 1200 to 115200)"
+        )
+    if lockers.hook_closed_bit not in (0, 1):
+        raise ConfigError(f"{src}: [lockers] hook_closed_bit: expected 0 or 1")
     ids: set[str] = set()
     used: dict[object, str] = {}
     for i, entry in enumerate(lockers.locker):
@@ -183,10 +203,8 @@ def _validate_lockers(lockers: LockersConfig, src: str) -> None:
                 if pin in used:
                     raise ConfigError(f"{where}: {name} GPIO {pin} is already {used[pin]}")
                 used[pin] = f"{name} of locker {entry.id}"
-        elif lockers.backend in ("rs485", "modbus"):
-            boards, locks = (range(16), range(1, 17))
-            if lockers.backend == "modbus":
-                boards, locks = (range(1, 248), range(1, 257))
+        elif lockers.backend in BOARD_PLACES:
+            boards, locks = BOARD_PLACES[lockers.backend]
             if entry.board not in boards or entry.lock not in locks:
                 place = f"board {entry.board} lock {entry.lock}"
                 expected = f"board {boards[0]}-{boards[-1]}, lock {locks[0]}-{locks[-1]}"

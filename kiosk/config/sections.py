@@ -150,8 +150,12 @@ class LockerEntry:
     id: str = field(metadata=_doc("the number on the door (required)"))
     lock_pin: int = field(default=0, metadata=_doc("gpio: BCM GPIO driving the lock"))
     door_pin: int = field(default=0, metadata=_doc("gpio: BCM GPIO of the door's reed switch"))
-    board: int = field(default=0, metadata=_doc("rs485: address 0-15; modbus: device id 1-247"))
-    lock: int = field(default=0, metadata=_doc("rs485: lock 1-16; modbus: coil and input 1-256"))
+    board: int = field(
+        default=0, metadata=_doc("cu16, cu48: address 0-15 (DIP switches); modbus: device id 1-247")
+    )
+    lock: int = field(
+        default=0, metadata=_doc("cu16: lock 1-16; cu48: lock 1-48; modbus: coil and input 1-256")
+    )
     channel: int = field(default=0, metadata=_doc("pico: the lock output and door input (1-64)"))
 
 
@@ -159,13 +163,26 @@ class LockerEntry:
 class LockersConfig:
     backend: str = field(
         default="gpio",
-        metadata=_doc("gpio (the Pi's header), rs485 (CU16 boards), modbus (RTU boards) or pico"),
+        metadata=_doc(
+            "gpio (the Pi's header), cu16 or cu48 (Kerong boards), modbus (RTU boards) or pico"
+        ),
     )
     port: str = field(
         default="/dev/kiosk-lockers",
-        metadata=_doc("rs485, modbus, pico: the serial device; sim: the backend's simulator"),
+        metadata=_doc("cu16, cu48, modbus, pico: the serial device; sim: the backend's simulator"),
     )
-    baudrate: int = field(default=19200, metadata=_doc("rs485, modbus: line speed (8N1)"))
+    baudrate: int = field(
+        default=0,
+        metadata=_doc("cu16, cu48, modbus: line speed (8N1); 0: the boards' factory setting"),
+    )
+    hook_closed_bit: int = field(
+        default=1,
+        metadata=_doc("cu16, cu48: the hook bit a latched lock reports (kiosk doctor shows it)"),
+    )
+    modbus_flash: bool = field(
+        default=True,
+        metadata=_doc("modbus: the board times each pulse (flash command 0x0200 + coil)"),
+    )
     pin_factory: str = field(
         default="mock",
         metadata=_doc("lgpio (Bookworm, any Pi), rpigpio (32-bit, Pi 4 and older), mock"),

@@ -231,12 +231,27 @@ def doctor(ctx: Context, args: Namespace, out: TextIO, err: TextIO) -> int:
         result = devices.lockers.open(args.open_locker)
         verdict = "opened" if result.opened else "NOT opened"
         out.write(f"locker {result.locker}: {verdict} ({result.detail})\n")
+        out.write(_hook_report(devices.lockers.hardware, result.locker))
         if not result.opened:
             return 1
     if failed:
         err.write(f"{len(failed)} device(s) faulty: {', '.join(c.device for c in failed)}\n")
         return 1
     return 0
+
+
+def _hook_report(hardware: object, locker: str) -> str:
+    """On Kerong boards, the lock's hook bit around the open: which way the board reads
+    its hooks (`hook_closed_bit`) is seen here on a known-shut lock."""
+    from kiosk.drivers.drawer.bank import LockerFault
+    from kiosk.drivers.drawer.kerong import KerongBoards
+
+    if not isinstance(hardware, KerongBoards):
+        return ""
+    try:
+        return hardware.hook_report(locker) + "\n"
+    except LockerFault as exc:
+        return f"hook bit not read: {exc}\n"
 
 
 Command = Callable[[Context, Namespace, TextIO, TextIO], int]

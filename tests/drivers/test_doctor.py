@@ -23,8 +23,9 @@ def test_doctor_on_the_demo_devices(tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize(
     ("profile", "board"),
     [
-        ("demo-rs485", "RS-485 board 2: answers; 2 lockers"),
-        ("demo-modbus", "Modbus board 2: answers; doors all shut"),
+        ("demo-cu16", "KR-CU16 board 2: answers; 2 lockers, hooks 1111111111111111"),
+        ("demo-cu48", "KR-CU48 board 2: answers; 2 lockers"),
+        ("demo-modbus", "Modbus board 2: answers; doors all shut; pulses timed by the board"),
         ("demo-pico", f"firmware {source_version(source_dir())}, boot "),
     ],
 )
@@ -38,12 +39,12 @@ def test_doctor_on_each_locker_backends_simulator(tmp_path, monkeypatch, capsys,
 
 def test_a_silent_locker_board_makes_doctor_fail(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("KIOSK_DEMO_DIR", str(tmp_path))
-    devices = open_devices(config.demo(str(tmp_path), lockers="rs485"))
+    devices = open_devices(config.demo(str(tmp_path), lockers="cu16"))
     try:
         devices.simulators["lockers"].boards[2].silent = True
         checks = [c for c in check_devices(devices) if c.device == "lockers"]
         assert [c.state for c in checks[1:]] == [DeviceState.READY, DeviceState.FAULT]
-        assert checks[2].detail == "RS-485 board 2: no answer"
+        assert checks[2].detail == "KR-CU16 board 2: no answer"
     finally:
         devices.close()
 

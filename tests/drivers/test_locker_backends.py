@@ -1,6 +1,8 @@
 """One behavioural suite for every locker backend (issue 14): the GPIO header on
-gpiozero's MockFactory, a bus of CU16 boards on a pty, Modbus RTU boards on a pty (the
-kiosk's client is pymodbus; the boards are written from the Modbus specification), and
+gpiozero's MockFactory, buses of Kerong KR-CU16 and KR-CU48 boards on a pty (emulators
+written from the boards' public implementations, `kerong_sim.py`), Modbus RTU boards on
+a pty (the kiosk's client is pymodbus; the boards are written from the Modbus
+specification and Waveshare's register map), and
 the co-processor, which is the real firmware running on MicroPython (WebAssembly port,
 under Node) on a pty.
 
@@ -15,9 +17,11 @@ from gpiozero.pins.mock import MockFactory
 
 from kiosk.drivers.base import DeviceState
 from kiosk.drivers.drawer.bank import Door, LockerBank, LockerError, LockerTimings
-from kiosk.drivers.drawer.cu16 import Cu16Hardware, Cu16Locker
-from kiosk.drivers.drawer.cu16_sim import Cu16BusSimulator
+from kiosk.drivers.drawer.cu16 import Cu16Hardware
+from kiosk.drivers.drawer.cu48 import Cu48Hardware
 from kiosk.drivers.drawer.gpio import GpioHardware, LockerPins
+from kiosk.drivers.drawer.kerong import KerongLocker
+from kiosk.drivers.drawer.kerong_sim import Cu16BusEmulator, Cu48BusEmulator
 from kiosk.drivers.drawer.modbus import ModbusHardware, ModbusLocker
 from kiosk.drivers.drawer.modbus_sim import ModbusBusSimulator
 from kiosk.drivers.drawer.pico import PicoHardware, PicoLocker, encode
@@ -36,17 +40,19 @@ class Rig:
             pins = [LockerPins("1", 17, 27), LockerPins("2", 22, 23)]
             hardware = GpioHardware(pins, factory)
             self.sim = LockerBankSimulator(factory, pins, **DOORS)
-        elif backend == "rs485":
-            self.sim = Cu16BusSimulator({"1": (0, 1), "2": (3, 16)}, **DOORS)
-            self.sim.boards[0].unlock_ms = self.sim.boards[3].unlock_ms = 60
+        elif backend in ("cu16", "cu48"):
+            last = 16 if backend == "cu16" else 48
+            emulator = Cu16BusEmulator if backend == "cu16" else Cu48BusEmulator
+            self.sim = emulator({"1": (0, 1), "2": (3, last)}, **DOORS)
             self.sim.start()
-            lockers = [Cu16Locker("1", 0, 1), Cu16Locker("2", 3, 16)]
-            hardware = Cu16Hardware.open_port(self.sim.path, 19200, lockers)
+            lockers = [KerongLocker("1", 0, 1), KerongLocker("2", 3, last)]
+            model = Cu16Hardware if backend == "cu16" else Cu48Hardware
+            hardware = model.open_port(self.sim.path, 19200, lockers)
         elif backend == "modbus":
-            self.sim = ModbusBusSimulator({"1": (1, 1), "2": (7, 32)}, **DOORS)
+            self.sim = ModbusBusSimulator({"1": (1, 1), "2": (7, 32)}, baudrate=9600, **DOORS)
             self.sim.start()
             lockers = [ModbusLocker("1", 1, 1), ModbusLocker("2", 7, 32)]
-            hardware = ModbusHardware.open_port(self.sim.path, 19200, lockers)
+            hardware = ModbusHardware.open_port(self.sim.path, 9600, lockers, flash=True)
         else:
             self.sim = PicoSimulator({"1": 1, "2": 24}, **DOORS)
             hardware = PicoHardware.open_port(
@@ -69,7 +75,7 @@ class Rig:
         self.sim.stop()
 
 
-@pytest.fixture(params=["gpio", "rs485", "modbus", "pico"])
+@pytest.fixture(params=["gpio", "cu16", "cu48", "modbus", "pico"])
 def rig(request):
     r = Rig(request.param)
     yield r
@@ -126,12 +132,12 @@ def test_an_unknown_locker_is_a_clear_error(rig):
         rig.bank.open("9")
 
 
-@pytest.mark.parametrize("backend", ["rs485", "modbus", "pico"])
+@pytest.mark.parametrize("backend", ["cu16", "cu48", "modbus", "pico"])
 def test_a_silent_bus_is_a_fault_not_an_exception(backend):
     rig = Rig(backend)
     try:
-        if backend in ("rs485", "modbus"):
-            rig.sim.boards[3 if backend == "rs485" else 7].silent = True
+        if backend != "pico":
+            rig.sim.boards[7 if backend == "modbus" else 3].silent = True
         else:
             rig.sim.stop()  # the co-processor's cable is pulled
         settle(0.5)
@@ -140,7 +146,7 @@ def test_a_silent_bus_is_a_fault_not_an_exception(backend):
         assert not result.opened and "could not be pulsed" in result.detail
         assert rig.pulses("2") == []
         if backend != "pico":
-            rig.sim.boards[3 if backend == "rs485" else 7].silent = False
+            rig.sim.boards[7 if backend == "modbus" else 3].silent = False
             settle(0.5)
             assert rig.bank.status_stream.latest.state is DeviceState.READY
     finally:

@@ -102,7 +102,8 @@ def test_a_staged_root_becomes_a_kiosk(tmp_path):
 @pytest.mark.parametrize(
     ("backend", "spec", "expected"),
     [
-        ("rs485", "1:0:1,2:0:2,17:1:1", ['backend = "rs485"', "board = 1", "lock = 1"]),
+        ("cu16", "1:0:1,2:0:2,17:1:1", ['backend = "cu16"', "board = 1", "lock = 1"]),
+        ("cu48", "1:0:1,48:0:48", ['backend = "cu48"', "board = 0", "lock = 48"]),
         ("modbus", "1:1:1,2:1:2,3:9:200", ['backend = "modbus"', "board = 9", "lock = 200"]),
         ("pico", "1:1,2:2,3:24", ['backend = "pico"', "channel = 24"]),
     ],

@@ -92,16 +92,33 @@ def test_good_file_loads_with_defaults(tmp_path):
         ),
         (
             GOOD + '\n[lockers]\nbackend = "can"\n',
-            r"\[lockers\] backend: 'can' is not gpio, rs485, modbus or pico",
+            r"\[lockers\] backend: 'can' is not gpio, cu16, cu48, modbus or pico",
         ),
         (
-            GOOD + '\n[lockers]\nbackend = "rs485"\n'
+            GOOD + '\n[lockers]\nbackend = "rs485"\n',
+            r"'rs485' is now named for the board it speaks to: cu16 \(Kerong KR-CU16\) or cu48",
+        ),
+        (
+            GOOD + '\n[lockers]\nbackend = "cu16"\nbaudrate = 19000\n',
+            r"\[lockers\] baudrate: 19000 is not a serial line speed",
+        ),
+        (
+            GOOD + '\n[lockers]\nbackend = "cu48"\nhook_closed_bit = 2\n',
+            r"\[lockers\] hook_closed_bit: expected 0 or 1",
+        ),
+        (
+            GOOD + '\n[lockers]\nbackend = "cu16"\n'
             '[[lockers.locker]]\nid = "1"\nboard = 0\nlock = 17\n',
             "board 0 lock 17: expected board 0-15, lock 1-16",
         ),
         (
+            GOOD + '\n[lockers]\nbackend = "cu48"\n'
+            '[[lockers.locker]]\nid = "1"\nboard = 16\nlock = 48\n',
+            "board 16 lock 48: expected board 0-15, lock 1-48",
+        ),
+        (
             GOOD
-            + '\n[lockers]\nbackend = "rs485"\n[[lockers.locker]]\nid = "1"\nboard = 2\nlock = 3\n'
+            + '\n[lockers]\nbackend = "cu16"\n[[lockers.locker]]\nid = "1"\nboard = 2\nlock = 3\n'
             + '[[lockers.locker]]\nid = "2"\nboard = 2\nlock = 3\n',
             "board 2 lock 3 is already locker 1",
         ),

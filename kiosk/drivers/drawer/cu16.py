@@ -1,167 +1,114 @@
-"""RS-485 lock-control boards of the "CU16" kind: up to 16 locks a board, several boards
-on one bus, the Pi on a USB–RS485 adapter (docs/hardware.md, "RS-485 boards", which
-defines the frames this module speaks).
+"""Kerong KR-CU16 lock-control boards: 16 locks and 16 infrared sensors a board, up to 16
+boards on one RS-485 bus at 19200 baud 8N1 (docs/hardware.md, "KR-CU16", with the public
+implementations the frames come from). The shared bus discipline is in `kerong.py`.
 
-Every frame is `STX 0x02 | address | lock | command | ETX 0x03 | sum`, the sum being the
-low byte of the sum of the bytes before it; a status reply carries its data between the
-command and ETX. The bus is half duplex and the Pi is its only master: one request, one
-reply, within `reply_timeout_s`. A board that does not answer, or answers with a bad sum
-or for another address, is asked again once; then the request fails as a `LockerFault`.
-The board times each lock pulse itself; after every open the kiosk reads the lock back.
+A request is five bytes, `02 | ADDR | CMD | 03 | SUM`; ADDR packs the board (its DIP
+switches, 0-15) in the high nibble and the lock (0-15, lock 1 = 0) in the low one:
+
+- `0x30` status of one board (ADDR `B0`), answered by nine bytes
+  `02 ADDR 35 H1 H2 I1 I2 03 SUM`: hooks and sensors, bit 0 of H1 and I1 being lock 1;
+- `0x31` unlock one lock (ADDR `BL`), not answered;
+- `0x37` the board's unlock time: with two more bytes (high, low; 10 ms units) before
+  ETX it sets it, without them it asks; either way the board answers
+  `02 ADDR 38 HH LL 03 SUM`.
+
+The kiosk never sends `0x33` (unlock every lock) nor `0x32` (the whole bus at once).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any
 
 from kiosk.drivers.drawer.bank import LockerFault
-from kiosk.drivers.drawer.line import SerialLine, check_places
+from kiosk.drivers.drawer.kerong import KerongBoards, KerongLocker, Reading, framed
+from kiosk.drivers.drawer.line import SerialLine
 
 log = logging.getLogger(__name__)
 
-STX, ETX = 0x02, 0x03
-OPEN, READ_ALL, READ_ONE = 0x51, 0x50, 0x52
-STATUS_ALL = 0x65  # the command byte of a READ_ALL reply
-LOCKS_PER_BOARD = 16
+STATUS, UNLOCK, UNLOCK_TIME = 0x30, 0x31, 0x37
+STATUS_REPLY, UNLOCK_TIME_REPLY = 0x35, 0x38
+UNLOCK_TIME_UNIT_MS = 10
+BAUDRATE = 19200  # the boards' factory setting
 
 
-def checksum(data: bytes) -> int:
-    return sum(data) & 0xFF
+def address(board: int, lock: int = 1) -> int:
+    """The ADDR byte: board in the high nibble, lock index (lock - 1) in the low one."""
+    return board << 4 | (lock - 1)
 
 
-def request(address: int, lock: int, command: int) -> bytes:
-    body = bytes((STX, address, lock, command, ETX))
-    return body + bytes((checksum(body),))
+class Cu16Hardware(KerongBoards):
+    model = "KR-CU16"
+    locks_per_board = 16
+    status_length = 9
 
-
-def reply_length(command: int) -> int:
-    """Bytes in the reply to `command`: 4 status bytes for READ_ALL, 1 for READ_ONE."""
-    return {OPEN: 6, READ_ONE: 7, READ_ALL: 10}[command]
-
-
-@dataclass(frozen=True)
-class Cu16Locker:
-    locker: str
-    board: int  # the board's address, set by its DIP switches (0-15)
-    lock: int  # 1-16, as printed on the board
-
-
-class Cu16Hardware:
-    """`LockHardware` on a bus of CU16 boards."""
-
-    # The board reports each lock's feedback switch as it stands, bounces included (the
-    # shared suite's bouncing door caught this): the bank debounces.
-    debounced = False
-
-    def __init__(
-        self,
-        line: SerialLine,
-        lockers: list[Cu16Locker],
-        *,
-        reply_timeout_s: float = 0.1,
-        attempts: int = 2,
-    ) -> None:
-        self.line = line
-        self.reply_timeout_s = reply_timeout_s
-        self.attempts = attempts
-        self._lockers = {entry.locker: entry for entry in lockers}
-        check_places(lockers, range(16), range(1, LOCKS_PER_BOARD + 1), "board")
-        self.boards = sorted({entry.board for entry in lockers})
-        self._bus = threading.Lock()
-        self.bytes_sent = 0
-        self.bytes_received = 0
+    def __init__(self, line: SerialLine, lockers: list[KerongLocker], **options: Any) -> None:
+        super().__init__(line, lockers, **options)
+        self._timed: set[int] = set()  # boards whose unlock time was checked
 
     @classmethod
-    def open_port(cls, path: str, baudrate: int, lockers: list[Cu16Locker]) -> Cu16Hardware:
-        """8N1 at `baudrate` (pyserial's defaults are 8N1)."""
-        return cls(SerialLine(path, baudrate, "RS-485 bus"), lockers)
+    def open_port(
+        cls, path: str, baudrate: int, lockers: list[KerongLocker], **options: Any
+    ) -> Cu16Hardware:
+        return cls(SerialLine(path, baudrate, "RS-485 bus"), lockers, **options)
 
-    # -- one exchange on the bus --
-    def _exchange(self, address: int, lock: int, command: int) -> bytes:
-        frame = request(address, lock, command)
-        want = reply_length(command)
-        problem = ""
-        with self._bus:
-            for _attempt in range(self.attempts):
-                self.line.discard_input()
-                self.line.write(frame)
-                self.bytes_sent += len(frame)
-                reply = self._read(want)
-                self.bytes_received += len(reply)
-                problem = self._check(reply, address, lock, command, want)
-                if not problem:
-                    return reply
-                log.warning("CU16 board %d: %s", address, problem)
-        raise LockerFault(f"RS-485 board {address}: {problem}")
+    def status_request(self, board: int) -> bytes:
+        return framed(address(board), STATUS)
 
-    def _read(self, want: int) -> bytes:
-        deadline = time.monotonic() + self.reply_timeout_s
-        got = b""
-        while len(got) < want and time.monotonic() < deadline:
-            chunk = self.line.read(want - len(got))
-            if chunk:
-                got += chunk
-            else:
-                time.sleep(0.0005)
-        return got
-
-    @staticmethod
-    def _check(reply: bytes, address: int, lock: int, command: int, want: int) -> str:
-        if not reply:
-            return "no answer"
-        if len(reply) < want:
-            return f"answer cut short ({reply.hex(' ')})"
-        if reply[0] != STX or reply[-2] != ETX or checksum(reply[:-1]) != reply[-1]:
-            return f"garbled answer ({reply.hex(' ')})"
-        expected = STATUS_ALL if command == READ_ALL else command
-        if reply[1] != address or reply[3] != expected:
-            return f"answer for another request ({reply.hex(' ')})"
-        if command != READ_ALL and reply[2] != lock:
-            return f"answer for another lock ({reply.hex(' ')})"
+    def status_problem(self, board: int, reply: bytes) -> str:
+        if reply[1] != address(board) or reply[2] != STATUS_REPLY:
+            return f"answer for another board or request ({reply.hex(' ')})"
         return ""
 
-    # -- LockHardware --
-    def locker_ids(self) -> list[str]:
-        return list(self._lockers)
+    def reading_of(self, reply: bytes) -> Reading:
+        return Reading(hooks=reply[3] | reply[4] << 8, sensors=reply[5] | reply[6] << 8)
 
-    def board_states(self, address: int) -> tuple[int, int]:
-        """(hook bits, sensor bits) of one board: bit n-1 is lock n; a set hook bit is an
-        open door, a set sensor bit an occupied locker (0 on boards without sensors)."""
-        reply = self._exchange(address, 0, READ_ALL)
-        return reply[4] | reply[5] << 8, reply[6] | reply[7] << 8
+    def unlock_request(self, board: int, lock: int) -> bytes:
+        return framed(address(board, lock), UNLOCK)
 
-    def read_open(self) -> dict[str, bool]:
-        hooks = {board: self.board_states(board)[0] for board in self.boards}
-        return {
-            name: bool(hooks[entry.board] >> (entry.lock - 1) & 1)
-            for name, entry in self._lockers.items()
-        }
+    # -- the unlock time --
+    def unlock_ms(self, board: int) -> int:
+        """The board's unlock time as it says it."""
+        reply = self.ask(board, framed(address(board), UNLOCK_TIME), 7, self._time_problem(board))
+        return (reply[3] << 8 | reply[4]) * UNLOCK_TIME_UNIT_MS
+
+    def set_unlock_ms(self, board: int, ms: int) -> int:
+        """Set the board's unlock time, then ask it back (what the board now says)."""
+        units = max(1, min(0xFFFF, round(ms / UNLOCK_TIME_UNIT_MS)))
+        self.ask(
+            board,
+            framed(address(board), UNLOCK_TIME, units >> 8, units & 0xFF),
+            7,
+            self._time_problem(board),
+        )
+        return self.unlock_ms(board)
+
+    def _time_problem(self, board: int) -> Callable[[bytes], str]:
+        def problem(reply: bytes) -> str:
+            if reply[1] != address(board) or reply[2] != UNLOCK_TIME_REPLY:
+                return f"answer for another board or request ({reply.hex(' ')})"
+            return ""
+
+        return problem
 
     def energise(self, locker: str, pulse_ms: int) -> None:
-        entry = self._lockers[locker]
-        self._exchange(entry.board, entry.lock - 1, OPEN)
-        back = self._exchange(entry.board, entry.lock - 1, READ_ONE)
-        log.info("CU16 board %d lock %d opened; reads %s", entry.board, entry.lock, back[4])
-
-    def describe(self) -> list[tuple[bool, str]]:
-        lines = []
-        for board in self.boards:
+        """The board times the pulse itself: the first open on a board makes its unlock
+        time `pulse_ms` (a board that does not answer 0x37 keeps its own, logged)."""
+        board = self._lockers[locker].board
+        if board not in self._timed:
+            self._timed.add(board)
             try:
-                hooks, sensors = self.board_states(board)
-                count = sum(1 for e in self._lockers.values() if e.board == board)
-                lines.append(
-                    (
-                        True,
-                        f"RS-485 board {board}: answers; {count} lockers, "
-                        f"hooks {hooks:016b}, sensors {sensors:016b}",
-                    )
-                )
+                if self.unlock_ms(board) != pulse_ms:
+                    kept = self.set_unlock_ms(board, pulse_ms)
+                    if kept != pulse_ms:
+                        log.warning("KR-CU16 board %d keeps %d ms, not %d", board, kept, pulse_ms)
             except LockerFault as exc:
-                lines.append((False, str(exc)))
-        return lines
+                log.warning("KR-CU16 board %d: unlock time not set: %s", board, exc)
+        super().energise(locker, pulse_ms)
 
-    def close(self) -> None:
-        self.line.close()
+    def board_notes(self, board: int) -> str:
+        try:
+            return f"unlock time {self.unlock_ms(board)} ms"
+        except LockerFault as exc:
+            return f"unlock time not read: {exc}"

@@ -6,14 +6,19 @@ Coils are 0-based on the wire: lock n of a board is coil n-1, its door discrete 
 n-1. A door's switch closes when the door shuts and turns its input on; an input that is
 off (the door open, or its wire cut) reads open, the safe reading.
 
-A coil stays on until written off, so the kiosk times the pulse and switches the coil
-off in a `finally`, and again at start; a board with its own momentary ("flash") mode
-is safer still, and the co-processor safest (a hung Pi cannot hold a lock on).
+A coil stays on until written off. Where the board has a timed "flash" (Waveshare's
+Modbus RTU Relay boards: function 05 at 0x0200 + coil, the value the time in 100 ms
+units), the kiosk pulses with it (`flash`, the default), so a kiosk that dies in the
+middle of a pulse cannot hold a lock powered. A board that refuses the flash address
+(exception 01 or 02) is pulsed the other way from then on: the kiosk switches the coil
+on, times the pulse and switches it off in a `finally` (and every coil off at start).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +29,10 @@ from kiosk.drivers.drawer.bank import LockerFault
 from kiosk.drivers.drawer.line import check_places
 
 log = logging.getLogger(__name__)
+
+FLASH_ON = 0x0200  # + coil: on for the written value × 100 ms, then off (the board's timer)
+FLASH_UNIT_MS = 100
+REFUSED = (0x01, 0x02)  # illegal function, illegal data address: no flash on this board
 
 
 @dataclass(frozen=True)
@@ -43,9 +52,12 @@ class ModbusHardware:
         client: Any,
         lockers: list[ModbusLocker],
         *,
+        flash: bool = False,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
+        self.flash = flash
+        self._no_flash: set[int] = set()  # boards that refused the flash
         self.sleep = sleep
         self._lockers = {entry.locker: entry for entry in lockers}
         check_places(lockers, range(1, 248), range(1, 257), "device id")
@@ -57,7 +69,9 @@ class ModbusHardware:
                 log.warning("%s", exc)
 
     @classmethod
-    def open_port(cls, path: str, baudrate: int, lockers: list[ModbusLocker]) -> ModbusHardware:
+    def open_port(
+        cls, path: str, baudrate: int, lockers: list[ModbusLocker], *, flash: bool = False
+    ) -> ModbusHardware:
         from pymodbus.client import ModbusSerialClient
 
         counts = {"sent": 0, "received": 0}
@@ -69,7 +83,7 @@ class ModbusHardware:
         client = ModbusSerialClient(
             path, baudrate=baudrate, timeout=0.2, retries=1, trace_packet=count
         )
-        hardware = cls(client, lockers)
+        hardware = cls(client, lockers, flash=flash)
         hardware._counts = counts
         return hardware
 
@@ -81,7 +95,11 @@ class ModbusHardware:
         counts = self._counts or {"sent": 0, "received": 0}
         return counts["sent"], counts["received"]
 
-    def _call(self, what: str, board: int, request: Callable[[], Any]) -> Any:
+    def _call(
+        self, what: str, board: int, request: Callable[[], Any], refusals: tuple[int, ...] = ()
+    ) -> Any:
+        """The board's reply; a LockerFault for no reply or an exception reply (except the
+        exception codes in `refusals`, returned for the caller to read)."""
         from pymodbus.exceptions import ModbusException
 
         with self._bus:
@@ -91,7 +109,7 @@ class ModbusHardware:
                 reply = request()
             except (ModbusException, OSError) as exc:
                 raise LockerFault(f"Modbus board {board}: {what}: {exc}") from exc
-        if reply.isError():
+        if reply.isError() and getattr(reply, "exception_code", None) not in refusals:
             raise LockerFault(f"Modbus board {board}: {what} refused ({reply})")
         return reply
 
@@ -125,11 +143,33 @@ class ModbusHardware:
 
     def energise(self, locker: str, pulse_ms: int) -> None:
         entry = self._lockers[locker]
+        if self.flash and entry.board not in self._no_flash and self._flash(entry, pulse_ms):
+            return
         self._write(entry, True)
         try:
             self.sleep(pulse_ms / 1000)
         finally:
             self._write(entry, False)
+
+    def _flash(self, entry: ModbusLocker, pulse_ms: int) -> bool:
+        """Pulse with the board's timer; False when the board has none."""
+        units = max(1, min(0xFFFF, round(pulse_ms / FLASH_UNIT_MS)))
+        request = _flash_request(entry.board, entry.lock - 1, units)
+        reply = self._call(
+            f"flash coil {entry.lock - 1} for {units * FLASH_UNIT_MS} ms",
+            entry.board,
+            lambda: self._client.execute(False, request),
+            refusals=REFUSED,
+        )
+        if reply.isError():
+            self._no_flash.add(entry.board)
+            log.warning(
+                "Modbus board %d has no timed flash (exception %d): the kiosk times pulses",
+                entry.board,
+                reply.exception_code,
+            )
+            return False
+        return True
 
     def describe(self) -> list[tuple[bool, str]]:
         lines = []
@@ -137,10 +177,35 @@ class ModbusHardware:
             try:
                 opened = [str(i + 1) for i, o in enumerate(self.board_doors(board)) if o]
                 doors = "open: " + ", ".join(opened) if opened else "all shut"
-                lines.append((True, f"Modbus board {board}: answers; doors {doors}"))
+                timer = "the kiosk" if not self.flash or board in self._no_flash else "the board"
+                lines.append(
+                    (True, f"Modbus board {board}: answers; doors {doors}; pulses timed by {timer}")
+                )
             except LockerFault as exc:
                 lines.append((False, str(exc)))
         return lines
 
     def close(self) -> None:
         self._client.close()
+
+
+@functools.cache
+def _flash_type() -> Any:
+    """pymodbus's write-coil request, whose value is always FF00 or 0000, with the value
+    field the flash's time instead (imported when first used, as the client is)."""
+    from pymodbus.pdu.bit_message import WriteSingleCoilRequest
+
+    class FlashRequest(WriteSingleCoilRequest):
+        units = 1
+
+        def encode(self) -> bytes:
+            return struct.pack(">HH", self.address, self.units)
+
+    return FlashRequest
+
+
+def _flash_request(board: int, coil: int, units: int) -> Any:
+    """Function 05 at FLASH_ON + coil, its value the time in FLASH_UNIT_MS units."""
+    request = _flash_type()(address=FLASH_ON + coil, bits=[True], dev_id=board)
+    request.units = units
+    return request

@@ -6,12 +6,17 @@ and the door player pulls the door. The line is paced at the baud rate.
 
 Implemented: 0x01 read coils, 0x02 read discrete inputs, 0x05 write single coil, and the
 exception replies (01 illegal function, 02 illegal data address, 03 illegal data value).
+A board made with `flash` also takes Waveshare's timed flash (Modbus RTU Relay wiki,
+development protocol V3): function 05 at 0x0200 + coil switches the coil on for the
+written value × 100 ms, then the board's own timer switches it off, and the request is
+echoed; without `flash` that address is an illegal data address, as on generic boards.
 An RTU frame is address | function | data | CRC-16 (reflected 0xA001, start 0xFFFF,
 sent low byte first); a frame with a bad CRC or for another address gets no answer."""
 
 from __future__ import annotations
 
 import struct
+import threading
 from functools import partial
 from typing import Any
 
@@ -31,12 +36,17 @@ def _packed(bits: list[bool]) -> bytes:
     return bytes((len(out),)) + bytes(out)
 
 
+FLASH_ON = 0x0200
+
+
 class ModbusBoard:
-    def __init__(self, address: int, points: int) -> None:
+    def __init__(self, address: int, points: int, flash: bool = True) -> None:
         self.address = address
         self.coils = [False] * points
         self.inputs = [True] * points  # every door shut: its switch closed, input on
         self.silent = False
+        self.flash = flash
+        self.flashes = 0  # timed flashes the board carried out
 
 
 class ModbusBusSimulator(BusSimulator):
@@ -77,6 +87,8 @@ class ModbusBusSimulator(BusSimulator):
             if first + value > len(points):
                 return error(0x02)
             return _framed(bytes((address, function)) + _packed(points[first : first + value]))
+        if function == 0x05 and board.flash and FLASH_ON <= first < FLASH_ON + len(board.coils):
+            return self._flash(board, first - FLASH_ON, value, data)
         if function == 0x05:
             if value not in (0x0000, 0xFF00):
                 return error(0x03)
@@ -88,3 +100,19 @@ class ModbusBusSimulator(BusSimulator):
                 self.pulsed(address, first + 1)
             return _framed(bytes((address, function)) + data)
         return error(0x01)
+
+    def _flash(self, board: ModbusBoard, coil: int, units: int, data: bytes) -> bytes:
+        if units == 0:
+            return _framed(bytes((board.address, 0x05 | 0x80, 0x03)))
+        board.flashes += 1
+        was_on, board.coils[coil] = board.coils[coil], True
+        if not was_on:
+            self.pulsed(board.address, coil + 1)
+
+        def end() -> None:
+            board.coils[coil] = False
+
+        timer = threading.Timer(units / 10, end)
+        timer.daemon = True
+        timer.start()
+        return _framed(bytes((board.address, 0x05)) + data)

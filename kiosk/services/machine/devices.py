@@ -12,8 +12,10 @@ from typing import Any
 
 from kiosk.config import Config
 from kiosk.drivers.drawer.bank import LockerBank, LockerTimings, LockHardware
-from kiosk.drivers.drawer.cu16 import Cu16Hardware, Cu16Locker
+from kiosk.drivers.drawer.cu16 import Cu16Hardware
+from kiosk.drivers.drawer.cu48 import Cu48Hardware
 from kiosk.drivers.drawer.gpio import GpioHardware, LockerPins, pin_factory
+from kiosk.drivers.drawer.kerong import KerongLocker
 from kiosk.drivers.drawer.modbus import ModbusHardware, ModbusLocker
 from kiosk.drivers.drawer.pico import PicoHardware, PicoLocker
 from kiosk.drivers.drawer.simulator import LockerBankSimulator
@@ -176,15 +178,21 @@ def _locker_hardware(config: Config, devices: Devices) -> LockHardware:
     return hardware
 
 
+# Each board backend's line speed as its boards leave the factory (`baudrate = 0`).
+FACTORY_BAUDRATE = {"cu16": 19200, "cu48": 19200, "modbus": 9600}
+
+
 def _serial_lockers(config: Config, devices: Devices) -> LockHardware:
-    """Lock boards (CU16, Modbus) or the co-processor, on a serial line or a simulator."""
+    """Lock boards (Kerong, Modbus) or the co-processor, on a serial line or a simulator."""
     lc = config.lockers
     places: dict[str, Any] = {
         e.id: e.channel if lc.backend == "pico" else (e.board, e.lock) for e in lc.locker
     }
     port = lc.port
+    baudrate = lc.baudrate or FACTORY_BAUDRATE.get(lc.backend, 0)
     if port == "sim":
-        simulator = _simulator(lc.backend)(places, open_after_s=0.3, close_after_s=1.0)
+        line = {"baudrate": baudrate} if baudrate else {}  # the co-processor is on USB
+        simulator = _simulator(lc.backend)(places, open_after_s=0.3, close_after_s=1.0, **line)
         simulator.start()
         devices.simulators["lockers"] = simulator
         port = simulator.path
@@ -193,9 +201,10 @@ def _serial_lockers(config: Config, devices: Devices) -> LockHardware:
         return PicoHardware.open_port(port, [PicoLocker(n, c) for n, c in places.items()])
     if lc.backend == "modbus":
         coils = [ModbusLocker(n, board, lock) for n, (board, lock) in places.items()]
-        return ModbusHardware.open_port(port, lc.baudrate, coils)
-    boards = [Cu16Locker(n, board, lock) for n, (board, lock) in places.items()]
-    return Cu16Hardware.open_port(port, lc.baudrate, boards)
+        return ModbusHardware.open_port(port, baudrate, coils, flash=lc.modbus_flash)
+    boards = [KerongLocker(n, board, lock) for n, (board, lock) in places.items()]
+    model = Cu48Hardware if lc.backend == "cu48" else Cu16Hardware
+    return model.open_port(port, baudrate, boards, hook_closed_bit=lc.hook_closed_bit)
 
 
 def _simulator(backend: str) -> Any:
@@ -208,6 +217,6 @@ def _simulator(backend: str) -> Any:
         from kiosk.drivers.drawer.modbus_sim import ModbusBusSimulator
 
         return ModbusBusSimulator
-    from kiosk.drivers.drawer.cu16_sim import Cu16BusSimulator
+    from kiosk.drivers.drawer.kerong_sim import Cu16BusEmulator, Cu48BusEmulator
 
-    return Cu16BusSimulator
+    return Cu48BusEmulator if backend == "cu48" else Cu16BusEmulator
