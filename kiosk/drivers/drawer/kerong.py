@@ -231,10 +231,10 @@ class KerongBoards:
         if locker not in self._last_open:
             bit = self._bit(self.reading(entry.board), entry.lock)
             state = "latched" if bit == self.hook_closed_bit else "unlatched"
-            flip = 1 - bit
             return (
                 f"{where}: hook bit {bit}, read as {state} ({setting}); if the door is "
-                f"{'open' if state == 'latched' else 'shut'}, set hook_closed_bit = {flip}"
+                f"{'open' if state == 'latched' else 'shut'}, set hook_closed_bit = "
+                f"{1 - self.hook_closed_bit}"
             )
         before, after, sent = self._last_open[locker]
         frames = "1 unlock frame" if sent == 1 else f"{sent} unlock frames"

@@ -28,6 +28,7 @@ bad sum, for a board that is not there, or of an unknown command gets no answer.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -71,6 +72,14 @@ class KerongBusEmulator(BusSimulator):
     """A bus of one model's boards; lockers named by (board, lock from 1)."""
 
     locks = 16
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.heard: list[bytes] = []  # every whole frame that came down the line
+        super().__init__(*args, **kwargs)
+
+    def exchange(self, request: bytes, answer: Callable[[], bytes]) -> None:
+        self.heard.append(request)
+        super().exchange(request, answer)
 
     def make_boards(self, lockers: dict[str, tuple[int, int]]) -> dict[int, Any]:
         return {board: KerongBoard(board, self.locks) for board, _lock in lockers.values()}

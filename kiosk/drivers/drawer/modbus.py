@@ -9,8 +9,8 @@ off (the door open, or its wire cut) reads open, the safe reading.
 A coil stays on until written off. Where the board has a timed "flash" (Waveshare's
 Modbus RTU Relay boards: function 05 at 0x0200 + coil, the value the time in 100 ms
 units), the kiosk pulses with it (`flash`, the default), so a kiosk that dies in the
-middle of a pulse cannot hold a lock powered. A board that refuses the flash address
-(exception 01 or 02) is pulsed the other way from then on: the kiosk switches the coil
+middle of a pulse cannot hold a lock powered. A board that refuses the flash (exception
+01, 02 or 03) is pulsed the other way from then on: the kiosk switches the coil
 on, times the pulse and switches it off in a `finally` (and every coil off at start).
 """
 
@@ -32,7 +32,10 @@ log = logging.getLogger(__name__)
 
 FLASH_ON = 0x0200  # + coil: on for the written value × 100 ms, then off (the board's timer)
 FLASH_UNIT_MS = 100
-REFUSED = (0x01, 0x02)  # illegal function, illegal data address: no flash on this board
+# Illegal function, address or value: a board without the flash. (A generic board checks
+# a write-coil's value before its address: the Modbus Application Protocol's 0x05
+# diagram answers 03 to a value other than 0000 or FF00.)
+REFUSED = (0x01, 0x02, 0x03)
 
 
 @dataclass(frozen=True)
