@@ -64,7 +64,9 @@ print('firmware tests: %d run, %d failed' % (run, failed))
 // `flash` (a host folder) is its file system. At every (re)start a fresh interpreter
 // runs what a Pico runs at power-up: main.py (the firmware's loop, stepped every
 // millisecond) or, without a main.py or with the maintenance flag, the REPL, where
-// mpremote copies files. machine.reset() writes the files back and starts again.
+// mpremote copies files. machine.reset() writes the files back and starts again, and the
+// next start reads WDT_RESET as its cause, as an RP2040's does (its machine.reset() goes
+// through the watchdog); a restart from the world is a power-on.
 async function simulatePico(flash, doors) {
   const serial = parseInt(process.env.SERIAL_FD ?? "3", 10);
   const say = (event) => process.stdout.write(JSON.stringify(event) + "\n");
@@ -73,7 +75,7 @@ async function simulatePico(flash, doors) {
   const openDoors = new Set(); // the world's doors outlive the chip's restarts
   let chip = null;
 
-  async function start() {
+  async function start(cause = 1) {
     const state = { mode: "repl", inbox: [], resetAsked: false, printed: "" };
     // The REPL's output goes down the line; in the firmware's loop the line carries
     // frames only, and what the simulator prints (its events) goes to our stdout.
@@ -109,7 +111,8 @@ async function simulatePico(flash, doors) {
       if (!mp.globals.get("repl")) state.mode = "firmware";
     }
     if (state.mode === "firmware") {
-      mp.runPython(`import simulated\nsimulated.start(${doors}, ${JSON.stringify([...openDoors])})`);
+      const open = JSON.stringify([...openDoors]);
+      mp.runPython(`import simulated\nsimulated.start(${doors}, ${open}, ${cause})`);
       state.step = mp.pyimport("simulated").step;
       state.world = mp.pyimport("simulated").world_line;
     } else {
@@ -123,12 +126,13 @@ async function simulatePico(flash, doors) {
 
   // While the chip restarts, what arrives on the line is lost, as on a Pico whose USB
   // is re-enumerating.
-  async function restart() {
+  async function restart(cause = 1) {
     if (chip.restarting) return;
     chip.restarting = true;
     copyOut(chip.mp, "/", flash);
-    chip = await start();
+    chip = await start(cause);
   }
+  const WDT_RESET = 3; // machine.WDT_RESET: what an RP2040 reads after machine.reset()
 
   chip = await start();
   reader.on("data", (data) => {
@@ -146,13 +150,13 @@ async function simulatePico(flash, doors) {
       data = data.subarray(i + 3);
     }
     for (const b of data) chip.mp.replProcessChar(b);
-    if (chip.resetAsked) restart();
+    if (chip.resetAsked) restart(WDT_RESET);
   });
   reader.on("error", () => process.exit(0));
   setInterval(() => {
     if (chip.mode === "firmware" && !chip.restarting) {
       chip.step();
-      if (chip.resetAsked) restart();
+      if (chip.resetAsked) restart(WDT_RESET);
     }
   }, 1);
   let pending = "";

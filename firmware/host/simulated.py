@@ -26,7 +26,7 @@ class Board:
 state = {"link": None, "chain": None, "hung_until": None, "fed": 0}
 
 
-def start(doors, open_doors=()):
+def start(doors, open_doors=(), cause=machine.PWRON_RESET):
     Board.SHIFT_PINS = dict(Board.SHIFT_PINS, count=doors)
     Board.DOOR_PINS = tuple(range(DOOR_BASE, DOOR_BASE + doors))
     # Shut doors pull their inputs low; an open one (it stayed open through a restart)
@@ -37,7 +37,7 @@ def start(doors, open_doors=()):
     chain = Hc595Chain(2, 3, 4, doors, enable=5, on_change=lambda i, on: world.lock(i, on))
     state["chain"] = chain
     machine.Pin.listener = chain.pin_changed
-    boot(machine.PWRON_RESET)
+    boot(cause)
 
 
 def boot(cause):

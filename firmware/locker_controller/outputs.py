@@ -1,5 +1,7 @@
 # Lock outputs behind one small interface: set(index, on), all_off(), count. Each driver
 # switches every output off when it is made, before anything else can run.
+import time
+
 from machine import Pin
 
 
@@ -52,18 +54,30 @@ class ShiftRegisterOutputs:
 
 
 class Mcp23017Outputs:
-    """An MCP23017 I2C expander: 16 outputs (GPA0-7, GPB0-7)."""
+    """An MCP23017 I2C expander: 16 outputs (GPA0-7, GPB0-7). A reset of the Pico does not
+    reset the expander, whose latches would keep a lock powered; so its /RESET is wired
+    to a Pico pin with a 10 kΩ pull-down: while the Pico resets (every pin an input) the
+    pull-down holds the expander in reset, every pin of it an input, every lock off. The
+    firmware holds /RESET low itself until the latches are cleared, and again when the
+    expander does not answer (the Pico then restarts, the expander still held)."""
 
     IODIRA = 0x00
     OLATA = 0x14
 
-    def __init__(self, i2c, address=0x20, count=16):
+    def __init__(self, i2c, reset, address=0x20, count=16):
         self._i2c = i2c
         self._address = address
         self.count = count
         self._bits = 0
-        self._write_latches()  # latches low first, then the pins become outputs
-        self._i2c.writeto_mem(address, self.IODIRA, bytes((0, 0)))
+        self._reset = Pin(reset, Pin.OUT, value=0)  # held in reset: all its pins inputs
+        time.sleep_us(2)  # /RESET low for at least 1 µs (datasheet)
+        self._reset.value(1)
+        try:
+            self._write_latches()  # latches low first, then the pins become outputs
+            self._i2c.writeto_mem(address, self.IODIRA, bytes((0, 0)))
+        except OSError:
+            self._reset.value(0)
+            raise
 
     def _write_latches(self):
         self._i2c.writeto_mem(

@@ -45,8 +45,37 @@ class OutputsTest(unittest.TestCase):
         ShiftRegisterOutputs(2, 3, 4, 8, enable=5)
         self.assertTrue(all(state == [0] * 8 for state in seen))
 
+    def tearDown(self):
+        machine.I2C.fail = False
+
     def test_mcp23017_latches_are_cleared_before_pins_become_outputs(self):
-        out = Mcp23017Outputs(machine.I2C(0), 0x21)
+        out = Mcp23017Outputs(machine.I2C(0), 18, 0x21)
         self.assertEqual(machine.I2C.writes, [(0x21, 0x14, b"\x00\x00"), (0x21, 0x00, b"\x00\x00")])
         out.set(9, True)
         self.assertEqual(machine.I2C.writes[-1], (0x21, 0x14, b"\x00\x02"))
+
+    def test_mcp23017_is_held_in_reset_until_its_latches_are_cleared(self):
+        events = []
+        machine.Pin.listener = lambda number, level: events.append(("pin", number, level))
+        writes = machine.I2C.writes = Recording(events)
+        Mcp23017Outputs(machine.I2C(0), 18, 0x20)
+        self.assertEqual(events[:2], [("pin", 18, 0), ("pin", 18, 1)])
+        self.assertEqual([e[0] for e in events[2:]], ["i2c", "i2c"])
+        self.assertEqual(len(writes), 2)
+
+    def test_mcp23017_that_does_not_answer_is_left_in_reset(self):
+        machine.I2C.fail = True
+        self.assertRaises(OSError, Mcp23017Outputs, machine.I2C(0), 18, 0x20)
+        self.assertEqual(machine.Pin.outputs[18], 0)  # /RESET low: every expander pin off
+
+
+class Recording(list):
+    """I2C writes, noted in one list with the pin changes."""
+
+    def __init__(self, events):
+        super().__init__()
+        self.events = events
+
+    def append(self, item):
+        self.events.append(("i2c",) + item)
+        super().append(item)

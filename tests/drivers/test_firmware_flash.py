@@ -40,8 +40,12 @@ def test_a_blank_pico_gets_the_firmware_and_then_opens_lockers(chip, tmp_path):
     )
     assert (blank / "lib" / "logging" / "__init__.py").exists()
     assert sim.mode == "firmware"
-    bank = LockerBank(PicoHardware.open_port(sim.path, [PicoLocker("1", 1)]), LockerTimings())
+    hardware = PicoHardware.open_port(sim.path, [PicoLocker("1", 1)])
+    bank = LockerBank(hardware, LockerTimings())
     try:
+        # mpremote's reset goes through the RP2040's watchdog: the flag left before it
+        # says it was asked for, not a stalled loop
+        assert "last reset asked for" in hardware.describe()[0][1]
         assert bank.wait_stable()
         assert bank.open("1").opened
     finally:

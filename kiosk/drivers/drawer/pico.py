@@ -222,7 +222,8 @@ class PicoHardware:
             doors, _ = self._status()
         except LockerFault as exc:
             return [(False, str(exc))]
-        cause = "; last reset by the watchdog" if self.flags & 1 else ""
+        causes = {1: "; last reset by the watchdog (its loop stalled)", 2: "; last reset asked for"}
+        cause = causes.get(self.flags & 3, "")
         states = " ".join(
             f"{name}:{'open' if doors[e.channel - 1] else 'shut'}"
             for name, e in self._lockers.items()

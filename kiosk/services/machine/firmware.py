@@ -11,8 +11,9 @@ BOOTSEL held: docs/hardware.md). Then:
    board's wiring (board.py) only when the Pico has none or one is given, so a
    technician's edited wiring survives an update. Each copy is preceded by a touch so
    that mpremote's existence check never meets an error number it does not know.
-4. The copied version.py is read back from the Pico's file system, the Pico reset, and
-   the firmware must answer HELLO with the new version within `answer_s`.
+4. The copied version.py is read back from the Pico's file system, the Pico reset (with
+   main.py's flag saying the reset was asked for, not a stalled loop), and the firmware
+   must answer HELLO with the new version within `answer_s`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from pathlib import Path
 
 from kiosk.drivers.drawer.bank import LockerFault
 from kiosk.drivers.drawer.pico import PicoHardware
+
+ASKED = "reset-asked"  # firmware/locker_controller/main.py: a reset that was asked for
 
 ROOT = Path(__file__).resolve().parents[3]
 SOURCES = (
@@ -155,6 +158,9 @@ def flash(
         commands += _copy(board if module.name == "board.py" and board else module, module.name)
     for module in sorted((lib_dir() / "logging").glob("*.py")):
         commands += _copy(module, f"lib/logging/{module.name}")
+    # The reset below is asked for: main.py's ASKED file says so to the next start, which
+    # would otherwise read the RP2040's WDT_RESET as a stalled loop.
+    commands.append(["exec", f"open({ASKED!r}, 'w').write('flashed\\n')"])
     # Read the file back (an `import` would answer the module main.py already loaded).
     commands.append(["exec", "print(open('version.py').read())"])
     out = _mpremote(port, *commands)
