@@ -41,8 +41,12 @@ $(STAMP): setup.cfg pyproject.toml
 	    else echo "note: missing system packages:$$missing (UI tests fall back to SDL offscreen)"; fi; \
 	  fi
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,backoffice,postgres]'
+	@# uv installs what pip would (the same versions, checked) in half the time; where uv
+	@# cannot be had, pip does it (docs/dependencies.md).
+	if $(PY) -m pip install --quiet 'uv>=0.9,<1'; then \
+	  $(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode \
+	    $${PIP_FIND_LINKS:+--find-links $$PIP_FIND_LINKS} -e '.[dev,backoffice,postgres]'; \
+	else $(PY) -m pip install --quiet -e '.[dev,backoffice,postgres]'; fi
 	touch $(STAMP)
 
 $(NODE_MODULES): firmware/host/package.json firmware/host/package-lock.json
