@@ -24,42 +24,15 @@ import sys
 from pathlib import Path
 
 import hardening
-import lockers as bank
+from packages import PACKAGES, PI_PACKAGES
 from settings import Settings, flags, render_config, settings_from
 from target import DATA_DIR, SOURCE, USER, ProvisionError, Target
+from udev import RULES_FILE, rules
 
 APP_DIR = "/opt/kiosk"
 VENV = f"{APP_DIR}/venv"
 CONFIG = "/etc/kiosk/kiosk.toml"
 GROUPS = ("gpio", "dialout", "lp", "input", "video", "render")
-PACKAGES = (
-    "python3-venv",
-    "python3-dev",
-    "build-essential",
-    "pkg-config",
-    # Kivy on KMS/DRM through SDL2, no desktop
-    "libsdl2-2.0-0",
-    "libsdl2-image-2.0-0",
-    "libsdl2-ttf-2.0-0",
-    "libsdl2-mixer-2.0-0",
-    "libgl1",
-    "libegl1",
-    "libgles2",
-    "libgbm1",
-    "libdrm2",
-    "libmtdev1",
-    "fonts-dejavu-core",
-    # devices: the USB printer (libusb), GPIO (lgpio on a Pi 5, works on a Pi 4 too)
-    "libusb-1.0-0",
-    "udev",
-    "ca-certificates",
-    # closing the OS (provisioning/hardening.py): USB device policy, the firewall
-    "usbguard",
-    "nftables",
-)
-# only in Raspberry Pi OS's archive (lgpio for the lockers on a Pi 5; the venv's lgpio
-# wheel links it): installed when the target's apt knows them
-PI_PACKAGES = ("liblgpio-dev", "raspi-config")
 BOOT_DIRS = ("boot/firmware", "boot")  # Bookworm, then older images
 
 
@@ -225,30 +198,9 @@ class Provisioner(Target):
 
     def udev(self, settings: Settings) -> None:
         s = self.step("udev rules")
-        rules = [
-            "# written by provisioning: stable names for the kiosk's devices",
-            'SUBSYSTEM=="gpio", GROUP="gpio", MODE="0660"',
-            'SUBSYSTEM=="input", GROUP="input", MODE="0660"',
-        ]
-        if settings.printer_usb:
-            vid, pid = settings.printer_usb.split(":")
-            rules += [
-                f'SUBSYSTEM=="usb", ATTR{{idVendor}}=="{vid}", ATTR{{idProduct}}=="{pid}", '
-                'GROUP="lp", MODE="0660", SYMLINK+="kiosk-printer"',
-                f'SUBSYSTEM=="usbmisc", ATTRS{{idVendor}}=="{vid}", ATTRS{{idProduct}}=="{pid}", '
-                'GROUP="lp", MODE="0660", SYMLINK+="kiosk-printer"',
-            ]
-        if settings.terminal_usb:
-            vid, pid = settings.terminal_usb.split(":")
-            rules.append(
-                f'SUBSYSTEM=="tty", ATTRS{{idVendor}}=="{vid}", ATTRS{{idProduct}}=="{pid}", '
-                'GROUP="dialout", MODE="0660", SYMLINK+="kiosk-terminal"'
-            )
-        if settings.lockers_usb:
-            rules.append(bank.udev_rule(settings.lockers_usb))
-        before = self.path("/etc/udev/rules.d/99-kiosk.rules")
+        before = self.path(RULES_FILE)
         old = before.read_text() if before.exists() else None
-        self.write(s, "/etc/udev/rules.d/99-kiosk.rules", "\n".join(rules) + "\n")
+        self.write(s, RULES_FILE, rules(settings))
         if self.live and not self.dry_run and old != before.read_text():
             self.run(s, ["udevadm", "control", "--reload-rules"], check=False)
             self.run(s, ["udevadm", "trigger"], check=False)

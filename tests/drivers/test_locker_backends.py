@@ -140,14 +140,14 @@ def test_a_silent_bus_is_a_fault_not_an_exception(backend):
             rig.sim.boards[7 if backend == "modbus" else 3].silent = True
         else:
             rig.sim.stop()  # the co-processor's cable is pulled
-        settle(0.5)
+        settle(1.0)  # a silent Kerong board is asked twice, 0.3 s each
         assert rig.bank.status_stream.latest.state is DeviceState.FAULT
         result = rig.bank.open("2")
         assert not result.opened and "could not be pulsed" in result.detail
         assert rig.pulses("2") == []
         if backend != "pico":
             rig.sim.boards[7 if backend == "modbus" else 3].silent = False
-            settle(0.5)
+            settle(1.0)
             assert rig.bank.status_stream.latest.state is DeviceState.READY
     finally:
         rig.bank.close()

@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 STATUS, UNLOCK, UNLOCK_TIME = 0x30, 0x31, 0x37
 STATUS_REPLY, UNLOCK_TIME_REPLY = 0x35, 0x38
 UNLOCK_TIME_UNIT_MS = 10
-BAUDRATE = 19200  # the boards' factory setting
 
 
 def address(board: int, lock: int = 1) -> int:
@@ -74,14 +73,11 @@ class Cu16Hardware(KerongBoards):
         return (reply[3] << 8 | reply[4]) * UNLOCK_TIME_UNIT_MS
 
     def set_unlock_ms(self, board: int, ms: int) -> int:
-        """Set the board's unlock time, then ask it back (what the board now says)."""
+        """Set the board's unlock time, then ask it back (what the board now says). The
+        sources do not agree that a set is answered, so its answer is not waited for; an
+        answer that comes is the same `38` frame the question gets."""
         units = max(1, min(0xFFFF, round(ms / UNLOCK_TIME_UNIT_MS)))
-        self.ask(
-            board,
-            framed(address(board), UNLOCK_TIME, units >> 8, units & 0xFF),
-            7,
-            self._time_problem(board),
-        )
+        self.send(framed(address(board), UNLOCK_TIME, units >> 8, units & 0xFF))
         return self.unlock_ms(board)
 
     def _time_problem(self, board: int) -> Callable[[bytes], str]:

@@ -4,8 +4,10 @@ the frame's envelope, the bus discipline, and how an open is confirmed (docs/har
 
 Every frame is `STX 0x02 | … | ETX 0x03 | SUM`, SUM the low byte of the sum of every byte
 before it. The bus is half duplex and the Pi its only master. A board answers a status
-request within `reply_timeout_s`; an answer that does not come, is cut short, has a bad
-sum or is for another board or request is asked for again once, then is a `LockerFault`.
+request within `reply_timeout_s` (0.3 s: the public drivers wait up to 1 s, the
+emulators answer in a few milliseconds, no real board was timed); an answer that does
+not come, is cut short, has a bad sum or is for another board or request is asked for
+again once, then is a `LockerFault`.
 
 An unlock frame has no answer, so it is never repeated blind: before it the kiosk reads
 the board (a board that does not answer is not sent an unlock), then sends **one**
@@ -85,7 +87,7 @@ class KerongBoards:
         lockers: list[KerongLocker],
         *,
         hook_closed_bit: int = 1,
-        reply_timeout_s: float = 0.1,
+        reply_timeout_s: float = 0.3,
         attempts: int = 2,
         confirm_s: float = 1.0,
         poll_s: float = 0.05,
