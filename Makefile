@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 NODE_MODULES := firmware/host/node_modules/.package-lock.json
 FIRMWARE_LIB := build/firmware-lib/FETCHED
 
-.PHONY: install demo screens test pytest test-slow lint typecheck firmware-test bench bundle provision clean
+.PHONY: install demo screens test pytest test-slow lint typecheck firmware-test bench bundle provision arm64-check clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -111,6 +111,12 @@ bundle: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bundle]'
 	$(VENV)/bin/pyinstaller packaging/kiosk.spec --noconfirm --distpath dist --workpath build/pyinstaller --log-level WARN
 	@du -sh dist/kiosk
+
+# The kiosk on arm64 Debian bookworm under qemu (as root; tens of minutes, opt-in):
+# provisioning, doctor, tests, a first frame and the bundle, one JSON line
+# (docs/provisioning.md, "Proven on arm64").
+arm64-check: $(STAMP)
+	$(PY) scripts/arm64_check.py
 
 # On the Pi itself (sudo): everything from a fresh Raspberry Pi OS Lite; see
 # docs/provisioning.md. ARGS="--shop-name … --backoffice-url … --enrol-code …"

@@ -1,5 +1,7 @@
 """`kiosk doctor` on the demo's simulated devices, and with faults."""
 
+import re
+
 import pytest
 
 from kiosk import config
@@ -110,3 +112,23 @@ def test_doctor_shows_the_terminals_software_and_status(tmp_path, monkeypatch, c
             assert checks["terminal"].detail == f"{detail} (software GER-APP 5.2.1)"
     finally:
         devices.close()
+
+
+def test_gpio_lockers_without_a_gpio_device_are_a_fault_and_the_rest_runs(
+    tmp_path, monkeypatch, capsys
+):
+    """lgpio on a machine with no /dev/gpiochip* (a chroot, a container, not a Pi): the
+    lockers' rows say so, every other device is ready, the kiosk is not stopped."""
+    monkeypatch.setattr("kiosk.drivers.drawer.gpio.glob.glob", lambda pattern: [])
+    cfg_file = tmp_path / "k.toml"
+    cfg_file.write_text(
+        f'[shop]\nname = "x"\n[kiosk]\nid = "K1"\ndata_dir = "{tmp_path}"\n'
+        '[lockers]\nbackend = "gpio"\npin_factory = "lgpio"\n'
+        '[[lockers.locker]]\nid = "1"\nlock_pin = 17\ndoor_pin = 27\n'
+    )
+    assert main(["--config", str(cfg_file), "doctor", "--open-locker", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "no /dev/gpiochip* here: not a Raspberry Pi" in out
+    assert "locker 1: NOT opened (the door cannot be read: pin factory 'lgpio'" in out
+    for device in ("printer", "terminal", "scanner"):
+        assert re.search(rf"^{device}\s.*\sready\s", out, re.M), out

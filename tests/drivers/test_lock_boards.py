@@ -193,6 +193,9 @@ def test_a_flash_is_waveshares_function_05_at_0x0200_with_the_time():
         hardware.energise("1", 700)
         body = bytes.fromhex("01 05 02 00 00 07")
         assert recorder.sent == [body + crc16_modbus(body).to_bytes(2, "little")]
+        deadline = time.monotonic() + 2  # the board acts once the frame has crossed the line
+        while sim.boards[1].flashes == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert sim.boards[1].flashes == 1
     finally:
         hardware.close()
@@ -203,7 +206,7 @@ def test_a_kiosk_that_dies_mid_pulse_leaves_no_lock_powered_with_the_flash():
     sim, hardware, _ = modbus()
     try:
         hardware.energise("1", 300)
-        assert sim.energised("1")
+        assert sim.energised("1")  # the board answered the flash: its coil is on
         hardware.close()  # the kiosk is gone: nothing will write the coil off
         time.sleep(0.5)
         assert not sim.energised("1")

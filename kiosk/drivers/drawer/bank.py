@@ -265,7 +265,10 @@ class LockerBank:
         target = self._get(locker)
         if target.debouncer.confirmed:
             # Only a door *seen* going from shut to open proves the customer could reach
-            # the item now; an already open door proves nothing (staff must look).
+            # the item now; an already open door proves nothing (staff must look). A door
+            # never read (the hardware at fault) counts as open, for the same reason.
+            if self._fault:
+                return OpenResult(locker, False, f"the door cannot be read: {self._fault}")
             return OpenResult(locker, False, "the door was already open")
         self.status_stream.publish(DeviceState.BUSY, f"opening locker {locker}")
         try:

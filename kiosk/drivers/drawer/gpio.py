@@ -14,6 +14,7 @@ MockFactory: tests and the demo).
 
 from __future__ import annotations
 
+import glob
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import Any
 
 from gpiozero import DigitalInputDevice, DigitalOutputDevice
 
-from kiosk.drivers.drawer.bank import LockerError
+from kiosk.drivers.drawer.bank import LockerError, LockerFault
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,17 @@ def pin_factory(name: str) -> Any:
 
             return RPiGPIOFactory()
         if name == "lgpio":
+            if not glob.glob("/dev/gpiochip*"):
+                raise LockerError(
+                    "pin factory 'lgpio': no /dev/gpiochip* here: not a Raspberry Pi, or "
+                    "a container or chroot without the GPIO device"
+                )
             from gpiozero.pins.lgpio import LGPIOFactory
 
             return LGPIOFactory()
-    except (ImportError, RuntimeError, OSError) as exc:
+    except LockerError:
+        raise
+    except Exception as exc:  # not installed, or the library's own error (lgpio.error)
         hint = "on Bookworm or a Pi 5 use lgpio; install the pi extra: pip install '.[pi]'"
         raise LockerError(f"pin factory {name!r} is not available here: {exc} ({hint})") from exc
     raise LockerError(f"unknown pin factory {name!r}: expected rpigpio, lgpio or mock")
@@ -114,3 +122,30 @@ class GpioHardware:
             lock.close()
         for door in self._doors.values():
             door.close()
+
+
+class NoPins:
+    """`LockHardware` for GPIO lockers whose pin factory cannot be had here (no GPIO
+    device, the library missing): every read and pulse is a LockerFault saying why, so
+    the rest of the kiosk runs and `kiosk doctor` shows the reason on the lockers' row."""
+
+    debounced = True
+
+    def __init__(self, lockers: list[str], reason: str) -> None:
+        self._lockers = lockers
+        self.reason = reason
+
+    def locker_ids(self) -> list[str]:
+        return list(self._lockers)
+
+    def read_open(self) -> dict[str, bool]:
+        raise LockerFault(self.reason)
+
+    def energise(self, locker: str, pulse_ms: int) -> None:
+        raise LockerFault(self.reason)
+
+    def describe(self) -> list[tuple[bool, str]]:
+        return [(False, self.reason)]
+
+    def close(self) -> None:
+        pass

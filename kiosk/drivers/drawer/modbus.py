@@ -109,6 +109,12 @@ class ModbusHardware:
             try:
                 if not self._client.connected and not self._client.connect():
                     raise LockerFault(f"Modbus board {board}: the serial line cannot be opened")
+                # A reply that came after its request timed out must not be taken for
+                # the answer to this one (both function 05 replies: a late coil-off
+                # echo read as a flash's, seen under load).
+                port = getattr(self._client, "socket", None)
+                if port is not None:
+                    port.reset_input_buffer()
                 reply = request()
             except (ModbusException, OSError) as exc:
                 raise LockerFault(f"Modbus board {board}: {what}: {exc}") from exc

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import Config
-from kiosk.drivers.drawer.bank import LockerBank, LockerTimings, LockHardware
+from kiosk.drivers.drawer.bank import LockerBank, LockerError, LockerTimings, LockHardware
 from kiosk.drivers.drawer.cu16 import Cu16Hardware
 from kiosk.drivers.drawer.cu48 import Cu48Hardware
-from kiosk.drivers.drawer.gpio import GpioHardware, LockerPins, pin_factory
+from kiosk.drivers.drawer.gpio import GpioHardware, LockerPins, NoPins, pin_factory
 from kiosk.drivers.drawer.kerong import KerongLocker
 from kiosk.drivers.drawer.modbus import ModbusHardware, ModbusLocker
 from kiosk.drivers.drawer.pico import PicoHardware, PicoLocker
@@ -168,9 +168,12 @@ def _locker_hardware(config: Config, devices: Devices) -> LockHardware:
         LockerPins(e.id, e.lock_pin, e.door_pin, lc.locks_active_high, lc.door_closed_is_low)
         for e in lc.locker
     ]
-    factory = pin_factory(lc.pin_factory)
-    hardware = GpioHardware(pins, factory)
     devices.where["lockers"] = (lc.pin_factory, f"{len(pins)} lockers")
+    try:
+        factory = pin_factory(lc.pin_factory)
+    except LockerError as exc:  # no GPIO here: the lockers are at fault, the kiosk runs
+        return NoPins([p.locker for p in pins], str(exc))
+    hardware = GpioHardware(pins, factory)
     if lc.pin_factory == "mock":
         devices.simulators["lockers"] = LockerBankSimulator(
             factory, pins, open_after_s=0.3, close_after_s=1.0
