@@ -13,8 +13,10 @@ driver tests and the journeys through the services, inside the root; `kiosk run`
 co-processor backend; the PyInstaller bundle built and started inside the root, its size
 beside the x86-64 bundle's, built in the same run.
 
-Slow (tens of minutes: everything arm64 is emulated); a second run reuses the root and
-the downloaded packages (build/arm64/). `KIOSK_DEBIAN_MIRROR` picks the mirror.
+Slow (tens of minutes: everything arm64 is emulated); a second run reuses the base root
+and the downloaded packages (build/arm64/). `KIOSK_DEBIAN_MIRROR` picks the mirror;
+`ARM64_REUSE_ROOT=1` keeps the last run's provisioned root (provisioning then finds
+little to change), for working on the later steps.
 """
 
 from __future__ import annotations
@@ -115,11 +117,15 @@ def unmount_leftovers() -> None:
 def base_root() -> str:
     """A minimal arm64 bookworm with what Raspberry Pi OS Lite has out of the box."""
     unmount_leftovers()
-    shutil.rmtree(TARGET, ignore_errors=True)
-    TARGET.mkdir(parents=True)
-    if CACHE.exists():
+    if os.environ.get("ARM64_REUSE_ROOT") == "1" and (TARGET / "usr/bin/python3").exists():
+        pass
+    elif CACHE.exists():
+        shutil.rmtree(TARGET, ignore_errors=True)
+        TARGET.mkdir(parents=True)
         run(["tar", "-xf", str(CACHE), "-C", str(TARGET)])
     else:
+        shutil.rmtree(TARGET, ignore_errors=True)
+        TARGET.mkdir(parents=True)
         run(["debootstrap", "--arch=arm64", "--foreign", "--variant=minbase",
              "--include=python3,python3-venv,systemd,udev,passwd,login,ca-certificates",
              "bookworm", str(TARGET), MIRROR])  # fmt: skip
