@@ -38,6 +38,12 @@ from kiosk.drivers.drawer.bus_sim import BusSimulator
 _STX, _ETX = 0x02, 0x03
 
 
+def _from_stx(pending: bytes) -> bytes:
+    """What came from the first STX on (nothing when none came)."""
+    start = pending.find(bytes((_STX,)))
+    return b"" if start < 0 else pending[start:]
+
+
 def _frame(*body: int) -> bytes:
     data = bytes((_STX, *body, _ETX))
     return data + bytes((sum(data) & 0xFF,))
@@ -112,10 +118,7 @@ class Cu16BusEmulator(KerongBusEmulator):
 
     def answer_line(self, pending: bytes) -> bytes:
         while True:
-            start = pending.find(bytes((_STX,)))
-            if start < 0:
-                return b""
-            pending = pending[start:]
+            pending = _from_stx(pending)
             if len(pending) < 5:
                 return pending
             if pending[3] == _ETX and sum(pending[:4]) & 0xFF == pending[4]:
@@ -168,10 +171,7 @@ class Cu48BusEmulator(KerongBusEmulator):
 
     def answer_line(self, pending: bytes) -> bytes:
         while True:
-            start = pending.find(bytes((_STX,)))
-            if start < 0:
-                return b""
-            pending = pending[start:]
+            pending = _from_stx(pending)
             if len(pending) < 6:
                 return pending
             if pending[4] != _ETX or sum(pending[:5]) & 0xFF != pending[5]:
