@@ -1,9 +1,11 @@
 """provisioning/provision.py against a staged root (fast), and inside a Debian chroot
-made with debootstrap (slow: `pytest -m slow tests/system/test_provisioning.py`)."""
+made with debootstrap, x86-64 and arm64 (slow: `pytest -m slow
+tests/system/test_provisioning.py`)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -313,3 +315,22 @@ def test_provisioning_inside_a_debian_chroot(tmp_path):
     finally:
         for _name, where, _how in reversed(mounts):
             subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+# -- the Pi's own architecture, slow: arm64 bookworm under qemu --
+
+
+@pytest.mark.slow
+@needs_root
+def test_provisioning_and_the_kiosk_on_arm64():
+    """`make arm64-check` (scripts/arm64_check.py): it installs qemu, binfmt-support and
+    debootstrap itself, provisions an arm64 bookworm root as a Pi, and runs the kiosk
+    there (doctor, tests, a first frame, the bundle); every step must pass."""
+    done = subprocess.run(["make", "--no-print-directory", "arm64-check"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=7200)  # fmt: skip
+    line = (done.stdout.strip().splitlines() or ["{}"])[-1]
+    print(line)
+    result = json.loads(line)
+    assert done.returncode == 0 and result.get("ok"), line + done.stderr[-2000:]
+    assert result["root"].startswith("aarch64 3.11")
+    assert all(step["ok"] for step in result["steps"].values())
