@@ -74,10 +74,10 @@ class Cu16Hardware(KerongBoards):
 
     def set_unlock_ms(self, board: int, ms: int) -> int:
         """Set the board's unlock time, then ask it back (what the board now says). The
-        sources do not agree that a set is answered, so its answer is not waited for; an
-        answer that comes is the same `38` frame the question gets."""
+        sources do not agree that a set is answered: an answer is read if it comes (an
+        unread one was taken for the next status reply: bench/lockers.py found it)."""
         units = max(1, min(0xFFFF, round(ms / UNLOCK_TIME_UNIT_MS)))
-        self.send(framed(address(board), UNLOCK_TIME, units >> 8, units & 0xFF))
+        self.tell(framed(address(board), UNLOCK_TIME, units >> 8, units & 0xFF), 7)
         return self.unlock_ms(board)
 
     def _time_problem(self, board: int) -> Callable[[bytes], str]:

@@ -154,6 +154,18 @@ class KerongBoards:
             self.line.write(request)
             self.bytes_sent += len(request)
 
+    def tell(self, request: bytes, want: int) -> bytes:
+        """A frame some boards answer and some may not: an answer that comes within
+        `reply_timeout_s` is read (and returned) so that it cannot be taken for the
+        answer to the next request."""
+        with self._bus:
+            self.line.discard_input()
+            self.line.write(request)
+            self.bytes_sent += len(request)
+            reply = self._read(want)
+            self.bytes_received += len(reply)
+            return reply
+
     def _read(self, want: int) -> bytes:
         deadline = time.monotonic() + self.reply_timeout_s
         got = b""
