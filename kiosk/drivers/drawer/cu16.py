@@ -18,7 +18,6 @@ The kiosk never sends `0x33` (unlock every lock) nor `0x32` (the whole bus at on
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from kiosk.drivers.drawer.bank import LockerFault
@@ -35,6 +34,13 @@ UNLOCK_TIME_UNIT_MS = 10
 def address(board: int, lock: int = 1) -> int:
     """The ADDR byte: board in the high nibble, lock index (lock - 1) in the low one."""
     return board << 4 | (lock - 1)
+
+
+def _not_from(board: int, command: int, reply: bytes) -> str:
+    """What is wrong with a reply that should be `command`'s from `board` ("" if none)."""
+    if reply[1] != address(board) or reply[2] != command:
+        return f"answer for another board or request ({reply.hex(' ')})"
+    return ""
 
 
 class Cu16Hardware(KerongBoards):
@@ -56,9 +62,7 @@ class Cu16Hardware(KerongBoards):
         return framed(address(board), STATUS)
 
     def status_problem(self, board: int, reply: bytes) -> str:
-        if reply[1] != address(board) or reply[2] != STATUS_REPLY:
-            return f"answer for another board or request ({reply.hex(' ')})"
-        return ""
+        return _not_from(board, STATUS_REPLY, reply)
 
     def reading_of(self, reply: bytes) -> Reading:
         return Reading(hooks=reply[3] | reply[4] << 8, sensors=reply[5] | reply[6] << 8)
@@ -69,7 +73,12 @@ class Cu16Hardware(KerongBoards):
     # -- the unlock time --
     def unlock_ms(self, board: int) -> int:
         """The board's unlock time as it says it."""
-        reply = self.ask(board, framed(address(board), UNLOCK_TIME), 7, self._time_problem(board))
+        reply = self.ask(
+            board,
+            framed(address(board), UNLOCK_TIME),
+            7,
+            lambda r: _not_from(board, UNLOCK_TIME_REPLY, r),
+        )
         return (reply[3] << 8 | reply[4]) * UNLOCK_TIME_UNIT_MS
 
     def set_unlock_ms(self, board: int, ms: int) -> int:
@@ -79,14 +88,6 @@ class Cu16Hardware(KerongBoards):
         units = max(1, min(0xFFFF, round(ms / UNLOCK_TIME_UNIT_MS)))
         self.tell(framed(address(board), UNLOCK_TIME, units >> 8, units & 0xFF), 7)
         return self.unlock_ms(board)
-
-    def _time_problem(self, board: int) -> Callable[[bytes], str]:
-        def problem(reply: bytes) -> str:
-            if reply[1] != address(board) or reply[2] != UNLOCK_TIME_REPLY:
-                return f"answer for another board or request ({reply.hex(' ')})"
-            return ""
-
-        return problem
 
     def energise(self, locker: str, pulse_ms: int) -> None:
         """The board times the pulse itself: the first open on a board makes its unlock

@@ -137,11 +137,7 @@ class KerongBoards:
         trouble = ""
         with self._bus:
             for _attempt in range(self.attempts):
-                self.line.discard_input()
-                self.line.write(request)
-                self.bytes_sent += len(request)
-                reply = self._read(want)
-                self.bytes_received += len(reply)
+                reply = self._once(request, want)
                 trouble = envelope_problem(reply, want) or problem(reply)
                 if not trouble:
                     return reply
@@ -159,12 +155,17 @@ class KerongBoards:
         `reply_timeout_s` is read (and returned) so that it cannot be taken for the
         answer to the next request."""
         with self._bus:
-            self.line.discard_input()
-            self.line.write(request)
-            self.bytes_sent += len(request)
-            reply = self._read(want)
-            self.bytes_received += len(reply)
-            return reply
+            return self._once(request, want)
+
+    def _once(self, request: bytes, want: int) -> bytes:
+        """One request on an emptied line and what came back within the reply time (the
+        caller holds the bus)."""
+        self.line.discard_input()
+        self.line.write(request)
+        self.bytes_sent += len(request)
+        reply = self._read(want)
+        self.bytes_received += len(reply)
+        return reply
 
     def _read(self, want: int) -> bytes:
         deadline = time.monotonic() + self.reply_timeout_s
