@@ -166,6 +166,7 @@ class Provisioner(Target):
                 ignore=shutil.ignore_patterns(
                     ".git",
                     ".venv",
+                    "node_modules",  # the co-processor simulator's (tests only)
                     "build",
                     "demo-output",
                     "dist",

@@ -188,7 +188,7 @@ class LossyPort:
 
 @pytest.fixture
 def pico():
-    if shutil.which("node") is None:  # `make install` brings it; not in the arm64 check's root
+    if shutil.which("node") is None:  # `make install` brings it
         pytest.skip("the co-processor runs on MicroPython under Node, which is not here")
     sim = PicoSimulator({"1": 1, "2": 2}, open_after_s=0.02, close_after_s=0.3)
     hardware = PicoHardware.open_port(sim.path, [PicoLocker("1", 1), PicoLocker("2", 2)])

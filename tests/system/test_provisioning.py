@@ -270,10 +270,13 @@ def _debootstrap(target: Path) -> None:
 
 @pytest.mark.slow
 @needs_root
-@pytest.mark.skipif(shutil.which("debootstrap") is None, reason="apt-get install debootstrap")
 def test_provisioning_inside_a_debian_chroot(tmp_path):
     """apt installs the packages, the venv gets the kiosk from this source tree, the
-    config passes `kiosk config check`, doctor runs; then a second run changes nothing."""
+    config passes `kiosk config check`, doctor runs; then a second run changes nothing.
+    The test installs debootstrap where it is missing (as root, like the arm64 check)."""
+    if shutil.which("debootstrap") is None:
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "debootstrap"], check=True)
     target = tmp_path / "bookworm"
     target.mkdir()
     _debootstrap(target)
