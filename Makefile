@@ -74,7 +74,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check kiosk backoffice bench tests tours provisioning scripts firmware
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy kiosk/domain kiosk/services kiosk/storage kiosk/sync kiosk/drivers kiosk/control kiosk/config
+	$(VENV)/bin/mypy kiosk/domain kiosk/services kiosk/storage kiosk/sync kiosk/drivers kiosk/control kiosk/config backoffice/messages
 
 # Every firmware file compiled by mpy-cross, then the firmware's tests run by MicroPython.
 firmware-test: install

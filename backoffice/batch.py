@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from backoffice.db import Entity, Notification, Shop
+from backoffice.db import Entity, Notification, Shop, StatusLink, digest_text
 
 
 class Rejected(Exception):
@@ -30,9 +30,9 @@ class Batch:
         self.seq = seq
         self._read: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._written: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {}
-        self._notes: list[dict[str, Any]] = []
+        self._rows: list[tuple[Any, dict[str, Any]]] = []  # (table, row) beside the records
         self._op_written: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {}
-        self._op_notes: list[dict[str, Any]] = []
+        self._op_rows: list[tuple[Any, dict[str, Any]]] = []
         self._op_seq = seq
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
@@ -51,21 +51,42 @@ class Batch:
         self.seq += 1
         self._op_written[(kind, key)] = (data, self.seq)
 
-    def notify(self, customer_account: str, channel: str, subject: str, body: str) -> None:
-        self._op_notes.append(
-            {"shop_id": self.shop_id, "customer_account": customer_account,
-             "channel": channel, "subject": subject, "body": body[:10000]}
+    def notify(
+        self,
+        customer_account: str,
+        channel: str,
+        kind: str,
+        subject: str,
+        *,
+        order_number: str = "",
+        language: str = "",
+        body: str = "",
+    ) -> None:
+        """A message owed to a customer, sent by backoffice/messages/ in their language."""
+        self._op_rows.append(
+            (Notification.__table__,
+             {"shop_id": self.shop_id, "customer_account": customer_account, "channel": channel,
+              "kind": kind, "subject": subject[:200], "order_number": order_number,
+              "language": language, "body": body[:10000], "status": "owed"})
+        )  # fmt: skip
+
+    def status_link(self, order_number: str, token: str, now: Any) -> None:
+        """The order's status page opens with `token` (kept here by its hash only)."""
+        self._op_rows.append(
+            (StatusLink.__table__,
+             {"token_hash": digest_text(token), "shop_id": self.shop_id,
+              "order_number": order_number, "created_at": now})
         )  # fmt: skip
 
     def keep(self) -> None:
         """The operation succeeded: its writes join the batch."""
         self._written.update(self._op_written)
-        self._notes.extend(self._op_notes)
-        self._op_written, self._op_notes, self._op_seq = {}, [], self.seq
+        self._rows.extend(self._op_rows)
+        self._op_written, self._op_rows, self._op_seq = {}, [], self.seq
 
     def drop(self) -> None:
         """The operation was refused: nothing of it remains."""
-        self._op_written, self._op_notes, self.seq = {}, [], self._op_seq
+        self._op_written, self._op_rows, self.seq = {}, [], self._op_seq
 
     def flush(self) -> None:
         self.keep()
@@ -107,5 +128,5 @@ class Batch:
                     old,
                 )
             self.s.execute(update(Shop).where(Shop.id == self.shop_id).values(seq=self.seq))
-        if self._notes:
-            self.s.execute(insert(Notification.__table__), self._notes)
+        for table in {id(t): t for t, _ in self._rows}.values():
+            self.s.execute(insert(table), [row for t, row in self._rows if t is table])

@@ -13,6 +13,7 @@ existed (tables, no `alembic_version`) is stamped with the baseline first.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -35,6 +36,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def digest_text(text: str) -> str:
+    """SHA-256 of a secret in hex: what the database keeps of credentials and tokens."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class Base(DeclarativeBase):
@@ -99,16 +105,52 @@ class AppliedOperation(Base):
 
 
 class Notification(Base):
-    """A message the shop owes a customer (ready for pickup, a receipt by email/SMS)."""
+    """A message the shop owes a customer (ready for pickup, an estimate to approve, a
+    receipt), and its way through the queue (backoffice/messages/queue.py)."""
 
     __tablename__ = "notifications"
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
     customer_account: Mapped[str] = mapped_column(String(40))
-    channel: Mapped[str] = mapped_column(String(10))
-    subject: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(String(10000), default="")
+    channel: Mapped[str] = mapped_column(String(10))  # email | sms
+    subject: Mapped[str] = mapped_column(String(200))  # for staff's lists, in English
+    body: Mapped[str] = mapped_column(String(10000), default="")  # a receipt's text
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20), default="")  # ready | estimate | receipt
+    order_number: Mapped[str] = mapped_column(String(100), default="")
+    language: Mapped[str] = mapped_column(String(8), default="")
+    status: Mapped[str] = mapped_column(String(10), default="owed")  # owed sending retry sent …
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    claimed_by: Mapped[str] = mapped_column(String(64), default="")
+    claimed_until: Mapped[datetime | None] = mapped_column(default=None)
+    answer: Mapped[str] = mapped_column(String(500), default="")  # the server's last word
+    provider_id: Mapped[str] = mapped_column(String(200), default="")  # Message-ID, SMS ids
+    delivery: Mapped[str] = mapped_column(String(100), default="")  # SMS delivery receipt
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    __table_args__ = (Index("ix_notifications_queue", "status", "next_attempt_at"),)
+
+
+class MessageSettings(Base):
+    """A shop's channels (backoffice/messages/settings.py): never pulled by kiosks."""
+
+    __tablename__ = "message_settings"
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StatusLink(Base):
+    """An order's status page, by the hash of its token (the token itself is printed on
+    the ticket and kept in the order)."""
+
+    __tablename__ = "status_links"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
+    order_number: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    __table_args__ = (Index("ix_status_links_order", "shop_id", "order_number"),)
 
 
 class FailedAttempt(Base):
@@ -177,8 +219,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         # SQLite alters a table by copying it; its foreign keys would refuse dropping the
         # old copy while rows point at it. The pragma only works outside a transaction.
         sqlite = conn.dialect.name == "sqlite"
+        driver: Any = conn.connection.driver_connection
         if sqlite:
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            driver.execute("PRAGMA foreign_keys=OFF")
         with conn.begin():
             config.attributes["connection"] = conn
             tables = set(inspect(conn).get_table_names())
@@ -186,7 +229,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 command.stamp(config, BASELINE)  # made by create_all before migrations
             command.upgrade(config, revision)
         if sqlite:
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+            driver.execute("PRAGMA foreign_keys=ON")
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Any]:

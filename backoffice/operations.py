@@ -42,12 +42,21 @@ def customer_of(b: Batch, account: str) -> Customer:
 
 def save_order(b: Batch, order: ServiceOrder, before: ServiceOrder | None) -> None:
     b.put("order", order.number, to_plain(order))
-    if order.state is OrderState.DONE and (before is None or before.state is not OrderState.DONE):
-        _ready_for_pickup(b, order)
+    moved = before is None or before.state is not order.state
+    if moved and order.state in MESSAGE_ON:
+        _message(b, order, MESSAGE_ON[order.state])
 
 
-def _ready_for_pickup(b: Batch, order: ServiceOrder) -> None:
-    """The "ready for pickup" message, on the customer's preferred channel."""
+# The states a customer hears of, and the message's kind (backoffice/messages/compose.py)
+MESSAGE_ON = {
+    OrderState.DONE: "ready",
+    OrderState.WAITING_FOR_CUSTOMER_CONFIRMATION: "estimate",
+}
+SUBJECTS = {"ready": "is ready for pickup", "estimate": "has an estimate to approve"}
+
+
+def _message(b: Batch, order: ServiceOrder, kind: str) -> None:
+    """A message about the order, on the customer's preferred channel."""
     data = b.get("customer", order.customer_account)
     channel = "email"
     if data is not None:
@@ -56,8 +65,10 @@ def _ready_for_pickup(b: Batch, order: ServiceOrder) -> None:
     b.notify(
         order.customer_account,
         channel,
-        f"Order {order.number} is ready for pickup",
-        f"Your item is ready. Claim code {order.claim_code.display}.",
+        kind,
+        f"Order {order.number} {SUBJECTS[kind]}",
+        order_number=order.number,
+        language=order.language,
     )
 
 
@@ -73,6 +84,8 @@ def _op_dropoff(b: Batch, payload: dict[str, Any]) -> None:
         raise Rejected(f"service order {order.number} exists already")
     if b.get("customer", order.customer_account) is None:
         raise Rejected(f"drop-off {order.number} names unknown customer {order.customer_account}")
+    if existing is None and order.status_token:
+        b.status_link(order.number, order.status_token, order.created_at)
     save_order(b, order, None)
 
 
@@ -175,8 +188,15 @@ def _op_receipt(b: Batch, payload: dict[str, Any]) -> None:
     channel = payload["channel"]
     if channel not in ("email", "sms"):
         raise Rejected(f"unknown channel {channel!r}")
-    subject = f"Your {payload['kind']} receipt"
-    b.notify(str(payload["customer_account"]), channel, subject, str(payload["text"]))
+    b.notify(
+        str(payload["customer_account"]),
+        channel,
+        "receipt",
+        f"Your {payload['kind']} receipt",
+        order_number=str(payload.get("order_number", "")),
+        language=str(payload.get("language", "")),
+        body=str(payload["text"]),
+    )
 
 
 def _record(kind: str, key_field: str) -> Handler:

@@ -10,7 +10,6 @@ so one refused operation leaves the others applied.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 import random
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backoffice.batch import Batch, Rejected
 from backoffice.db import AppliedOperation, EnrolmentCode, Entity, Kiosk, Notification, Shop, utcnow
+from backoffice.db import digest_text as digest
 from backoffice.operations import HANDLERS, customer_of, order_of, save_order
 from kiosk.domain.billing import (
     Invoice,
@@ -43,10 +43,6 @@ MAX_BATCH = 1000
 
 class Unauthorized(Exception):
     pass
-
-
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def payload_hash(kind: str, key: str, payload: Any) -> str:

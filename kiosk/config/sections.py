@@ -29,6 +29,13 @@ class ShopConfig:
         default=True, metadata=_doc("catalogue prices hold the tax (shelf prices)")
     )
     address_lines: list[str] = field(default_factory=list, metadata=_doc("receipt header lines"))
+    status_url: str = field(
+        default="",
+        metadata=_doc(
+            "the back office's public address of order status pages, as a phone reaches it "
+            "(https://pos.example.com/s/); empty: tickets carry no status code"
+        ),
+    )
 
 
 @dataclass(frozen=True)

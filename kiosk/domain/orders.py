@@ -147,6 +147,8 @@ class ServiceOrder:
     state: OrderState = OrderState.NEW
     state_changed_at: datetime | None = None
     submission: str = ""  # the drop-off form that made it: a retried submit is the same order
+    language: str = ""  # the customer's at the screen: tickets, messages, the status page
+    status_token: str = ""  # opens the order's status page (/s/<token>); not the claim code
 
     def __post_init__(self) -> None:
         if not self.number.strip():

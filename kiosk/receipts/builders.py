@@ -35,6 +35,7 @@ class ShopInfo:
     name: str
     address_lines: tuple[str, ...] = ()
     phone: str = ""
+    status_url: str = ""  # where an order's status page is, before its token
 
 
 def _header(shop: ShopInfo, title: str) -> Document:
@@ -72,6 +73,7 @@ def dropoff_ticket(
         Qr(order.claim_code.value, size=6),
         Text(_("Scan it at the kiosk to collect your item."), align="center"),
         Rule(),
+        *_status_code(shop, order, lang),
     ]
     for item in order.items:
         doc.append(Text(item.name, bold=True))
@@ -98,6 +100,20 @@ def dropoff_ticket(
         Cut(),
     ]
     return doc
+
+
+def _status_code(shop: ShopInfo, order: ServiceOrder, lang: Lang) -> Document:
+    """The order's status page for the customer's phone: a second code, smaller than the
+    claim code's and under its own heading, with its address written out to type."""
+    if not (shop.status_url and order.status_token):
+        return []
+    url = shop.status_url.rstrip("/") + "/" + order.status_token
+    return [
+        Text(lang._("Follow your repair on your phone"), align="center", bold=True),
+        Qr(url, size=4),
+        Wrap(url.split("://", 1)[-1]),
+        Rule(),
+    ]
 
 
 def item_tag(order: ServiceOrder, customer: Customer, lang: Lang) -> Document:

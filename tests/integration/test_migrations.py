@@ -37,7 +37,7 @@ def test_a_database_from_before_migrations_is_upgraded_with_its_rows(database):
     engine = make_engine(database)
     with engine.begin() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == head_revision() == "0003"
+        assert version == head_revision() == "0004"
         assert conn.execute(sa.text("SELECT name, seq FROM shops")).one() == ("Vélos Martin", 7)
         data = conn.execute(sa.text("SELECT data FROM entities WHERE key = 'K1-000001'")).scalar()
         assert "Łukasiewicz" in str(data)

@@ -17,6 +17,11 @@ class ClaimScreen(KioskScreen):
                 "That is not a claim code. Check your ticket and try again."
             )
             app.speak_screen()
+        elif found.found is Found.STATUS_PAGE:
+            self.ids.error.text = app.tr(
+                "That code is for your phone. Here, scan the claim code above it."
+            )
+            app.speak_screen()
         elif found.found is Found.UNKNOWN:
             self.ids.error.text = app.tr(
                 "We do not know this claim code. Please ask at the counter."

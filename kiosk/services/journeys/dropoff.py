@@ -271,6 +271,8 @@ class DropOffService:
                 scheduled_for=request.preferred_date,
                 location="counter",
                 submission=request.submission,
+                language=request.language,
+                status_token=base64.urlsafe_b64encode(self._random(16)).decode().rstrip("="),
             )
             self._repos.orders.add(order)
             key = f"customer:{customer.account_number}"
@@ -286,7 +288,11 @@ class DropOffService:
             }
             outbox.enqueue("terms.accepted", terms, key=key, now=now)
         lang = Lang(request.language)
-        shop = ShopInfo(self._config.shop.name, tuple(self._config.shop.address_lines))
+        shop = ShopInfo(
+            self._config.shop.name,
+            tuple(self._config.shop.address_lines),
+            status_url=self._config.shop.status_url,
+        )
         ticket = self._delivery.deliver(
             "ticket", dropoff_ticket(shop, order, customer, lang, now), customer, key
         )

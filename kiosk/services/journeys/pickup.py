@@ -61,6 +61,7 @@ class Found(StrEnum):
     INVALID = "invalid"  # not a claim code (the reason says why)
     UNKNOWN = "unknown"  # a valid code the kiosk does not know
     LOCKED = "locked"  # too many wrong verifications
+    STATUS_PAGE = "status_page"  # the ticket's other code: the order's page for a phone
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ class PickupService:
 
     # -- finding the order --
     def lookup(self, typed: str) -> Lookup:
+        if "/s/" in typed:  # the ticket's status code, scanned by mistake: not a claim
+            return Lookup(Found.STATUS_PAGE)
         try:
             code = ClaimCode.parse(typed)
         except InvalidClaimCode as exc:

@@ -93,7 +93,9 @@ class StaffService:
         self._verifier = verifier
         self._clock = clock
         self.recent_log = recent_log or RecentLog()
-        self._shop = ShopInfo(config.shop.name, tuple(config.shop.address_lines))
+        self._shop = ShopInfo(
+            config.shop.name, tuple(config.shop.address_lines), status_url=config.shop.status_url
+        )
         self.usb = UsbGuard()
 
     # -- people --

@@ -1,0 +1,153 @@
+"""What a message says, in the order's language: the e-mail's subject, its text and HTML
+parts, and the SMS. The words are msgids of the kiosk's catalogues (kiosk/locale/), so a
+language the kiosk speaks is one the messages speak. Facts only the shop and the order
+hold: the shop's name, the item, the claim code, the estimate, where and when to collect,
+the status page's link. Nothing is invented when a fact is missing: its line is left out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formataddr, parseaddr
+from html import escape
+
+from backoffice.messages.settings import ShopMessaging
+from kiosk.domain.billing import build_invoice
+from kiosk.domain.customers import Customer
+from kiosk.domain.money import Money
+from kiosk.domain.orders import ServiceOrder
+from kiosk.i18n import LOCALES, Lang
+
+
+@dataclass(frozen=True)
+class Facts:
+    kind: str  # ready | estimate | receipt
+    shop: str
+    customer: Customer
+    settings: ShopMessaging
+    language: str
+    order: ServiceOrder | None = None
+    receipt_text: str = ""
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Composed:
+    subject: str
+    paragraphs: list[str]  # the text, a paragraph each
+    link: str  # the status page, or ""
+    sms: str
+    preformatted: str = ""  # a receipt, kept in its columns
+    follow: str = ""  # the words before the link
+
+    @property
+    def text(self) -> str:
+        parts = [*self.paragraphs]
+        if self.link:
+            parts.append(f"{self.follow} {self.link}")
+        if self.preformatted:
+            parts.append(self.preformatted)
+        return "\n\n".join(parts)
+
+
+def language_of(wanted: str, settings: ShopMessaging) -> Lang:
+    for code in (wanted, settings.language, "en"):
+        if code in LOCALES:
+            return Lang(code)
+    raise AssertionError("English is always there")
+
+
+def compose(f: Facts) -> Composed:
+    lang = language_of(f.language, f.settings)
+    _ = lang._
+    order = f.order
+    item = ", ".join(i.name for i in order.items) if order else ""
+    link = ""
+    if order is not None and order.status_token and f.settings.status_url:
+        link = f.settings.status_url.rstrip("/") + "/" + order.status_token
+    collect = [
+        line
+        for line in (
+            _("Where: {address}", address=f.settings.address) if f.settings.address else "",
+            _("When: {hours}", hours=f.settings.hours) if f.settings.hours else "",
+        )
+        if line
+    ]
+    if f.kind == "ready" and order is not None:
+        subject = _("{shop}: your repair is ready ({item})", shop=f.shop, item=item)
+        paragraphs = [
+            _("Your repair is ready: {item} (order {number}).", item=item, number=order.number),
+            _(
+                "Bring your ticket, or your claim code {code}, to collect it.",
+                code=order.claim_code.display,
+            ),
+            *collect,
+        ]
+        sms = _(
+            "{shop}: your repair is ready ({item}). Claim code {code}.",
+            shop=f.shop,
+            item=item,
+            code=order.claim_code.display,
+        )
+    elif f.kind == "estimate" and order is not None:
+        amount = lang.money(estimate_total(order, f.customer, f.now or order.created_at))
+        subject = _("{shop}: an estimate for your repair ({item})", shop=f.shop, item=item)
+        paragraphs = [
+            _(
+                "Before we go on with {item} (order {number}) we need your approval of an "
+                "estimate: {amount}.",
+                item=item,
+                number=order.number,
+                amount=amount,
+            ),
+            _("Approve or decline it on the page below, or at the kiosk with your ticket.")
+            if link
+            else _("Approve or decline it at the kiosk with your ticket."),
+        ]
+        sms = _(
+            "{shop}: an estimate of {amount} for your repair ({item}) awaits your approval.",
+            shop=f.shop,
+            amount=amount,
+            item=item,
+        )
+    else:
+        subject = _("{shop}: your receipt", shop=f.shop)
+        paragraphs = [_("Here is your receipt.")]
+        sms = f.receipt_text
+        return Composed(subject, paragraphs, link, sms.strip(), preformatted=f.receipt_text)
+    if link:
+        sms = f"{sms} {link}"
+    return Composed(subject, paragraphs, link, sms, follow=_("Follow your repair:"))
+
+
+def estimate_total(order: ServiceOrder, customer: Customer, now: datetime) -> Money:
+    """What the kiosk's estimate screen shows: the order's lines billed as the kiosk
+    bills them, the deposits not taken off (the estimate is the work's price)."""
+    return build_invoice("estimate", order, customer, now, prices_include_tax=True).total
+
+
+def email(c: Composed, sender: str, to: Customer, shop: str, message_id: str) -> EmailMessage:
+    """multipart/alternative: the text, and the same in HTML (a receipt in <pre>)."""
+    msg = EmailMessage()
+    name, address = parseaddr(sender)
+    msg["From"] = formataddr((name or shop, address))
+    recipient = " ".join(p for p in (to.first_name, to.last_name) if p)
+    local, _, domain = to.email.partition("@")
+    msg["To"] = Address(display_name=recipient, username=local, domain=domain)
+    msg["Subject"] = c.subject
+    msg["Message-ID"] = message_id
+    msg.set_content(f"{c.text}\n\n{shop}\n")
+    html = "".join(f"<p>{escape(p)}</p>" for p in c.paragraphs)
+    if c.link:
+        href = escape(c.link, quote=True)
+        html += f'<p>{escape(c.follow)} <a href="{href}">{escape(c.link)}</a></p>'
+    if c.preformatted:
+        html += f"<pre>{escape(c.preformatted)}</pre>"
+    msg.add_alternative(
+        f'<!doctype html><html><body style="font-family:sans-serif">{html}'
+        f"<p>{escape(shop)}</p></body></html>",
+        subtype="html",
+    )
+    return msg

@@ -1,0 +1,136 @@
+"""A sender worker: claims owed messages (queue.py), composes each in its language
+(compose.py), sends it on the shop's channel, and records what the server said. Run as
+many as you like (`python -m backoffice send-messages --worker NAME`, one per host or
+more): the queue gives each message to one of them at a time.
+
+One message that cannot be composed (a customer record that no longer decodes, an order
+deleted) fails alone with the reason; the worker goes on with the next."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from backoffice.db import Entity, Notification, Shop, utcnow
+from backoffice.messages import compose, queue, smpp, smtp, webhook
+from backoffice.messages.queue import Outcome, Permanent, Transient
+from backoffice.messages.settings import SettingsError, ShopMessaging, load
+from kiosk.domain.customers import Customer
+from kiosk.domain.orders import ServiceOrder
+from kiosk.domain.plain import from_plain
+
+log = logging.getLogger("backoffice.messages")
+
+
+class Sender:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        worker: str,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.worker = worker
+        self.clock = clock
+
+    def round(self) -> int:
+        """One claim's worth sent (or tried); how many."""
+        ids = queue.claim(self.sessions, self.worker, self.clock())
+        for note_id in ids:
+            try:
+                outcome = self.send_one(note_id)
+            except Exception as exc:  # one bad record fails alone
+                log.exception("message %d could not be composed", note_id)
+                outcome = Permanent(f"could not be composed: {type(exc).__name__}: {exc}")
+            kept = queue.record(self.sessions, note_id, self.worker, outcome, self.clock())
+            log.info("message %d: %s%s", note_id, outcome,
+                     "" if kept else " (claim lost: another worker's record stands)")  # fmt: skip
+        return len(ids)
+
+    def run(self, stop: threading.Event, idle_s: float = 5.0, until_idle: bool = False) -> None:
+        while not stop.is_set():
+            if self.round() == 0:
+                if until_idle:
+                    return
+                stop.wait(idle_s)
+
+    def send_one(self, note_id: int) -> Outcome:
+        with self.sessions() as s:
+            note = s.get(Notification, note_id)
+            assert note is not None
+            shop = s.get(Shop, note.shop_id)
+            try:
+                settings = load(s, note.shop_id)
+            except SettingsError as exc:
+                return Transient(f"the shop's message settings are wrong: {exc}", counts=False)
+            customer_data = _entity(s, note.shop_id, "customer", note.customer_account)
+            order_data = _entity(s, note.shop_id, "order", note.order_number)
+        if customer_data is None:
+            return Permanent(f"no customer {note.customer_account}")
+        customer = from_plain(Customer, customer_data)
+        order = from_plain(ServiceOrder, order_data) if order_data else None
+        if note.kind in ("ready", "estimate") and order is None:
+            return Permanent(f"no service order {note.order_number}")
+        shop_name = shop.name if shop else ""
+        facts = compose.Facts(
+            kind=note.kind or "receipt",
+            shop=shop_name,
+            customer=customer,
+            settings=settings,
+            language=note.language or (order.language if order else ""),
+            order=order,
+            receipt_text=note.body,
+            now=self.clock(),
+        )
+        composed = compose.compose(facts)
+        if note.channel == "email":
+            return self._email(settings, composed, customer, shop_name, note)
+        return self._sms(settings, composed, customer, shop_name, note)
+
+    @staticmethod
+    def _email(
+        settings: ShopMessaging,
+        composed: compose.Composed,
+        customer: Customer,
+        shop: str,
+        note: Notification,
+    ) -> Outcome:
+        if settings.email is None:
+            return Transient("the shop has no e-mail settings yet", counts=False)
+        if not customer.email:
+            return Permanent(f"customer {customer.account_number} has no e-mail address")
+        domain = settings.email.sender.rpartition("@")[2].strip(" >") or "localhost"
+        message_id = f"<message-{note.shop_id}-{note.id}@{domain}>"  # the same on a resend
+        msg = compose.email(composed, settings.email.sender, customer, shop, message_id)
+        return smtp.send(settings.email, msg)
+
+    @staticmethod
+    def _sms(
+        settings: ShopMessaging,
+        composed: compose.Composed,
+        customer: Customer,
+        shop: str,
+        note: Notification,
+    ) -> Outcome:
+        if settings.sms is None:
+            return Transient("the shop has no SMS settings yet", counts=False)
+        number = customer.mobile or customer.phone
+        if not number:
+            return Permanent(f"customer {customer.account_number} has no phone number")
+        if settings.sms.transport == "webhook":
+            key = f"message-{note.shop_id}-{note.id}"
+            return webhook.send(settings.sms, key, number, composed.sms, shop)
+        return smpp.send(settings.sms, number, composed.sms)
+
+
+def _entity(s: Session, shop_id: int, kind: str, key: str) -> dict[str, object] | None:
+    if not key:
+        return None
+    return s.scalar(
+        select(Entity.data).where(Entity.shop_id == shop_id, Entity.kind == kind, Entity.key == key)
+    )
