@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 # The locker co-processor's firmware runs on MicroPython's WebAssembly port under Node
 # (its tests and its simulator); micropython-lib's modules are fetched from the index.
 NODE_MODULES := firmware/host/node_modules/.package-lock.json
+SMPP_MODULES := tests/messages/smpp_server/node_modules/.package-lock.json
 FIRMWARE_LIB := build/firmware-lib/FETCHED
 
 .PHONY: install demo screens test pytest test-slow lint typecheck firmware-test bench bundle provision arm64-check clean
@@ -57,10 +58,14 @@ $(NODE_MODULES): firmware/host/package.json firmware/host/package-lock.json
 	fi
 	npm ci --prefix firmware/host --no-audit --no-fund --silent
 
+# the SMS tests' SMPP server (the npm smpp package's), docs/messages.md
+$(SMPP_MODULES): tests/messages/smpp_server/package.json tests/messages/smpp_server/package-lock.json | $(NODE_MODULES)
+	npm ci --prefix tests/messages/smpp_server --no-audit --no-fund --silent
+
 $(FIRMWARE_LIB): firmware/host/fetch_lib.py | $(STAMP)
 	$(PY) firmware/host/fetch_lib.py build/firmware-lib
 
-install: $(STAMP) $(NODE_MODULES) $(FIRMWARE_LIB)
+install: $(STAMP) $(NODE_MODULES) $(SMPP_MODULES) $(FIRMWARE_LIB)
 
 demo: install
 	scripts/demo.sh

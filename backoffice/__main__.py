@@ -134,6 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     rotate.add_argument("--admin-token-file", default="backoffice-admin.token")
     notes = sub.add_parser("notifications", help="messages owed to customers")
     notes.add_argument("--shop", type=int, required=True)
+    send = sub.add_parser("send-messages", help="a sender worker: owed messages out")
+    send.add_argument("--worker", default=f"{os.uname().nodename}-{os.getpid()}")
+    send.add_argument("--until-idle", action="store_true", help="stop when none is owed")
+    send.add_argument("--idle-s", type=float, default=5.0)
+    send.add_argument("--lease-s", type=float, default=120.0, help="a claim's life")
+    channels = sub.add_parser("messaging", help="set a shop's e-mail and SMS channels")
+    channels.add_argument("--shop", type=int, required=True)
+    channels.add_argument("file", type=Path, help="TOML: [email], [sms] (docs/messages.md)")
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -160,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app(office(args.db), StaffToken(Path(args.admin_token_file)))
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
         return 0
+    if args.command == "send-messages":
+        return _send_messages(args)
     if args.command == "rotate-staff-token":
         new_token_file(Path(args.admin_token_file))
         print(f"new staff token in {args.admin_token_file}; running servers use it at once")
@@ -224,12 +234,37 @@ def main(argv: list[str] | None = None) -> int:
             )
             bo.put_invoice(args.shop, invoice)
             print(f"invoice {invoice.number}: {invoice.amount_due} due")
+        elif args.command == "messaging":
+            import tomllib
+
+            from backoffice.messages import settings
+
+            parsed = settings.parse(tomllib.loads(args.file.read_text()))
+            settings.save(bo.sessions, args.shop, parsed)
+            print(f"shop {args.shop}: e-mail {'on' if parsed.email else 'off'}, "
+                  f"SMS {parsed.sms.transport if parsed.sms else 'off'}")  # fmt: skip
         elif args.command == "notifications":
             for n in bo.notifications(args.shop):
                 print(f"{n['channel']:<6} {n['customer_account']:<12} {n['subject']}")
-    except (Rejected, ValueError, DecodeError, InvalidOperation) as exc:
+    except (Rejected, ValueError, DecodeError, InvalidOperation, OSError) as exc:
         print(f"backoffice: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _send_messages(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+
+    from backoffice.messages.sender import Sender
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # the message in hand is finished first
+        signal.signal(signum, lambda *_: stop.set())
+    sender = Sender(make_sessions(make_engine(args.db)), args.worker, lease_s=args.lease_s)
+    sender.run(stop, idle_s=args.idle_s, until_idle=args.until_idle)
     return 0
 
 

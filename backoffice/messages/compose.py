@@ -75,9 +75,12 @@ def compose(f: Facts) -> Composed:
         )
         if line
     ]
+    first = f.customer.first_name.strip()
+    hello = _("Hello {name},", name=first) if first else _("Hello,")
     if f.kind == "ready" and order is not None:
         subject = _("{shop}: your repair is ready ({item})", shop=f.shop, item=item)
         paragraphs = [
+            hello,
             _("Your repair is ready: {item} (order {number}).", item=item, number=order.number),
             _(
                 "Bring your ticket, or your claim code {code}, to collect it.",
@@ -95,6 +98,7 @@ def compose(f: Facts) -> Composed:
         amount = lang.money(estimate_total(order, f.customer, f.now or order.created_at))
         subject = _("{shop}: an estimate for your repair ({item})", shop=f.shop, item=item)
         paragraphs = [
+            hello,
             _(
                 "Before we go on with {item} (order {number}) we need your approval of an "
                 "estimate: {amount}.",
@@ -114,9 +118,10 @@ def compose(f: Facts) -> Composed:
         )
     else:
         subject = _("{shop}: your receipt", shop=f.shop)
-        paragraphs = [_("Here is your receipt.")]
+        paragraphs = [hello, _("Here is your receipt.")]
         sms = f.receipt_text
         return Composed(subject, paragraphs, link, sms.strip(), preformatted=f.receipt_text)
+    sms = f"{hello} {sms}"
     if link:
         sms = f"{sms} {link}"
     return Composed(subject, paragraphs, link, sms, follow=_("Follow your repair:"))
@@ -138,7 +143,8 @@ def email(c: Composed, sender: str, to: Customer, shop: str, message_id: str) ->
     msg["To"] = Address(display_name=recipient, username=local, domain=domain)
     msg["Subject"] = c.subject
     msg["Message-ID"] = message_id
-    msg.set_content(f"{c.text}\n\n{shop}\n")
+    # quoted-printable: any line (a receipt's, the HTML's) stays under SMTP's 998 octets
+    msg.set_content(f"{c.text}\n\n{shop}\n", cte="quoted-printable")
     html = "".join(f"<p>{escape(p)}</p>" for p in c.paragraphs)
     if c.link:
         href = escape(c.link, quote=True)
@@ -149,5 +155,6 @@ def email(c: Composed, sender: str, to: Customer, shop: str, message_id: str) ->
         f'<!doctype html><html><body style="font-family:sans-serif">{html}'
         f"<p>{escape(shop)}</p></body></html>",
         subtype="html",
+        cte="quoted-printable",
     )
     return msg

@@ -55,7 +55,11 @@ Outcome = Sent | Transient | Permanent
 
 
 def claim(
-    sessions: sessionmaker[Session], worker: str, now: datetime, limit: int = 20
+    sessions: sessionmaker[Session],
+    worker: str,
+    now: datetime,
+    lease: timedelta = LEASE,
+    limit: int = 20,
 ) -> list[int]:
     with sessions.begin() as s:
         due = (
@@ -71,7 +75,7 @@ def claim(
         )
         rows = s.scalars(due).all()
         for row in rows:
-            row.status, row.claimed_by, row.claimed_until = "sending", worker, now + LEASE
+            row.status, row.claimed_by, row.claimed_until = "sending", worker, now + lease
             row.attempts += 1
         return [row.id for row in rows]
 

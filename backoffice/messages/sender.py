@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,14 +33,16 @@ class Sender:
         sessions: sessionmaker[Session],
         worker: str,
         clock: Callable[[], datetime] = utcnow,
+        lease_s: float = queue.LEASE.total_seconds(),
     ) -> None:
         self.sessions = sessions
         self.worker = worker
         self.clock = clock
+        self.lease = timedelta(seconds=lease_s)
 
     def round(self) -> int:
         """One claim's worth sent (or tried); how many."""
-        ids = queue.claim(self.sessions, self.worker, self.clock())
+        ids = queue.claim(self.sessions, self.worker, self.clock(), self.lease)
         for note_id in ids:
             try:
                 outcome = self.send_one(note_id)
