@@ -119,12 +119,12 @@ def compose(f: Facts) -> Composed:
     else:
         subject = _("{shop}: your receipt", shop=f.shop)
         paragraphs = [hello, _("Here is your receipt.")]
-        sms = f.receipt_text
-        return Composed(subject, paragraphs, link, sms.strip(), preformatted=f.receipt_text)
+        sms = f.receipt_text.strip()
     sms = f"{hello} {sms}"
     if link:
         sms = f"{sms} {link}"
-    return Composed(subject, paragraphs, link, sms, follow=_("Follow your repair:"))
+    follow = _("Follow your repair:")
+    return Composed(subject, paragraphs, link, sms, f.receipt_text, follow)
 
 
 def estimate_total(order: ServiceOrder, customer: Customer, now: datetime) -> Money:

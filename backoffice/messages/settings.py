@@ -95,6 +95,10 @@ def parse(data: dict[str, Any]) -> ShopMessaging:
             raise SettingsError(f"[sms] transport is one of {', '.join(SMS_TRANSPORTS)}")
         if sms.transport == "smpp" and not (sms.host and sms.system_id and sms.source_addr):
             raise SettingsError("[sms] smpp needs host, system_id and source_addr")
+        # SMPP 3.4's C-Octet Strings: longer ones would be cut short on the wire
+        for name, most in (("system_id", 15), ("password", 8), ("source_addr", 20)):
+            if len(getattr(sms, name)) > most:
+                raise SettingsError(f"[sms] {name} has at most {most} characters in SMPP 3.4")
         if sms.transport == "webhook" and not sms.webhook_url.startswith(("https://", "http://")):
             raise SettingsError("[sms] webhook needs webhook_url (https://…)")
     return ShopMessaging(

@@ -80,7 +80,9 @@ def send(settings: SmsSettings, to: str, text: str) -> Outcome:
             receipts[found["id"]] = found["stat"]
         return 0  # ESME_ROK: the receipt taken
 
-    client = Client(settings.host, settings.port, timeout=settings.timeout_s)
+    client = Client(  # unknown optional parameters skipped, as SMPP 3.4 §3.2.4 asks
+        settings.host, settings.port, timeout=settings.timeout_s, allow_unknown_opt_params=True
+    )
     client.set_message_sent_handler(accepted)
     client.set_message_received_handler(received)
     try:
