@@ -10,7 +10,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -32,9 +32,17 @@ def gateway() -> Iterator[servers.SmppServer]:
 
 
 def smpp_settings(server: servers.SmppServer, **more: object) -> dict[str, object]:
-    return {"transport": "smpp", "host": "127.0.0.1", "port": server.port,
-            "system_id": SYSTEM_ID, "password": SECRET, "source_addr": "AtelierVelo",
-            "receipt_wait_s": 3, "timeout_s": 5, **more}  # fmt: skip
+    return {
+        "transport": "smpp",
+        "host": "127.0.0.1",
+        "port": server.port,
+        "system_id": SYSTEM_ID,
+        "password": SECRET,
+        "source_addr": "AtelierVelo",
+        "receipt_wait_s": 3,
+        "timeout_s": 5,
+        **more,
+    }
 
 
 def reassembled(pdus: list[dict[str, Any]]) -> list[str]:
@@ -57,14 +65,17 @@ def reassembled(pdus: list[dict[str, Any]]) -> list[str]:
 
 
 def receipt(world: World, account: str, text: str, language: str = "") -> None:
-    payload = {"kind": "card", "channel": "sms", "customer_account": account, "text": text,
-               "language": language}  # fmt: skip
+    payload = {
+        "kind": "card",
+        "channel": "sms",
+        "customer_account": account,
+        "text": text,
+        "language": language,
+    }
     (done,) = world.office.apply_batch(
         world.shop,
         "K1",
-        [
-            {"op_id": f"r-{account}", "kind": "receipt.send", "key": "k", "payload": payload}
-        ],  # fmt: skip
+        [{"op_id": f"r-{account}", "kind": "receipt.send", "key": "k", "payload": payload}],
     )
     assert done.status == "applied", done
 
@@ -175,10 +186,10 @@ def test_a_wrong_password_is_a_permanent_failure(world: World, gateway: servers.
 
 
 class Hook(BaseHTTPRequestHandler):
-    answers: list[int] = []
-    got: list[tuple[dict[str, str], bytes]] = []
+    answers: ClassVar[list[int]] = []
+    got: ClassVar[list[tuple[dict[str, str], bytes]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.got.append((dict(self.headers), body))
         code = self.answers.pop(0) if self.answers else 202
@@ -197,8 +208,14 @@ def test_the_webhook_is_signed_retried_on_503_and_stopped_by_400(world: World) -
     Hook.answers, Hook.got = [503, 202, 400], []
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/sms"
-        world.channels(sms={"transport": "webhook", "webhook_url": url,
-                            "webhook_secret": "hook-secret", "timeout_s": 5})  # fmt: skip
+        world.channels(
+            sms={
+                "transport": "webhook",
+                "webhook_url": url,
+                "webhook_secret": "hook-secret",
+                "timeout_s": 5,
+            }
+        )
         world.customer("C-WANG", sms=True)
         world.order("C-WANG", "H-1")
         world.ready("H-1")
