@@ -20,7 +20,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Reques
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from backoffice import fleet
+from backoffice import fleet, status_page
 from backoffice.guard import Attempts, FixedToken, StaffToken
 from backoffice.service import MAX_BATCH, BackOffice, Rejected, Unauthorized
 from kiosk.domain.billing import Invoice
@@ -348,6 +348,12 @@ def create_app(
     @app.get("/v1/admin/shops/{shop_id}/notifications")
     def notifications(shop_id: ShopId, _: Staff) -> list[dict[str, Any]]:
         return office.notifications(shop_id)
+
+    @app.post("/v1/admin/shops/{shop_id}/orders/{number}/status-link/revoke")
+    def revoke_status_link(shop_id: ShopId, number: Key, _: Staff) -> dict[str, Any]:
+        return {"revoked": status_page.revoke(office, shop_id, number, _now())}
+
+    app.include_router(status_page.routes(office, guard))
 
     @app.middleware("http")
     async def no_nul_characters(request: Request, call_next: Any) -> Any:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from kiosk.app import questions
 from kiosk.app.steps import PLACES
+from kiosk.domain.orders import STATE_WORDS
 from kiosk.drivers.terminal.apdu import INTERMEDIATE_TEXT
 from kiosk.services.journeys import item_kinds
-from kiosk.services.journeys.pickup import STATE_WORDS
 
 APP = Path(__file__).parent
 _KV_TR = re.compile(r'app\.tr\("((?:[^"\\]|\\.)*)"')

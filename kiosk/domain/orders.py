@@ -28,6 +28,20 @@ class OrderState(StrEnum):
     CANCELLED = "cancelled"
 
 
+# What a customer is told of each state, at the kiosk and on the status page (msgids:
+# the screens and the back office translate them).
+STATE_WORDS = {
+    OrderState.NEW: "We have your item; work has not started yet.",
+    OrderState.READY_TO_BE_DONE: "Your item is waiting for a technician.",
+    OrderState.IN_PROGRESS: "A technician is working on your item.",
+    OrderState.WAITING_FOR_PARTS: "We are waiting for parts for your item.",
+    OrderState.WAITING_FOR_CUSTOMER_CONFIRMATION: "We need your approval of an estimate.",
+    OrderState.DONE: "Your item is ready.",
+    OrderState.COLLECTED: "This item has already been collected.",
+    OrderState.CANCELLED: "This repair was cancelled: please see the counter.",
+}
+
+
 S = OrderState
 TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     S.NEW: frozenset(

@@ -1,5 +1,5 @@
 from kiosk.app.main import KioskScreen
-from kiosk.services.journeys.pickup import STATE_WORDS
+from kiosk.domain.orders import STATE_WORDS
 
 
 class StatusScreen(KioskScreen):

@@ -23,7 +23,7 @@ from kiosk.domain.claim_codes import ClaimCode, InvalidClaimCode
 from kiosk.domain.customers import CreditLimitExceeded, Customer
 from kiosk.domain.intents import Charged, IntentKind, IntentState, PaymentIntent
 from kiosk.domain.money import Money
-from kiosk.domain.orders import OrderState, ServiceOrder
+from kiosk.domain.orders import STATE_WORDS, OrderState, ServiceOrder
 from kiosk.drivers.base import StatusCallback
 from kiosk.drivers.drawer.bank import LockerBank
 from kiosk.services.alerts import alert
@@ -43,17 +43,6 @@ from kiosk.storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
 
-# What a customer is told about an order that is not ready (message ids, translated by the UI).
-STATE_WORDS = {
-    OrderState.NEW: "We have your item; work has not started yet.",
-    OrderState.READY_TO_BE_DONE: "Your item is waiting for a technician.",
-    OrderState.IN_PROGRESS: "A technician is working on your item.",
-    OrderState.WAITING_FOR_PARTS: "We are waiting for parts for your item.",
-    OrderState.WAITING_FOR_CUSTOMER_CONFIRMATION: "We need your approval of an estimate.",
-    OrderState.DONE: "Your item is ready.",
-    OrderState.COLLECTED: "This item has already been collected.",
-    OrderState.CANCELLED: "This repair was cancelled: please see the counter.",
-}
 
 
 class Found(StrEnum):
