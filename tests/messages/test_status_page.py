@@ -30,6 +30,7 @@ from tests.integration.test_sync import Kiosk, order
 from tests.ui.test_screens import SHOTS
 
 pytestmark = pytest.mark.messages
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}  # as a browser posts a form
 
 
 @pytest.fixture
@@ -38,12 +39,22 @@ def server(tmp_path: Path) -> Iterator[Server]:
     office = BackOffice(make_sessions(make_engine(url)))
     shop = office.create_shop("Atelier Vélo")
     other = office.create_shop("Other Shop")
-    channels.save(office.sessions, shop, channels.parse({
-        "language": "fr", "status_url": "http://127.0.0.1/s/",
-        "address": "12 rue des Cycles, 69001 Lyon", "hours": "Mardi–samedi, 9 h–18 h"}))  # fmt: skip
+    channels.save(
+        office.sessions,
+        shop,
+        channels.parse(
+            {
+                "language": "fr",
+                "status_url": "http://127.0.0.1/s/",
+                "address": "12 rue des Cycles, 69001 Lyon",
+                "hours": "Mardi–samedi, 9 h–18 h",
+            }
+        ),
+    )
     port = free_port()
-    srv = Server(f"http://127.0.0.1:{port}", office, shop, other, url, port,
-                 tmp_path / "admin.token")  # fmt: skip
+    srv = Server(
+        f"http://127.0.0.1:{port}", office, shop, other, url, port, tmp_path / "admin.token"
+    )
     srv.start()
     yield srv
     srv.stop()
@@ -52,13 +63,24 @@ def server(tmp_path: Path) -> Iterator[Server]:
 def drop_off(kiosk: Kiosk) -> tuple[Customer, str, str]:
     """What the kiosk's drop-off pushes: the customer and the order with its language and
     the ticket's status token."""
-    c = Customer("K1-000007", "Dupont", first_name="Zoé", phone="0612345678",
-                 email="zoe@example.fr", address_lines=("3 rue Secrète",))  # fmt: skip
+    c = Customer(
+        "K1-000007",
+        "Dupont",
+        first_name="Zoé",
+        phone="0612345678",
+        email="zoe@example.fr",
+        address_lines=("3 rue Secrète",),
+    )
     token = secrets.token_urlsafe(16)
     o = order(7, c.account_number)
-    o = type(o)(**{**{f: getattr(o, f) for f in o.__dataclass_fields__},
-                   "language": "fr", "status_token": token,
-                   "claim_code": ClaimCode.from_random(secrets.token_bytes(5))})  # fmt: skip
+    o = type(o)(
+        **{
+            **{f: getattr(o, f) for f in o.__dataclass_fields__},
+            "language": "fr",
+            "status_token": token,
+            "claim_code": ClaimCode.from_random(secrets.token_bytes(5)),
+        }
+    )
     key = f"customer:{c.account_number}"
     now = datetime(2026, 12, 2, 9, tzinfo=UTC)
     with kiosk.store.transaction():
@@ -79,12 +101,26 @@ def look(url: str, name: str) -> Path:
     shot = out / f"{name}.png"
     shot.unlink(missing_ok=True)
     done = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         "--disable-background-networking", "--disable-component-update", "--no-first-run",
-         "--disable-sync", f"--user-data-dir={out / 'profile'}", "--window-size=390,844",
-         "--force-device-scale-factor=1", f"--screenshot={shot}", url],
-        capture_output=True, text=True, timeout=90,
-    )  # fmt: skip
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+            f"--user-data-dir={out / 'profile'}",
+            "--window-size=390,844",
+            "--force-device-scale-factor=1",
+            f"--screenshot={shot}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert shot.exists(), done.stderr[-2000:]
     with Image.open(shot) as image:
         assert image.size == (390, 844)
@@ -98,8 +134,9 @@ def test_the_customer_approves_the_estimate_on_the_phone_and_the_kiosk_sees_it(
     kiosk = Kiosk(tmp_path, server, "K1")
     try:
         customer, number, token = drop_off(kiosk)
-        server.office.set_state(server.shop_id, number,
-                                OrderState.WAITING_FOR_CUSTOMER_CONFIRMATION, "workshop")  # fmt: skip
+        server.office.set_state(
+            server.shop_id, number, OrderState.WAITING_FOR_CUSTOMER_CONFIRMATION, "workshop"
+        )
         page_url = f"{server.url}/s/{token}"
         french = httpx.get(page_url).text
         assert '<html lang="fr">' in french and "Nous avons besoin de votre accord" in french
@@ -114,12 +151,15 @@ def test_the_customer_approves_the_estimate_on_the_phone_and_the_kiosk_sees_it(
         look(page_url + "?lang=en", "status-en-390x844")
 
         # the page's own form, submitted as the browser would
-        form = re.search(r'<form method="post" action="([^"]+)"><input type="hidden" '
-                         r'name="answer" value="approve">', french)  # fmt: skip
+        form = re.search(
+            r'<form method="post" action="([^"]+)"><input type="hidden" '
+            r'name="answer" value="approve">',
+            french,
+        )
         assert form, french
-        answered = httpx.post(page_url + form[1].replace("&amp;", "&"),
-                              content=b"answer=approve",
-                              headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        answered = httpx.post(
+            page_url + form[1].replace("&amp;", "&"), content=b"answer=approve", headers=FORM
+        )
         assert answered.status_code == 303
         after = httpx.get(server.url + answered.headers["location"]).text
         assert "Votre réponse est enregistrée" in after and "Accepter" not in after
@@ -132,15 +172,16 @@ def test_the_customer_approves_the_estimate_on_the_phone_and_the_kiosk_sees_it(
         assert seen.notes[-1].author == "customer"
 
         # a second answer (a double tap, a stale page) changes nothing
-        again = httpx.post(page_url, content=b"answer=decline",
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        again = httpx.post(page_url, content=b"answer=decline", headers=FORM)
         assert again.status_code == 303
         assert kiosk.worker.run_once().pulled == 0
 
         # staff revoke the link: it opens nothing any more
         token_header = {"X-Admin-Token": server.token_file.read_text().strip()}
-        revoked = httpx.post(f"{server.url}/v1/admin/shops/{server.shop_id}/orders/{number}"
-                             "/status-link/revoke", headers=token_header)  # fmt: skip
+        revoked = httpx.post(
+            f"{server.url}/v1/admin/shops/{server.shop_id}/orders/{number}/status-link/revoke",
+            headers=token_header,
+        )
         assert revoked.json() == {"revoked": 1}
         assert httpx.get(page_url).status_code == 404
     finally:
@@ -148,6 +189,7 @@ def test_the_customer_approves_the_estimate_on_the_phone_and_the_kiosk_sees_it(
 
 
 def test_guessing_tokens_is_refused_after_ten(server: Server) -> None:
-    codes = [httpx.get(f"{server.url}/s/{secrets.token_urlsafe(16)}").status_code
-             for _ in range(11)]  # fmt: skip
+    codes = [
+        httpx.get(f"{server.url}/s/{secrets.token_urlsafe(16)}").status_code for _ in range(11)
+    ]
     assert codes[:10] == [404] * 10 and codes[10] == 429
