@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from backoffice.db import Entity, Kiosk, Shop
+from backoffice.messages import queue
 from backoffice.service import BackOffice
 
 SILENT_AFTER = timedelta(minutes=10)  # 20 sync rounds at the default 30 s
@@ -47,6 +48,8 @@ class FleetReport:
     alerts: list[tuple[datetime, str]] = field(default_factory=list)
     uncollected: list[tuple[str, str, datetime]] = field(default_factory=list)
     uncollected_days: int = 7
+    messages: dict[str, int] = field(default_factory=dict)  # owed, sent, failed
+    failed_messages: list[tuple[int, str, str, str]] = field(default_factory=list)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -104,6 +107,8 @@ def report(
                 ready = _when(data.get("state_changed_at"))
                 if ready is not None and ready <= ready_before:
                     out.uncollected.append((key, str(data.get("customer_account", "")), ready))
+        out.messages = queue.counts(s, shop_id)
+        out.failed_messages = queue.failures(s, shop_id)
         names = _names(s, shop_id, [account for _, account, _ in out.uncollected])
         out.uncollected = [(n, names.get(a, a), at) for n, a, at in out.uncollected]
     out.alerts.sort(reverse=True)
@@ -199,6 +204,14 @@ def render(r: FleetReport) -> str:
         )
         or '<tr><td colspan="4" class="none">None.</td></tr>'
     )
+    counts = r.messages or {"owed": 0, "sent": 0, "failed": 0}
+    failed = (
+        "".join(
+            f"<tr>{cell(str(n))}{cell(channel)}{cell(subject)}{cell(reason, 'bad')}</tr>"
+            for n, channel, subject, reason in r.failed_messages
+        )
+        or '<tr><td colspan="4" class="none">None.</td></tr>'
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(r.shop)}: kiosks</title>
 <style>{STYLE}</style></head><body>
@@ -213,5 +226,12 @@ def render(r: FleetReport) -> str:
 <h2>Ready for pickup, not collected for {r.uncollected_days} days or more</h2>
 <table><tr><th>Order</th><th>Customer</th><th>Ready since</th><th>Waiting</th></tr>
 {waiting}</table>
+<h2>Messages to customers</h2>
+<table><tr><th>Owed</th><th>Sent</th><th>Failed</th></tr>
+<tr>{cell(str(counts["owed"]), "warn" if counts["owed"] else "")}{cell(str(counts["sent"]))}
+{cell(str(counts["failed"]), "bad" if counts["failed"] else "")}</tr></table>
+<h2>Messages that failed for good</h2>
+<table><tr><th>#</th><th>Channel</th><th>Message</th><th>The server's answer</th></tr>
+{failed}</table>
 </body></html>
 """

@@ -13,6 +13,7 @@ from email.policy import default
 
 import pytest
 
+from backoffice import fleet
 from backoffice.messages import queue
 from backoffice.messages.sender import Sender
 from tests.messages import servers
@@ -115,6 +116,10 @@ def test_a_5xx_stops_retries_and_is_kept_with_its_words(
     assert sender.round() == 0  # never again
     with world.sessions() as s:
         assert queue.counts(s, world.shop) == {"owed": 0, "sent": 0, "failed": 1}
+    # and staff see it on the fleet page, with the server's words
+    page = fleet.render(fleet.report(world.office, world.shop, world.clock.now))
+    assert "<h2>Messages to customers</h2>" in page and '<td class="bad">1</td>' in page
+    assert '<td class="bad">550 5.1.1 &lt;zoe@example.fr&gt;: mailbox unavailable' in page
 
 
 def test_a_4xx_is_tried_again_later_with_back_off(
