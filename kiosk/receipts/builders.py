@@ -14,6 +14,7 @@ from kiosk.domain.orders import ServiceOrder
 from kiosk.domain.shifts import Shift
 from kiosk.i18n import Lang
 from kiosk.receipts.document import (
+    COLUMNS,
     Barcode,
     Cut,
     Document,
@@ -108,10 +109,11 @@ def _status_code(shop: ShopInfo, order: ServiceOrder, lang: Lang) -> Document:
     if not (shop.status_url and order.status_token):
         return []
     url = shop.status_url.rstrip("/") + "/" + order.status_token
+    typed = url.split("://", 1)[-1]  # what a person types: browsers add the scheme
     return [
         Text(lang._("Follow your repair on your phone"), align="center", bold=True),
         Qr(url, size=4),
-        Wrap(url.split("://", 1)[-1]),
+        Text(typed, align="center") if len(typed) <= COLUMNS else Wrap(typed),
         Rule(),
     ]
 

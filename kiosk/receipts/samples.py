@@ -20,7 +20,7 @@ from kiosk.receipts import builders as b
 from kiosk.receipts.document import Document, to_escpos
 
 NOW = datetime(2026, 11, 23, 15, 42, tzinfo=UTC)
-SHOP = b.ShopInfo(DEMO_SHOP[0], DEMO_SHOP[1], "01 43 55 12 12")
+SHOP = b.ShopInfo(DEMO_SHOP[0], DEMO_SHOP[1], "01 43 55 12 12", "https://atelier.example/s/")
 
 
 def _eur(value: str) -> Money:
@@ -58,6 +58,7 @@ def documents(lang_code: str) -> dict[str, Document]:
             ),
         ),
         scheduled_for=date(2026, 11, 27),
+        status_token="pX4mQe7LzR2tW9bKc5NvHg",  # 16 bytes, as the drop-off makes them
     ).add_deposit(Deposit(_eur("20"), NOW, "card"))
     done = order.move_to(OrderState.IN_PROGRESS, NOW, "tech").move_to(OrderState.DONE, NOW, "tech")
     invoice = build_invoice("F-2611-0102", done, customer, NOW, prices_include_tax=True)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -124,6 +125,15 @@ def test_dropoff_by_a_new_customer(kiosk):
     assert result.ticket.printed and result.tag.printed
     assert len(kiosk.devices.simulators["printer"].jobs) == 2
     assert result.locker == "4" and result.locker_opened  # the drop-off locker opened
+    # the order keeps the customer's language and its status page's token (issue 25)
+    assert order.language == "fr"
+    assert len(base64.urlsafe_b64decode(order.status_token + "==")) == 16  # 128 bits
+    assert order.status_token not in order.claim_code.value
+
+
+def test_the_tickets_status_code_scanned_at_the_kiosk_is_not_taken_for_a_claim(kiosk):
+    found = kiosk.pickup.lookup("https://atelier.example/s/pX4mQe7LzR2tW9bKc5NvHg")
+    assert found.found is Found.STATUS_PAGE
 
 
 def test_the_catalogue_speaks_the_customers_language(kiosk):
