@@ -96,7 +96,7 @@ def look(url: str, name: str) -> Path:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.fail("headless Chromium is needed: `make install` installs Debian's chromium")
-    out = SHOTS / "status"
+    out = SHOTS / "order-page"
     out.mkdir(parents=True, exist_ok=True)
     shot = out / f"{name}.png"
     shot.unlink(missing_ok=True)
@@ -145,10 +145,10 @@ def test_the_customer_approves_the_estimate_on_the_phone_and_the_kiosk_sees_it(
         for private in ("Dupont", "Zoé", "0612345678", "zoe@example.fr", "3 rue Secrète"):
             assert private not in french  # an initial, nothing more
         assert customer.account_number not in french
-        look(page_url, "status-fr-390x844")
+        look(page_url, "order-page-fr-390x844")
         english = httpx.get(page_url, params={"lang": "en"}).text
         assert '<html lang="en">' in english and "We need your approval" in english
-        look(page_url + "?lang=en", "status-en-390x844")
+        look(page_url + "?lang=en", "order-page-en-390x844")
 
         # the page's own form, submitted as the browser would
         form = re.search(
@@ -163,7 +163,7 @@ def test_the_customer_approves_the_estimate_on_the_phone_and_the_kiosk_sees_it(
         assert answered.status_code == 303
         after = httpx.get(server.url + answered.headers["location"]).text
         assert "Votre réponse est enregistrée" in after and "Accepter" not in after
-        look(server.url + answered.headers["location"], "status-fr-approved-390x844")
+        look(server.url + answered.headers["location"], "order-page-fr-approved-390x844")
 
         kiosk.worker.run_once()
         seen = kiosk.repos.orders.get(number)
