@@ -44,7 +44,6 @@ from kiosk.storage.repositories import Repositories
 log = logging.getLogger(__name__)
 
 
-
 class Found(StrEnum):
     FOUND = "found"
     INVALID = "invalid"  # not a claim code (the reason says why)
