@@ -6,17 +6,15 @@ the staff token, on SQLite and on PostgreSQL; and looked at in headless Chromium
 from __future__ import annotations
 
 import base64
-import shutil
-import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 
 from kiosk.domain.orders import OrderState
 from kiosk.services.alerts import alert
 from kiosk.storage.repositories import HELP_CALLS
+from tests.browser import screenshot
 from tests.integration.test_sync import Kiosk, customer, order
 from tests.ui.test_screens import SHOTS
 
@@ -82,19 +80,6 @@ def test_the_fleet_page_shows_every_kiosk_and_what_needs_staff(tmp_path, server,
 
 def _look_at(url: str, token: str) -> None:
     """The page in a real browser, as staff see it (the screenshot is in docs/)."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.fail("headless Chromium is needed: `make install` installs Debian's chromium")
-    out = SHOTS / "fleet"
-    out.mkdir(parents=True, exist_ok=True)
-    shot = out / "fleet.png"
-    shot.unlink(missing_ok=True)
     authed = url.replace("http://", f"http://staff:{token}@")
-    done = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         "--disable-background-networking", "--disable-component-update", "--no-first-run",
-         "--disable-sync", f"--user-data-dir={out / 'profile'}", "--window-size=1280,820",
-         f"--screenshot={shot}", authed],
-        capture_output=True, text=True, timeout=90,
-    )  # fmt: skip
-    assert shot.exists() and shot.stat().st_size > 20_000, done.stderr[-2000:]
+    shot = screenshot(authed, SHOTS / "fleet" / "fleet.png", (1280, 820))
+    assert shot.stat().st_size > 20_000

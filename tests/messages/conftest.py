@@ -5,6 +5,7 @@ servers of servers.py."""
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from backoffice.db import Notification, make_engine, make_sessions
 from backoffice.messages import settings as channels
+from backoffice.messages.sender import Sender
 from backoffice.service import BackOffice
 from kiosk.domain.claim_codes import ClaimCode
 from kiosk.domain.customers import ContactPreference, Customer
@@ -112,6 +114,17 @@ class World:
     def notes(self) -> list[Notification]:
         with self.sessions() as s:
             return list(s.scalars(select(Notification).order_by(Notification.id)).all())
+
+
+def three_senders(world: World) -> None:
+    """Three sender workers at once in this process, each until nothing is owed."""
+    stop = threading.Event()
+    workers = [Sender(world.sessions, f"w{i}", world.clock) for i in range(3)]
+    threads = [threading.Thread(target=w.run, args=(stop, 0.05, True)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
 
 
 def make_world(url: str) -> World:

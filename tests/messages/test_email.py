@@ -6,7 +6,6 @@ once, and an untrusted certificate refused."""
 from __future__ import annotations
 
 import email
-import threading
 from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import default
@@ -17,7 +16,7 @@ from backoffice import fleet
 from backoffice.messages import queue
 from backoffice.messages.sender import Sender
 from tests.messages import servers
-from tests.messages.conftest import SHOP, World, email_settings
+from tests.messages.conftest import SHOP, World, email_settings, three_senders
 
 pytestmark = pytest.mark.messages
 
@@ -210,13 +209,7 @@ def test_three_threads_of_workers_send_each_message_once(
     for n in range(12):
         world.order("C-ZOE", f"M-{n}")
         world.ready(f"M-{n}")
-    workers = [Sender(world.sessions, f"w{i}", world.clock) for i in range(3)]
-    stop = threading.Event()
-    threads = [threading.Thread(target=w.run, args=(stop, 0.05, True)) for w in workers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    three_senders(world)
     ids = [m["Message-ID"] for m in received(relay_starttls)]
     assert len(ids) == 12 and len(set(ids)) == 12
     assert {n.status for n in world.notes()} == {"sent"}

@@ -16,9 +16,8 @@ from sqlalchemy import select, update
 
 from backoffice.db import Notification
 from backoffice.messages import queue
-from backoffice.messages.sender import Sender
 from tests.messages import servers
-from tests.messages.conftest import World, email_settings, make_world
+from tests.messages.conftest import World, email_settings, make_world, three_senders
 from tests.messages.test_email import received
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -128,12 +127,6 @@ def test_the_once_check_catches_a_claim_that_does_not_hold_its_rows(
         return ids
 
     monkeypatch.setattr(queue, "claim", careless)
-    stop = threading.Event()
-    workers = [Sender(world.sessions, f"w{i}", world.clock) for i in range(3)]
-    threads = [threading.Thread(target=w.run, args=(stop, 0.05, True)) for w in workers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    three_senders(world)
     ids = [m["Message-ID"] for m in received(relay_starttls)]
     assert len(set(ids)) == 4 and len(ids) > 4  # what the real claim never lets happen

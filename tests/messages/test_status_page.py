@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +23,7 @@ from kiosk.domain.claim_codes import ClaimCode
 from kiosk.domain.customers import Customer
 from kiosk.domain.orders import OrderState
 from kiosk.domain.plain import to_plain
+from tests.browser import screenshot
 from tests.integration.conftest import Server, free_port
 from tests.integration.test_sync import Kiosk, order
 from tests.ui.test_screens import SHOTS
@@ -93,35 +92,7 @@ def drop_off(kiosk: Kiosk) -> tuple[Customer, str, str]:
 
 
 def look(url: str, name: str) -> Path:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.fail("headless Chromium is needed: `make install` installs Debian's chromium")
-    out = SHOTS / "order-page"
-    out.mkdir(parents=True, exist_ok=True)
-    shot = out / f"{name}.png"
-    shot.unlink(missing_ok=True)
-    done = subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--disable-sync",
-            f"--user-data-dir={out / 'profile'}",
-            "--window-size=390,844",
-            "--force-device-scale-factor=1",
-            f"--screenshot={shot}",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert shot.exists(), done.stderr[-2000:]
+    shot = screenshot(url, SHOTS / "order-page" / f"{name}.png", (390, 844))
     with Image.open(shot) as image:
         assert image.size == (390, 844)
         assert len(image.convert("RGB").getcolors(1 << 16) or ()) > 50  # drawn, not blank
