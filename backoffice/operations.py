@@ -44,7 +44,11 @@ def save_order(b: Batch, order: ServiceOrder, before: ServiceOrder | None) -> No
     b.put("order", order.number, to_plain(order))
     moved = before is None or before.state is not order.state
     if moved and order.state in MESSAGE_ON:
-        _message(b, order, MESSAGE_ON[order.state])
+        kind = MESSAGE_ON[order.state]
+        declined = (
+            before is not None and before.state is OrderState.WAITING_FOR_CUSTOMER_CONFIRMATION
+        )
+        _message(b, order, "returned" if declined and kind == "ready" else kind)
 
 
 # The states a customer hears of, and the message's kind (backoffice/messages/compose.py)
@@ -52,7 +56,11 @@ MESSAGE_ON = {
     OrderState.DONE: "ready",
     OrderState.WAITING_FOR_CUSTOMER_CONFIRMATION: "estimate",
 }
-SUBJECTS = {"ready": "is ready for pickup", "estimate": "has an estimate to approve"}
+SUBJECTS = {
+    "ready": "is ready for pickup",
+    "returned": "is ready for pickup, estimate declined",
+    "estimate": "has an estimate to approve",
+}
 
 
 def _message(b: Batch, order: ServiceOrder, kind: str) -> None:

@@ -94,6 +94,29 @@ def compose(f: Facts) -> Composed:
             item=item,
             code=order.claim_code.display,
         )
+    elif f.kind == "returned" and order is not None:  # an estimate declined: no work done
+        subject = _("{shop}: your item is ready to collect ({item})", shop=f.shop, item=item)
+        paragraphs = [
+            hello,
+            _(
+                "As you declined the estimate, no work was done on {item} (order {number}). "
+                "It is ready to collect.",
+                item=item,
+                number=order.number,
+            ),
+            _(
+                "Bring your ticket, or your claim code {code}, to collect it.",
+                code=order.claim_code.display,
+            ),
+            *collect,
+        ]
+        sms = _(
+            "{shop}: as you declined the estimate, {item} is ready to collect with no work "
+            "done. Claim code {code}.",
+            shop=f.shop,
+            item=item,
+            code=order.claim_code.display,
+        )
     elif f.kind == "estimate" and order is not None:
         amount = lang.money(estimate_total(order, f.customer, f.now or order.created_at))
         subject = _("{shop}: an estimate for your repair ({item})", shop=f.shop, item=item)

@@ -76,7 +76,7 @@ class Sender:
             return Permanent(f"no customer {note.customer_account}")
         customer = from_plain(Customer, customer_data)
         order = from_plain(ServiceOrder, order_data) if order_data else None
-        if note.kind in ("ready", "estimate") and order is None:
+        if note.kind in ("ready", "returned", "estimate") and order is None:
             return Permanent(f"no service order {note.order_number}")
         shop_name = shop.name if shop else ""
         facts = compose.Facts(

@@ -213,3 +213,21 @@ def test_three_threads_of_workers_send_each_message_once(
     ids = [m["Message-ID"] for m in received(relay_starttls)]
     assert len(ids) == 12 and len(set(ids)) == 12
     assert {n.status for n in world.notes()} == {"sent"}
+
+
+def test_a_declined_estimate_says_no_work_was_done_not_that_the_repair_is_ready(
+    world: World, relay_starttls: servers.SmtpServer
+) -> None:
+    world.channels(email=email_settings(relay_starttls))
+    world.customer("C-ZOE")
+    world.order("C-ZOE", "D-1")
+    world.estimate("D-1")
+    world.ready("D-1")  # declined: the item goes back as it came
+    Sender(world.sessions, "w1", world.clock).round()
+    estimate, returned = received(relay_starttls)
+    assert returned["Subject"] == (
+        f"{SHOP} : votre article est prêt à être récupéré (Vélo électrique Moustache)"
+    )
+    text, _ = parts(returned)
+    assert "aucun travail n'a été fait" in text and "réparation est prête" not in text
+    assert [n.kind for n in world.notes()] == ["estimate", "returned"]
