@@ -224,7 +224,7 @@ def test_a_declined_estimate_says_no_work_was_done_not_that_the_repair_is_ready(
     world.estimate("D-1")
     world.ready("D-1")  # declined: the item goes back as it came
     Sender(world.sessions, "w1", world.clock).round()
-    estimate, returned = received(relay_starttls)
+    _estimate, returned = received(relay_starttls)
     assert returned["Subject"] == (
         f"{SHOP} : votre article est prêt à être récupéré (Vélo électrique Moustache)"
     )
