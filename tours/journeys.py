@@ -101,6 +101,10 @@ def pickup_wrong_codes(ui: Any) -> Iterator[Any]:
     yield 0.2
     ui.notes["invalid"] = ui.text("claim", "error")
     yield from ui.shot("claim-invalid-fr")
+    ui.app.scanned("https://atelier.example/s/pX4mQe7LzR2tW9bKc5NvHg")  # the ticket's other code
+    yield 0.2
+    ui.notes["status_code"] = ui.text("claim", "error")
+    yield from ui.shot("claim-status-code-fr")
     yield from ui.type("claim", "code", "\b" * 4 + CODES["done"].replace("-", ""))
     yield from ui.tap("claim", "go")
     yield from ui.wait_screen("verify")

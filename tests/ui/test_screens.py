@@ -98,6 +98,9 @@ def test_card_declined(tmp_path):
 def test_bad_claim_code_and_five_wrong_verifications(tmp_path):
     notes = run_scenario("pickup_wrong_codes", tmp_path)["notes"]
     assert notes["invalid"].startswith("Ce n'est pas un code de retrait")
+    assert notes["status_code"] == (
+        "Ce code est pour votre téléphone. Ici, scannez le code de retrait au-dessus."
+    )
     assert notes["wrong"] == "Ces chiffres ne correspondent pas. Encore 4 essais."
     assert notes["title"] == "Trop d'essais erronés"
 
