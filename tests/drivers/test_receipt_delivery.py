@@ -25,11 +25,15 @@ def test_paper_out_sends_it_by_the_customers_channel(repos):
     sim.paper = "out"
     doc = documents("fr")["payment"]
     by_sms = customer(contact_preference=ContactPreference.SMS)
-    result = delivery(repos, sim).deliver("payment", doc, by_sms, "order:1")
+    result = delivery(repos, sim).deliver(
+        "payment", doc, by_sms, "order:1", language="fr", order_number="K1-2611-00017"
+    )
     assert not result.printed and result.sent_via == "sms" and result.reason == "paper out"
     (entry,) = repos.outbox.next_batch(NOW)
     assert entry.kind == "receipt.send" and entry.payload["channel"] == "sms"
     assert "Payé: 59,80 €" in entry.payload["text"]
+    # the back office's message around it speaks the receipt's language (docs/messages.md)
+    assert entry.payload["language"] == "fr" and entry.payload["order_number"] == "K1-2611-00017"
 
 
 def test_no_way_to_reach_the_customer_is_reported_not_raised(repos):

@@ -53,6 +53,8 @@ class ReceiptDelivery:
         *,
         send_only: bool = False,
         payment_id: str = "",
+        language: str = "",
+        order_number: str = "",
     ) -> Delivery:
         """Print, else send; never raises: it runs after a commit, and a receipt that
         cannot travel becomes a staff alert, not an error for the customer. A payment's
@@ -66,7 +68,8 @@ class ReceiptDelivery:
             except Exception as exc:  # paper, cable, a text no code page has: all the same here
                 reason = str(exc) or type(exc).__name__
                 log.warning("%s not printed (%s): sending it instead", kind, reason)
-        channel = self._send(kind, as_text(doc), customer, key)
+        about = {"language": language, "order_number": order_number}
+        channel = self._send(kind, as_text(doc), customer, key, about)
         if channel:
             self._paid_off(payment_id)
         elif not send_only:
@@ -86,6 +89,8 @@ class ReceiptDelivery:
             key,
             send_only=send_only,
             payment_id=payment_id,
+            language=settled.language,
+            order_number=settled.order.number if settled.order else "",
         )
 
     def owed(self) -> list[OwedReceipt]:
@@ -113,8 +118,16 @@ class ReceiptDelivery:
             log.exception("owed receipts could not all be handled")
         return done
 
-    def _send(self, kind: str, text: str, customer: Customer | None, key: str) -> str:
-        """Queued for the back office to send: the channel, or "" when none is."""
+    def _send(
+        self,
+        kind: str,
+        text: str,
+        customer: Customer | None,
+        key: str,
+        about: dict[str, str] | None = None,
+    ) -> str:
+        """Queued for the back office to send: the channel, or "" when none is. `about`:
+        the receipt's language and order, for the message around it."""
         channel = _channel(customer)
         if customer is None or not channel:
             return ""
@@ -126,6 +139,7 @@ class ReceiptDelivery:
                     "channel": channel,
                     "customer_account": customer.account_number,
                     "text": text,
+                    **{k: v for k, v in (about or {}).items() if v},
                 },
                 key=key,
                 now=self._clock(),

@@ -68,6 +68,7 @@ class Settled:
     receipt: Document | None
     receipt_kind: str = "payment"
     order: ServiceOrder | None = None
+    language: str = ""  # the receipt's: a message that carries it speaks it too
 
 
 def locker_of(order: ServiceOrder) -> str:
@@ -196,7 +197,7 @@ class Settlement:
             self._owe(payment, "payment", doc, now)
             if intent is not None:
                 repos.intents.save(intent.done())
-        return Settled(intent, payment, customer, doc, "payment", collected)
+        return Settled(intent, payment, customer, doc, "payment", collected, words.code)
 
     # -- statements --
     def pay_statement(self, intent: PaymentIntent) -> Settled:
@@ -237,6 +238,7 @@ class Settlement:
             repos.outbox.enqueue("statement.paid", {"payment": to_plain(payment)}, key=key, now=now)
             record(repos, now, key, differences, payment_id=payment.payment_id)
             after = credit or customer
+            words = self.lang(intent.lang)
             doc = self._receipt(
                 lambda: statement_receipt(
                     self.shop,
@@ -244,13 +246,13 @@ class Settlement:
                     list(intent.invoice_numbers),
                     payment,
                     after,
-                    self.lang(intent.lang),
+                    words,
                     account_after=after.credit,
                 )
             )
             self._owe(payment, "statement", doc, now)
             repos.intents.save(intent.done())
-        return Settled(intent, payment, after, doc, "statement")
+        return Settled(intent, payment, after, doc, "statement", language=words.code)
 
     @staticmethod
     def _receipt(build: Callable[[], Document]) -> Document | None:
