@@ -204,7 +204,7 @@ def render(r: FleetReport) -> str:
         )
         or '<tr><td colspan="4" class="none">None.</td></tr>'
     )
-    counts = r.messages or {"owed": 0, "sent": 0, "failed": 0}
+    counts = r.messages or {"owed": 0, "sent": 0, "failed": 0, "dropped": 0}
     failed = (
         "".join(
             f"<tr>{cell(str(n))}{cell(channel)}{cell(subject)}{cell(reason, 'bad')}</tr>"
@@ -227,9 +227,10 @@ def render(r: FleetReport) -> str:
 <table><tr><th>Order</th><th>Customer</th><th>Ready since</th><th>Waiting</th></tr>
 {waiting}</table>
 <h2>Messages to customers</h2>
-<table><tr><th>Owed</th><th>Sent</th><th>Failed</th></tr>
+<table><tr><th>Owed</th><th>Sent</th><th>Failed</th><th>Not sent: no longer true</th></tr>
 <tr>{cell(str(counts["owed"]), "warn" if counts["owed"] else "")}{cell(str(counts["sent"]))}
-{cell(str(counts["failed"]), "bad" if counts["failed"] else "")}</tr></table>
+{cell(str(counts["failed"]), "bad" if counts["failed"] else "")}{cell(str(counts["dropped"]))}</tr>
+</table>
 <h2>Messages that failed for good</h2>
 <table><tr><th>#</th><th>Channel</th><th>Message</th><th>The server's answer</th></tr>
 {failed}</table>

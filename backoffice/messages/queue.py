@@ -51,7 +51,14 @@ class Permanent:
     reason: str
 
 
-Outcome = Sent | Transient | Permanent
+@dataclass(frozen=True)
+class Dropped:
+    """Not sent, rightly: what it says no longer holds (the order moved on meanwhile)."""
+
+    reason: str
+
+
+Outcome = Sent | Transient | Permanent | Dropped
 
 
 def claim(
@@ -97,6 +104,8 @@ def record(
             values |= {"status": "sent", "answer": outcome.answer[:500], "sent_at": now,
                        "provider_id": outcome.provider_id[:200],
                        "delivery": outcome.delivery[:100]}  # fmt: skip
+        elif isinstance(outcome, Dropped):
+            values |= {"status": "dropped", "answer": outcome.reason[:500]}
         elif isinstance(outcome, Permanent) or attempts >= MAX_ATTEMPTS:
             values |= {"status": "failed", "answer": outcome.reason[:500]}
         else:
@@ -117,15 +126,15 @@ def record(
 
 
 def counts(s: Session, shop_id: int) -> dict[str, int]:
-    """The shop's queue by state: owed (owed, retry, sending), sent, failed."""
+    """The shop's queue by state: owed (owed, retry, sending), sent, failed, dropped."""
     rows = s.execute(
         select(Notification.status, func.count())
         .where(Notification.shop_id == shop_id)
         .group_by(Notification.status)
     ).all()
-    out = {"owed": 0, "sent": 0, "failed": 0}
+    out = {"owed": 0, "sent": 0, "failed": 0, "dropped": 0}
     for status, n in rows:
-        out["sent" if status == "sent" else "failed" if status == "failed" else "owed"] += n
+        out[status if status in out else "owed"] += n
     return out
 
 

@@ -18,13 +18,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backoffice.db import Entity, Notification, Shop, utcnow
 from backoffice.messages import compose, queue, smpp, smtp, webhook
-from backoffice.messages.queue import Outcome, Permanent, Transient
+from backoffice.messages.queue import Dropped, Outcome, Permanent, Transient
 from backoffice.messages.settings import SettingsError, ShopMessaging, load
 from kiosk.domain.customers import Customer
-from kiosk.domain.orders import ServiceOrder
+from kiosk.domain.orders import OrderState, ServiceOrder
 from kiosk.domain.plain import from_plain
 
 log = logging.getLogger("backoffice.messages")
+# A message waits in the queue (no settings yet, a relay down for a day): it is sent only
+# while what it says still holds
+STILL_TRUE = {
+    "ready": {OrderState.DONE},
+    "returned": {OrderState.DONE},
+    "estimate": {OrderState.WAITING_FOR_CUSTOMER_CONFIRMATION},
+}
 
 
 class Sender:
@@ -78,6 +85,12 @@ class Sender:
         order = from_plain(ServiceOrder, order_data) if order_data else None
         if note.kind in ("ready", "returned", "estimate") and order is None:
             return Permanent(f"no service order {note.order_number}")
+        if (
+            order is not None
+            and note.kind in STILL_TRUE
+            and order.state not in STILL_TRUE[note.kind]
+        ):
+            return Dropped(f"no longer true: order {order.number} is {order.state} now")
         shop_name = shop.name if shop else ""
         facts = compose.Facts(
             kind=note.kind or "receipt",

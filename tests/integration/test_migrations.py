@@ -29,6 +29,13 @@ def _legacy(url: str) -> None:
                 "VALUES (1, 'customer', 'K1-000001', '{\"last_name\": \"Łukasiewicz\"}', 7)"
             )
         )
+        conn.execute(
+            sa.text(
+                "INSERT INTO notifications (shop_id, customer_account, channel, subject, body, "
+                "created_at) VALUES (1, 'K1-000001', 'email', 'Order 1 is ready for pickup', "
+                "'', '2025-03-01 10:00:00+00')"
+            )
+        )
     engine.dispose()
 
 
@@ -41,6 +48,9 @@ def test_a_database_from_before_migrations_is_upgraded_with_its_rows(database):
         assert conn.execute(sa.text("SELECT name, seq FROM shops")).one() == ("Vélos Martin", 7)
         data = conn.execute(sa.text("SELECT data FROM entities WHERE key = 'K1-000001'")).scalar()
         assert "Łukasiewicz" in str(data)
+        # a message queued before any was sent stays history: 0004 never sends it
+        status = conn.execute(sa.text("SELECT status, answer FROM notifications")).one()
+        assert status[0] == "dropped" and "migration 0004" in status[1]
         conn.execute(sa.text("UPDATE shops SET seq = :seq"), {"seq": 2**40})
         assert conn.execute(sa.text("SELECT seq FROM shops")).scalar() == 2**40
     types = {c["name"]: c["type"] for c in sa.inspect(engine).get_columns("entities")}

@@ -114,7 +114,7 @@ def test_a_5xx_stops_retries_and_is_kept_with_its_words(
     world.clock.advance(timedelta(days=1))
     assert sender.round() == 0  # never again
     with world.sessions() as s:
-        assert queue.counts(s, world.shop) == {"owed": 0, "sent": 0, "failed": 1}
+        assert queue.counts(s, world.shop) == {"owed": 0, "sent": 0, "failed": 1, "dropped": 0}
     # and staff see it on the fleet page, with the server's words
     page = fleet.render(fleet.report(world.office, world.shop, world.clock.now))
     assert "<h2>Messages to customers</h2>" in page and '<td class="bad">1</td>' in page
@@ -224,10 +224,14 @@ def test_a_declined_estimate_says_no_work_was_done_not_that_the_repair_is_ready(
     world.estimate("D-1")
     world.ready("D-1")  # declined: the item goes back as it came
     Sender(world.sessions, "w1", world.clock).round()
-    _estimate, returned = received(relay_starttls)
+    (returned,) = received(relay_starttls)  # the estimate, answered before it went: not sent
     assert returned["Subject"] == (
         f"{SHOP} : votre article est prêt à être récupéré (Vélo électrique Moustache)"
     )
     text, _ = parts(returned)
     assert "aucun travail n'a été fait" in text and "réparation est prête" not in text
-    assert [n.kind for n in world.notes()] == ["estimate", "returned"]
+    assert [(n.kind, n.status) for n in world.notes()] == [
+        ("estimate", "dropped"),
+        ("returned", "sent"),
+    ]
+    assert world.notes()[0].answer == "no longer true: order D-1 is done now"

@@ -32,6 +32,12 @@ def upgrade() -> None:
         t.add_column(sa.Column("provider_id", sa.String(200), nullable=False, server_default=""))
         t.add_column(sa.Column("delivery", sa.String(100), nullable=False, server_default=""))
         t.add_column(sa.Column("sent_at", WHEN, nullable=True))
+    # What was queued before anything was sent is months of history: sent now, "ready for
+    # pickup" would reach people who collected long ago. Kept, marked, never sent.
+    op.execute(
+        "UPDATE notifications SET status = 'dropped', "
+        "answer = 'queued before the back office sent messages (migration 0004): not sent'"
+    )
     op.create_index("ix_notifications_queue", "notifications", ["status", "next_attempt_at"])
     op.create_table(
         "message_settings",
