@@ -20,7 +20,7 @@ from backoffice.db import Entity, Notification, Shop, utcnow
 from backoffice.messages import compose, queue, smpp, smtp, webhook
 from backoffice.messages.queue import Dropped, Outcome, Permanent, Transient
 from backoffice.messages.settings import SettingsError, ShopMessaging, load
-from kiosk.domain.customers import Customer
+from kiosk.domain.customers import Customer, normalise_phone
 from kiosk.domain.orders import OrderState, ServiceOrder
 from kiosk.domain.plain import from_plain
 
@@ -134,9 +134,9 @@ class Sender:
     ) -> Outcome:
         if settings.sms is None:
             return Transient("the shop has no SMS settings yet", counts=False)
-        number = customer.mobile or customer.phone
-        if not number:
-            return Permanent(f"customer {customer.account_number} has no phone number")
+        number = normalise_phone(customer.mobile or customer.phone, settings.country_calling_code)
+        if not number.startswith("+"):
+            return Permanent(f"customer {customer.account_number} has no phone number to text")
         if settings.sms.transport == "webhook":
             key = f"message-{note.shop_id}-{note.id}"
             return webhook.send(settings.sms, key, number, composed.sms, shop)

@@ -4,7 +4,7 @@ every mistake named with its key. Kept in `message_settings`, never pulled by ki
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +53,7 @@ class ShopMessaging:
     status_url: str = ""  # public address of status pages (…/s/), for links in messages
     address: str = ""  # where to collect, as the shop writes it
     hours: str = ""  # when, as the shop writes it
+    country_calling_code: str = "33"  # makes national numbers international (06… → +336…)
     email: EmailSettings | None = None
     sms: SmsSettings | None = None
 
@@ -82,7 +83,7 @@ def parse(data: dict[str, Any]) -> ShopMessaging:
     data = dict(data)
     email = _section(EmailSettings, data.pop("email"), "email") if "email" in data else None
     sms = _section(SmsSettings, data.pop("sms"), "sms") if "sms" in data else None
-    shop = _section(ShopMessaging, data, "messaging")
+    shop: ShopMessaging = _section(ShopMessaging, data, "messaging")
     if email is not None:
         if email.security not in SECURITY:
             raise SettingsError(f"[email] security is one of {', '.join(SECURITY)}")
@@ -101,9 +102,9 @@ def parse(data: dict[str, Any]) -> ShopMessaging:
                 raise SettingsError(f"[sms] {name} has at most {most} characters in SMPP 3.4")
         if sms.transport == "webhook" and not sms.webhook_url.startswith(("https://", "http://")):
             raise SettingsError("[sms] webhook needs webhook_url (https://…)")
-    return ShopMessaging(
-        shop.language, shop.status_url, shop.address, shop.hours, email=email, sms=sms
-    )
+    if not shop.country_calling_code.isdigit():
+        raise SettingsError("[messaging] country_calling_code is digits, like 33")
+    return replace(shop, email=email, sms=sms)
 
 
 def to_data(settings: ShopMessaging) -> dict[str, Any]:

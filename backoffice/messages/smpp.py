@@ -61,7 +61,8 @@ def encode_parts(text: str) -> tuple[list[bytes], int, int]:
 
 
 def international(number: str) -> str:
-    """The number as SMPP's international TON wants it: digits, no +."""
+    """The number (already international, +…) as SMPP's international TON wants it:
+    digits, no +."""
     return re.sub(r"\D", "", number)
 
 

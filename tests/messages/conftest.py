@@ -28,7 +28,7 @@ from tests.messages import servers
 START = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
 SHOP = "Atelier Vélo"
 PEOPLE = {  # account: (first name, last name, e-mail, mobile, the order's language)
-    "C-ZOE": ("Zoé", "Dupont", "zoe@example.fr", "+33612345678", "fr"),
+    "C-ZOE": ("Zoé", "Dupont", "zoe@example.fr", "06 12 34 56 78", "fr"),  # national
     "C-LUK": ("Łukasz", "Nowak", "lukasz@example.pl", "+48601234567", "en"),
     "C-WANG": ("王芳", "Wang", "wang.fang@example.cn", "+8613812345678", "fr"),
 }
