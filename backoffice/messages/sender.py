@@ -102,45 +102,34 @@ class Sender:
             receipt_text=note.body,
             now=self.clock(),
         )
-        composed = compose.compose(facts)
-        if note.channel == "email":
-            return self._email(settings, composed, customer, shop_name, note)
-        return self._sms(settings, composed, customer, shop_name, note)
+        return _send(note, compose.compose(facts), customer, settings, shop_name)
 
-    @staticmethod
-    def _email(
-        settings: ShopMessaging,
-        composed: compose.Composed,
-        customer: Customer,
-        shop: str,
-        note: Notification,
-    ) -> Outcome:
+
+def _send(
+    note: Notification,
+    composed: compose.Composed,
+    customer: Customer,
+    settings: ShopMessaging,
+    shop: str,
+) -> Outcome:
+    """On the notification's channel, through the shop's transport for it."""
+    key = f"message-{note.shop_id}-{note.id}"  # the same on every attempt
+    if note.channel == "email":
         if settings.email is None:
             return Transient("the shop has no e-mail settings yet", counts=False)
         if not customer.email:
             return Permanent(f"customer {customer.account_number} has no e-mail address")
         domain = settings.email.sender.rpartition("@")[2].strip(" >") or "localhost"
-        message_id = f"<message-{note.shop_id}-{note.id}@{domain}>"  # the same on a resend
-        msg = compose.email(composed, settings.email.sender, customer, shop, message_id)
+        msg = compose.email(composed, settings.email.sender, customer, shop, f"<{key}@{domain}>")
         return smtp.send(settings.email, msg)
-
-    @staticmethod
-    def _sms(
-        settings: ShopMessaging,
-        composed: compose.Composed,
-        customer: Customer,
-        shop: str,
-        note: Notification,
-    ) -> Outcome:
-        if settings.sms is None:
-            return Transient("the shop has no SMS settings yet", counts=False)
-        number = normalise_phone(customer.mobile or customer.phone, settings.country_calling_code)
-        if not number.startswith("+"):
-            return Permanent(f"customer {customer.account_number} has no phone number to text")
-        if settings.sms.transport == "webhook":
-            key = f"message-{note.shop_id}-{note.id}"
-            return webhook.send(settings.sms, key, number, composed.sms, shop)
-        return smpp.send(settings.sms, number, composed.sms)
+    if settings.sms is None:
+        return Transient("the shop has no SMS settings yet", counts=False)
+    number = normalise_phone(customer.mobile or customer.phone, settings.country_calling_code)
+    if not number.startswith("+"):
+        return Permanent(f"customer {customer.account_number} has no phone number to text")
+    if settings.sms.transport == "webhook":
+        return webhook.send(settings.sms, key, number, composed.sms, shop)
+    return smpp.send(settings.sms, number, composed.sms)
 
 
 def _entity(s: Session, shop_id: int, kind: str, key: str) -> dict[str, object] | None:
