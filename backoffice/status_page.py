@@ -26,10 +26,10 @@ from sqlalchemy import select, update
 from backoffice.batch import Rejected
 from backoffice.db import Shop, StatusLink, digest_text
 from backoffice.guard import Attempts
-from backoffice.messages.compose import language_of
+from backoffice.messages.compose import estimate, language_of
 from backoffice.messages.settings import SettingsError, ShopMessaging, load
 from backoffice.service import BackOffice
-from kiosk.domain.billing import build_invoice
+from kiosk.domain.billing import Invoice
 from kiosk.domain.customers import Customer
 from kiosk.domain.orders import STATE_WORDS, OrderState, ServiceOrder
 from kiosk.domain.plain import from_plain
@@ -114,7 +114,7 @@ def render(office: BackOffice, shop_id: int, order: ServiceOrder, lang: Lang, no
     if note:
         parts.append(f"<section class=done>{escape(note)}</section>")
     if order.state is OrderState.WAITING_FOR_CUSTOMER_CONFIRMATION and customer is not None:
-        parts.append(_estimate(order, customer, lang))
+        parts.append(_estimate(estimate(order, customer, order.created_at, settings), lang))
     where = [line for line in (settings.address, settings.hours) if line]
     if where:
         parts.append(
@@ -143,9 +143,8 @@ def _language_name(code: str) -> str:
     return str(Locale.parse(code).display_name or code).capitalize()
 
 
-def _estimate(order: ServiceOrder, customer: Customer, lang: Lang) -> str:
+def _estimate(bill: Invoice, lang: Lang) -> str:
     _ = lang._
-    bill = build_invoice("estimate", order, customer, order.created_at, prices_include_tax=True)
     rows = "".join(
         f"<tr><td>{escape(line.description)}</td><td>{escape(lang.money(line.gross))}</td></tr>"
         for line in bill.lines

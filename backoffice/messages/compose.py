@@ -14,9 +14,8 @@ from email.utils import formataddr, parseaddr
 from html import escape
 
 from backoffice.messages.settings import ShopMessaging
-from kiosk.domain.billing import build_invoice
+from kiosk.domain.billing import Invoice, build_invoice
 from kiosk.domain.customers import Customer
-from kiosk.domain.money import Money
 from kiosk.domain.orders import ServiceOrder
 from kiosk.i18n import LOCALES, Lang
 
@@ -118,7 +117,8 @@ def compose(f: Facts) -> Composed:
             code=order.claim_code.display,
         )
     elif f.kind == "estimate" and order is not None:
-        amount = lang.money(estimate_total(order, f.customer, f.now or order.created_at))
+        when = f.now or order.created_at
+        amount = lang.money(estimate(order, f.customer, when, f.settings).total)
         subject = _("{shop}: an estimate for your repair ({item})", shop=f.shop, item=item)
         paragraphs = [
             hello,
@@ -150,10 +150,14 @@ def compose(f: Facts) -> Composed:
     return Composed(subject, paragraphs, link, sms, f.receipt_text, follow)
 
 
-def estimate_total(order: ServiceOrder, customer: Customer, now: datetime) -> Money:
+def estimate(
+    order: ServiceOrder, customer: Customer, now: datetime, settings: ShopMessaging
+) -> Invoice:
     """What the kiosk's estimate screen shows: the order's lines billed as the kiosk
-    bills them, the deposits not taken off (the estimate is the work's price)."""
-    return build_invoice("estimate", order, customer, now, prices_include_tax=True).total
+    bills them (the shop's prices_include_tax, as its kiosks have it)."""
+    return build_invoice(
+        "estimate", order, customer, now, prices_include_tax=settings.prices_include_tax
+    )
 
 
 def email(c: Composed, sender: str, to: Customer, shop: str, message_id: str) -> EmailMessage:

@@ -54,6 +54,7 @@ class ShopMessaging:
     address: str = ""  # where to collect, as the shop writes it
     hours: str = ""  # when, as the shop writes it
     country_calling_code: str = "33"  # makes national numbers international (06… → +336…)
+    prices_include_tax: bool = True  # as the kiosks' [shop] setting: estimates add up alike
     email: EmailSettings | None = None
     sms: SmsSettings | None = None
 

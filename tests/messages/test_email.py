@@ -235,3 +235,17 @@ def test_a_declined_estimate_says_no_work_was_done_not_that_the_repair_is_ready(
         ("returned", "sent"),
     ]
     assert world.notes()[0].answer == "no longer true: order D-1 is done now"
+
+
+def test_an_estimate_adds_up_as_the_shops_kiosks_do(
+    world: World, relay_starttls: servers.SmtpServer
+) -> None:
+    """A shop whose catalogue prices are before tax: the estimate is 89 + 20 %."""
+    world.channels(email=email_settings(relay_starttls), prices_include_tax=False)
+    world.customer("C-LUK")
+    world.order("C-LUK", "E-1")
+    world.estimate("E-1")
+    Sender(world.sessions, "w1", world.clock).round()
+    (mail,) = received(relay_starttls)
+    text, _ = parts(mail)
+    assert "estimate: €106.80." in text
