@@ -81,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--admin-token-file", default="backoffice-admin.token")
     serve.add_argument(
+        "--send-messages",
+        action="store_true",
+        help="also send the owed messages (one sender worker beside the server)",
+    )
+    serve.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -151,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
 
         admin_token(Path(args.admin_token_file))  # made once, 0600, if missing
         print(f"staff token in {args.admin_token_file}", file=sys.stderr)
+        if args.send_messages:
+            _sender_beside(args.db)
         if args.workers > 1:
             # Migrations run once, here; each worker process opens the database itself.
             make_engine(args.db).dispose()
@@ -250,6 +257,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"backoffice: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _sender_beside(db: str) -> None:
+    """A sender worker on a thread of the serving process, for a shop that runs one
+    server (systemd/backoffice.service); a chain runs `send-messages` on its own."""
+    import logging
+    import threading
+
+    from backoffice.messages.sender import Sender
+
+    logging.getLogger("backoffice.messages").setLevel(logging.INFO)
+    sender = Sender(make_sessions(make_engine(db)), f"{os.uname().nodename}-{os.getpid()}")
+    threading.Thread(
+        target=sender.run, args=(threading.Event(),), name="sender", daemon=True
+    ).start()
 
 
 def _send_messages(args: argparse.Namespace) -> int:

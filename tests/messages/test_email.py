@@ -6,9 +6,13 @@ once, and an untrusted certificate refused."""
 from __future__ import annotations
 
 import email
+import subprocess
+import sys
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import default
+from pathlib import Path
 
 import pytest
 
@@ -249,3 +253,41 @@ def test_an_estimate_adds_up_as_the_shops_kiosks_do(
     (mail,) = received(relay_starttls)
     text, _ = parts(mail)
     assert "estimate: €106.80." in text
+
+
+def test_the_served_back_office_sends_beside_serving(
+    world: World, relay_starttls: servers.SmtpServer, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """`serve --send-messages`, as systemd/backoffice.service starts it for one shop."""
+    world.channels(email=email_settings(relay_starttls))
+    world.customer("C-ZOE")
+    world.order("C-ZOE", "V-1")
+    world.ready("V-1")
+    root = Path(__file__).resolve().parents[2]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "backoffice",
+            "--db",
+            world.db_url,
+            "serve",
+            "--port",
+            str(servers.free_port()),
+            "--admin-token-file",
+            str(tmp_path / "t"),
+            "--send-messages",
+        ],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not relay_starttls.inbox.received and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(relay_starttls.inbox.received) == 1
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert world.notes()[0].status == "sent"
