@@ -61,13 +61,15 @@ class Batch:
         order_number: str = "",
         language: str = "",
         body: str = "",
+        printed: str = "",
     ) -> None:
         """A message owed to a customer, sent by backoffice/messages/ in their language."""
         self._op_rows.append(
             (Notification.__table__,
              {"shop_id": self.shop_id, "customer_account": customer_account, "channel": channel,
               "kind": kind, "subject": subject[:200], "order_number": order_number,
-              "language": language, "body": body[:10000], "status": "owed"})
+              "language": language, "body": body[:10000], "status": "owed",
+              "printed": printed or None})
         )  # fmt: skip
 
     def status_link(self, order_number: str, token: str, now: Any) -> None:

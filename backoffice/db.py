@@ -25,6 +25,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    Text,
     UniqueConstraint,
     create_engine,
     event,
@@ -128,6 +129,7 @@ class Notification(Base):
     provider_id: Mapped[str] = mapped_column(String(200), default="")  # Message-ID, SMS ids
     delivery: Mapped[str] = mapped_column(String(100), default="")  # SMS delivery receipt
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    printed: Mapped[str | None] = mapped_column(Text, default=None)  # a receipt's ESC/POS, base64
     __table_args__ = (Index("ix_notifications_queue", "status", "next_attempt_at"),)
 
 

@@ -204,7 +204,13 @@ def _op_receipt(b: Batch, payload: dict[str, Any]) -> None:
         order_number=str(payload.get("order_number", "")),
         language=str(payload.get("language", "")),
         body=str(payload["text"]),
+        printed=_printed(payload.get("escpos")),
     )
+
+
+def _printed(escpos: Any) -> str:
+    """A receipt's printer bytes (base64) as the kiosk sent them: kept whole or not at all."""
+    return escpos if isinstance(escpos, str) and len(escpos) <= 96 * 1024 else ""
 
 
 def _record(kind: str, key_field: str) -> Handler:

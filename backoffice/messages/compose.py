@@ -6,6 +6,9 @@ the status page's link. Nothing is invented when a fact is missing: its line is 
 
 from __future__ import annotations
 
+import base64
+import io
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -18,6 +21,8 @@ from kiosk.domain.billing import Invoice, build_invoice
 from kiosk.domain.customers import Customer
 from kiosk.domain.orders import ServiceOrder
 from kiosk.i18n import LOCALES, Lang
+
+log = logging.getLogger("backoffice.messages")
 
 
 @dataclass(frozen=True)
@@ -160,8 +165,34 @@ def estimate(
     )
 
 
-def email(c: Composed, sender: str, to: Customer, shop: str, message_id: str) -> EmailMessage:
-    """multipart/alternative: the text, and the same in HTML (a receipt in <pre>)."""
+def receipt_png(printed: str | None) -> bytes | None:
+    """The receipt's picture, drawn from the bytes its printer would have had (the
+    kiosk's printer simulator, as docs/receipts are); None when there are none or
+    they do not draw."""
+    if not printed:
+        return None
+    from kiosk.drivers.printer.simulator import SimulatedPrinter
+
+    try:
+        pages = SimulatedPrinter().render(base64.b64decode(printed, validate=True)).pages
+        out = io.BytesIO()
+        pages[0].image.save(out, format="PNG")
+    except Exception:  # bytes that do not draw: the text goes alone
+        log.warning("a receipt's printer bytes did not draw: sent as text only", exc_info=True)
+        return None
+    return out.getvalue()
+
+
+def email(
+    c: Composed,
+    sender: str,
+    to: Customer,
+    shop: str,
+    message_id: str,
+    picture: bytes | None = None,
+) -> EmailMessage:
+    """multipart/alternative: the text, and the same in HTML (a receipt in <pre>); with
+    a receipt's picture, multipart/mixed with it attached as receipt.png."""
     msg = EmailMessage()
     name, address = parseaddr(sender)
     msg["From"] = formataddr((name or shop, address))
@@ -184,4 +215,6 @@ def email(c: Composed, sender: str, to: Customer, shop: str, message_id: str) ->
         subtype="html",
         cte="quoted-printable",
     )
+    if picture is not None:
+        msg.add_attachment(picture, maintype="image", subtype="png", filename="receipt.png")
     return msg

@@ -120,7 +120,10 @@ def _send(
         if not customer.email:
             return Permanent(f"customer {customer.account_number} has no e-mail address")
         domain = settings.email.sender.rpartition("@")[2].strip(" >") or "localhost"
-        msg = compose.email(composed, settings.email.sender, customer, shop, f"<{key}@{domain}>")
+        picture = compose.receipt_png(note.printed)
+        msg = compose.email(
+            composed, settings.email.sender, customer, shop, f"<{key}@{domain}>", picture
+        )
         return smtp.send(settings.email, msg)
     if settings.sms is None:
         return Transient("the shop has no SMS settings yet", counts=False)

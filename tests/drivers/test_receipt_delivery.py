@@ -1,3 +1,5 @@
+import base64
+
 from kiosk.domain.customers import ContactPreference
 from kiosk.drivers.printer.escpos_printer import EscposPrinter
 from kiosk.drivers.printer.simulator import SimulatedPrinter
@@ -34,6 +36,8 @@ def test_paper_out_sends_it_by_the_customers_channel(repos):
     assert "Payé: 59,80 €" in entry.payload["text"]
     # the back office's message around it speaks the receipt's language (docs/messages.md)
     assert entry.payload["language"] == "fr" and entry.payload["order_number"] == "K1-2611-00017"
+    # and the bytes the printer would have had, for the mail's picture of the receipt
+    assert base64.b64decode(entry.payload["escpos"]).startswith(b"\x1b@")
 
 
 def test_no_way_to_reach_the_customer_is_reported_not_raised(repos):

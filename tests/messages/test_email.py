@@ -5,7 +5,9 @@ once, and an untrusted certificate refused."""
 
 from __future__ import annotations
 
+import base64
 import email
+import io
 import subprocess
 import sys
 import time
@@ -15,10 +17,13 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from backoffice import fleet
 from backoffice.messages import queue
 from backoffice.messages.sender import Sender
+from kiosk.receipts.document import as_text, to_escpos
+from kiosk.receipts.samples import documents
 from tests.messages import servers
 from tests.messages.conftest import SHOP, World, email_settings, three_senders
 
@@ -291,3 +296,34 @@ def test_the_served_back_office_sends_beside_serving(
         server.terminate()
         server.wait(10)
     assert world.notes()[0].status == "sent"
+
+
+def test_a_receipt_goes_as_its_text_and_the_picture_its_printer_would_have_printed(
+    world: World, relay_starttls: servers.SmtpServer
+) -> None:
+    world.channels(email=email_settings(relay_starttls))
+    world.customer("C-LUK")
+    doc = documents("en")["payment"]
+    payload = {
+        "kind": "payment",
+        "channel": "email",
+        "customer_account": "C-LUK",
+        "text": as_text(doc),
+        "language": "en",
+        "escpos": base64.b64encode(to_escpos(doc, codepage="CP858")).decode(),
+    }
+    (done,) = world.office.apply_batch(
+        world.shop, "K1", [{"op_id": "r1", "kind": "receipt.send", "key": "k", "payload": payload}]
+    )
+    assert done.status == "applied"
+    Sender(world.sessions, "w1", world.clock).round()
+    (mail,) = received(relay_starttls)
+    assert (
+        mail["Subject"] == f"{SHOP}: your receipt" and mail.get_content_type() == "multipart/mixed"
+    )
+    text, html = parts(mail)
+    assert text.startswith("Hello Łukasz,") and "Paid" in text and "<pre>" in html
+    (picture,) = list(mail.iter_attachments())
+    assert picture.get_filename() == "receipt.png"
+    with Image.open(io.BytesIO(picture.get_content())) as image:
+        assert image.format == "PNG" and image.width == 608  # as docs/receipts draws paper

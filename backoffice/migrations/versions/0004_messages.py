@@ -32,6 +32,7 @@ def upgrade() -> None:
         t.add_column(sa.Column("provider_id", sa.String(200), nullable=False, server_default=""))
         t.add_column(sa.Column("delivery", sa.String(100), nullable=False, server_default=""))
         t.add_column(sa.Column("sent_at", WHEN, nullable=True))
+        t.add_column(sa.Column("printed", sa.Text, nullable=True))  # a receipt's ESC/POS
     # What was queued before anything was sent is months of history: sent now, "ready for
     # pickup" would reach people who collected long ago. Kept, marked, never sent.
     op.execute(
@@ -62,7 +63,7 @@ def downgrade() -> None:
     op.drop_table("message_settings")
     op.drop_index("ix_notifications_queue", "notifications")
     with op.batch_alter_table("notifications") as t:
-        for name in ("sent_at", "delivery", "provider_id", "answer", "claimed_until",
+        for name in ("printed", "sent_at", "delivery", "provider_id", "answer", "claimed_until",
                      "claimed_by", "next_attempt_at", "attempts", "status", "language",
                      "order_number", "kind"):  # fmt: skip
             t.drop_column(name)

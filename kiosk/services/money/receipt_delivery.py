@@ -4,6 +4,7 @@ never hold up or undo a payment; it only changes how the receipt travels."""
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -68,7 +69,11 @@ class ReceiptDelivery:
             except Exception as exc:  # paper, cable, a text no code page has: all the same here
                 reason = str(exc) or type(exc).__name__
                 log.warning("%s not printed (%s): sending it instead", kind, reason)
-        about = {"language": language, "order_number": order_number}
+        about = {
+            "language": language,
+            "order_number": order_number,
+            "escpos": _bytes(doc, self._codepage),
+        }
         channel = self._send(kind, as_text(doc), customer, key, about)
         if channel:
             self._paid_off(payment_id)
@@ -176,3 +181,13 @@ def _channel(customer: Customer | None) -> str:
     if customer.email:
         return "email"
     return "sms" if customer.mobile or customer.phone else ""
+
+
+def _bytes(doc: Document, codepage: str) -> str:
+    """The receipt as the printer would have had it (base64), for the back office to
+    draw the picture a mail attaches; none past 64 KB (images of CJK lines, say)."""
+    try:
+        data = to_escpos(doc, codepage=codepage)
+    except Exception:  # a text no code page has: the text alone travels
+        return ""
+    return base64.b64encode(data).decode() if len(data) <= 64 * 1024 else ""
