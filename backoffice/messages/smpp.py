@@ -116,7 +116,8 @@ def send(settings: SmsSettings, to: str, text: str) -> Outcome:
         if ids:
             return Sent(f"{len(ids)} of {len(parts)} parts accepted, then the line dropped",
                         ",".join(ids))  # fmt: skip
-        return Transient(f"{type(exc).__name__}: {exc}"[:300])
+        said = str(exc) or "no SMPP answer: closed, timed out, or not an SMPP server"
+        return Transient(f"{type(exc).__name__}: {said}"[:300])
     finally:
         _close(client)
     stats = sorted({receipts[i] for i in ids if i in receipts})

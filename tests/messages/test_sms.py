@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -238,3 +239,34 @@ def test_the_webhook_is_signed_retried_on_503_and_stopped_by_400(world: World) -
         assert world.notes()[1].status == "failed" and world.notes()[1].answer.startswith("400")
     finally:
         server.shutdown()
+
+
+def test_a_port_that_does_not_speak_smpp_is_tried_again_and_said_so(world: World) -> None:
+    """A gateway setting pointing at a web server: its answer is not SMPP."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_http() -> None:
+        conn, _ = listener.accept()
+        conn.recv(100)
+        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        conn.close()
+
+    threading.Thread(target=answer_http, daemon=True).start()
+    world.channels(
+        sms={
+            "transport": "smpp",
+            "host": "127.0.0.1",
+            "port": listener.getsockname()[1],
+            "system_id": SYSTEM_ID,
+            "password": SECRET,
+            "source_addr": "AtelierVelo",
+            "timeout_s": 2,
+        }
+    )
+    world.customer("C-ZOE", sms=True)
+    world.order("C-ZOE", "G-1")
+    world.ready("G-1")
+    Sender(world.sessions, "w1", world.clock).round()
+    (note,) = world.notes()
+    assert note.status == "retry" and "not an SMPP server" in note.answer
+    listener.close()
