@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gettext
 import io
+import tomllib
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -25,7 +27,39 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from kiosk.domain.money import Money
 
 LOCALE_DIR = Path(__file__).with_name("locale")
-LOCALES = {"en": "en_GB", "fr": "fr_FR"}
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language the kiosk speaks, as kiosk/locale/languages.toml describes it."""
+
+    code: str
+    locale: str
+    name: str  # in its own words
+    start: str  # the attract screen's button
+    welcome: str  # the attract screen's line
+    keyboard: tuple[str, str, str]  # rows of letters
+    accents: str
+    email: str  # the e-mail keyboard's domain key
+    voice: str  # espeak-ng's
+
+
+def _languages() -> dict[str, Language]:
+    with (LOCALE_DIR / "languages.toml").open("rb") as fh:
+        tables = tomllib.load(fh)
+    found = {}
+    for code, t in tables.items():
+        rows = tuple(t["keyboard"])
+        if len(rows) != 3:
+            raise ValueError(f"languages.toml [{code}] keyboard: three rows of letters")
+        found[code] = Language(code, t["locale"], t["name"], t["start"], t["welcome"],
+                               (rows[0], rows[1], rows[2]), t["accents"], t["email"],
+                               t["voice"])  # fmt: skip
+    return found
+
+
+LANGUAGES = _languages()
+LOCALES = {code: language.locale for code, language in LANGUAGES.items()}
 
 
 @cache

@@ -49,6 +49,28 @@ def picture(app: Any, path: Path) -> None:
         root.export_to_png(str(path))
     finally:
         root.canvas.before.remove(ground)
+    _over(root, path)
+
+
+def _over(root: Any, path: Path) -> None:
+    """What is open over the screens (a list the language button opened: a ModalView on
+    the window, not a child of the root), drawn onto the picture over the page, which its
+    overlay darkens, as it is on the screen."""
+    from kivy.core.window import Window
+    from PIL import Image, ImageEnhance
+
+    above = [w for w in reversed(Window.children) if w is not root]
+    if not above:
+        return
+    picture_ = ImageEnhance.Brightness(Image.open(path).convert("RGB")).enhance(0.4)
+    part = path.with_suffix(".over.png")
+    for widget in above:
+        widget.export_to_png(str(part))
+        with Image.open(part) as drawn:
+            layer = drawn.convert("RGBA")
+        picture_.paste(layer, (int(widget.x), int(root.height - widget.top)), layer)
+    part.unlink()
+    picture_.save(path)
 
 
 class UI:

@@ -29,6 +29,7 @@ CONFIG = {
     "idle": {"kiosk": {"idle_timeout_s": 2, "idle_warning_s": 3}},
     # the layout check in real millimetres: the 7-inch Raspberry Pi panel (800×480)
     "walk": {"kiosk": {"screen_dpi": 133}},
+    "three_languages": {"kiosk": {"languages": ["de", "en", "fr"]}},
 }
 
 

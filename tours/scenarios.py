@@ -5,7 +5,7 @@ the shop they meet: tours/shop.py."""
 
 from __future__ import annotations
 
-from tours import journeys, staff_journeys
+from tours import journeys, languages, staff_journeys
 from tours.shop import prepare
 from tours.walk import walk
 
@@ -35,4 +35,5 @@ SCENARIOS = {
     "tour": journeys.tour,
     "transitions": journeys.transitions,
     "soak": journeys.soak,
+    "three_languages": languages.three_languages,
 }

@@ -36,6 +36,8 @@ ICONS: dict[str, tuple[str, int, str]] = {
     "warning": ("triangle-exclamation", 0xF071, SOLID),
     "fault": ("circle-xmark", 0xF057, SOLID),
     "unknown": ("circle-question", 0xF059, SOLID),
+    # the top bar's language list, when a shop offers three languages or more
+    "language": ("globe", 0xF0AC, SOLID),
 }
 # the icons a back office may give an item kind (`icon` in its item_kinds record), by
 # Font Awesome's own names; another name shows the kind's words alone

@@ -145,9 +145,17 @@ class KioskApp(App):  # type: ignore[misc]
         Sans, which has them (fonts-dejavu-core, installed with the kiosk)."""
         return WIDE_FONT if right_to_left(text) and Path(WIDE_FONT).exists() else "Roboto"
 
+    def on_lang(self, *_args: Any) -> None:
+        """The words that are not a kv binding follow the language: the step."""
+        sm = getattr(self, "sm", None)
+        at = step_of(str(self.session.get("journey", "")), sm.current) if sm else None
+        self.step = self.tr("Step {number} of {total}", number=at[0], total=at[1]) if at else ""
+
     def toggle_language(self) -> None:
-        i = self.languages.index(self.lang)
-        self.lang = self.languages[(i + 1) % len(self.languages)]
+        """Two languages: the other one. More: the list (kiosk/app/widgets/languages.py)."""
+        from kiosk.app.widgets.languages import choose
+
+        self.language_picker = choose(self)
 
     def toggle_contrast(self) -> None:
         self.high_contrast = not self.high_contrast
@@ -237,8 +245,7 @@ class KioskApp(App):  # type: ignore[misc]
         """Show a screen; `keep` returns to one with its answers as they were."""
         self.screen(name).keep = keep and self.sm.current != name
         self.sm.current = name
-        at = step_of(str(self.session.get("journey", "")), name)
-        self.step = self.tr("Step {number} of {total}", number=at[0], total=at[1]) if at else ""
+        self.on_lang()
         for listener in self.on_screen_change:
             listener(name)
         if self.speech_on:

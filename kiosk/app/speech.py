@@ -21,9 +21,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from kiosk.i18n import LANGUAGES
+
 log = logging.getLogger(__name__)
 
-VOICES = {"fr": "fr", "en": "en-gb"}
+VOICES = {code: language.voice for code, language in LANGUAGES.items()}
 WORDS_PER_MINUTE = 150  # slower than espeak-ng's 175: clearer for the first time
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LANGUAGES = ("en", "fr")
+from kiosk.i18n import LOCALES
+
+LANGUAGES = tuple(LOCALES)  # what kiosk/locale/languages.toml describes
 
 
 class ConfigError(ValueError):
@@ -43,8 +45,8 @@ class KioskConfig:
     id: str = field(metadata=_doc("this kiosk's id, prefix of the numbers it hands out (required)"))
     data_dir: str = field(default="/var/lib/kiosk", metadata=_doc("where the store lives"))
     languages: list[str] = field(
-        default_factory=lambda: list(LANGUAGES),
-        metadata=_doc("languages offered, first is default"),
+        default_factory=lambda: ["en", "fr"],
+        metadata=_doc("languages offered, first is default (kiosk/locale/languages.toml)"),
     )
     idle_timeout_s: int = field(
         default=90, metadata=_doc("seconds without a touch before the warning")

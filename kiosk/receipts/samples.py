@@ -15,7 +15,7 @@ from kiosk.domain.customers import CreditAccount, Customer
 from kiosk.domain.money import Money
 from kiosk.domain.orders import CustomerItem, Deposit, OrderState, ServiceLine, ServiceOrder
 from kiosk.domain.shifts import Shift
-from kiosk.i18n import Lang
+from kiosk.i18n import LANGUAGES, Lang
 from kiosk.receipts import builders as b
 from kiosk.receipts.document import Document, to_escpos
 
@@ -114,7 +114,7 @@ def write_samples(folder: Path) -> list[Path]:
     printer = SimulatedPrinter()
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for lang in ("fr", "en"):
+    for lang in LANGUAGES:  # kiosk/locale/languages.toml
         for name, doc in documents(lang).items():
             pages = printer.render(to_escpos(doc)).pages
             path = folder / f"{name}-{lang}.png"

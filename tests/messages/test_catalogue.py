@@ -5,7 +5,6 @@ the check is shown to fail on a catalogue missing one of them."""
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 
 import pytest
@@ -14,10 +13,10 @@ from babel.messages.pofile import read_po
 
 from kiosk.domain.orders import STATE_WORDS
 from kiosk.i18n import LOCALE_DIR, LOCALES
+from tests.catalogues import problems
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [ROOT / "backoffice/messages/compose.py", ROOT / "backoffice/status_page.py"]
-PLACEHOLDER = re.compile(r"\{(\w*)\}")
 pytestmark = pytest.mark.messages
 
 
@@ -37,19 +36,6 @@ def customer_words() -> set[str]:
     return found
 
 
-def problems(catalog: Catalog, wanted: set[str]) -> list[str]:
-    out = []
-    for msgid in sorted(wanted):
-        message = catalog.get(msgid)
-        if message is None or not message.string:
-            out.append(f"missing: {msgid!r}")
-        elif message.fuzzy:
-            out.append(f"fuzzy: {msgid!r}")
-        elif set(PLACEHOLDER.findall(msgid)) != set(PLACEHOLDER.findall(str(message.string))):
-            out.append(f"placeholders differ: {msgid!r} → {message.string!r}")
-    return out
-
-
 def catalogue(lang: str) -> Catalog:
     with (LOCALE_DIR / lang / "LC_MESSAGES" / "kiosk.po").open("rb") as fh:
         return read_po(fh, locale=lang)
@@ -65,11 +51,13 @@ def test_every_customer_word_of_the_back_office_is_translated(lang: str) -> None
     assert problems(catalogue(lang), customer_words()) == []
 
 
-def test_the_check_fails_on_a_catalogue_missing_one_word_or_a_placeholder() -> None:
-    catalog = catalogue("fr")
+@pytest.mark.parametrize("lang", ["fr", "de"])
+def test_the_check_fails_on_a_catalogue_missing_one_word_or_a_placeholder(lang: str) -> None:
+    catalog = catalogue(lang)
     del catalog["Follow your repair:"]
-    catalog["Hello {name},"].string = "Bonjour,"
+    bare = str(catalog["Hello,"].string)
+    catalog["Hello {name},"].string = bare
     assert sorted(problems(catalog, customer_words())) == [
         "missing: 'Follow your repair:'",
-        "placeholders differ: 'Hello {name},' → 'Bonjour,'",
+        f"placeholders differ: 'Hello {{name}},' → {bare!r}",
     ]

@@ -66,3 +66,20 @@ def test_an_unreadable_record_falls_back_to_the_kiosks_kinds_and_says_why(caplog
 def test_the_demo_record_reads_back_as_the_kiosks_own_kinds():
     for lang in ("fr", "en"):
         assert labels(item_kinds(item_kinds_record(), lang)) == labels(item_kinds(None, lang))
+
+
+def test_german_gets_the_kiosks_own_kinds_in_german_and_english_where_the_record_has_no_german():
+    """Issue 28: the built-in kinds speak German through the catalogue; a back office
+    record with French and English labels only shows its English ones to a German
+    session, its kinds still offered."""
+    assert labels(item_kinds(None, "de"))["bike"] == (
+        "Fahrrad",
+        ["Kratzer", "Dellen", "fehlende Teile"],
+    )
+    record = {
+        "kinds": [{"code": "ebike", "labels": {"fr": "Vélo électrique", "en": "E-bike"},
+                   "icon": "bicycle", "conditions": ["battery_swollen"]}],
+        "conditions": {"battery_swollen": {"labels": {"fr": "batterie gonflée",
+                                                      "en": "swollen battery"}}},
+    }  # fmt: skip
+    assert labels(item_kinds(record, "de")) == {"ebike": ("E-bike", ["swollen battery"])}

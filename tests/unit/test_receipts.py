@@ -6,7 +6,7 @@ import pytest
 
 from kiosk.drivers.printer.codepages import encoding_for
 from kiosk.drivers.printer.simulator import SimulatedPrinter
-from kiosk.i18n import Lang
+from kiosk.i18n import LANGUAGES, Lang
 from kiosk.receipts.document import Cut, Pair, Text, to_escpos
 from kiosk.receipts.legible import line_image, spelled
 from kiosk.receipts.samples import documents, write_samples
@@ -19,7 +19,7 @@ def printer():
     return SimulatedPrinter()
 
 
-@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("lang", list(LANGUAGES))
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_document_prints_cleanly(printer, lang, kind):
     job = to_escpos(documents(lang)[kind])
@@ -30,6 +30,19 @@ def test_every_document_prints_cleanly(printer, lang, kind):
     assert "?" not in page.text
     for line in page.text.splitlines():
         assert len(line) <= 48 or line.startswith("[")
+
+
+def test_german_umlauts_and_sharp_s_survive_the_code_page(printer):
+    """Issue 28 §5: CP858 has ä ö ü ß; the printer's own decoding gives them back."""
+    text = printer.render(to_escpos(documents("de")["payment"])).pages[0].text
+    for word in ("Quittung", "Anzahlung verrechnet", "59,80 €", "MwSt. 20 %"):
+        assert word in text
+    ticket = printer.render(to_escpos(documents("de")["ticket"])).pages[0].text
+    for word in ("Abgabeschein", "Gewünschte Arbeiten", "Verfolgen Sie Ihre Reparatur"):
+        assert word in ticket
+    shift = printer.render(to_escpos(documents("de")["shift"])).pages[0].text
+    for word in ("Geöffnet", "Inhalt der Schließfächer", "23.11.26"):
+        assert word in shift
 
 
 def test_french_accents_and_euro_survive_the_code_page(printer):
@@ -102,5 +115,5 @@ def test_a_character_no_font_has_is_spelled_out():
 
 def test_sample_pngs_are_written(tmp_path):
     paths = write_samples(tmp_path)
-    assert {p.name for p in paths} == {f"{k}-{lang}.png" for k in KINDS for lang in ("fr", "en")}
+    assert {p.name for p in paths} == {f"{k}-{lang}.png" for k in KINDS for lang in LANGUAGES}
     assert all(p.stat().st_size > 2000 for p in paths)

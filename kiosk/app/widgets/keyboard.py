@@ -6,9 +6,10 @@ own keyboard writes into whichever field is active, in the layout that field's `
 asks for:
 
 - text: lower case with Shift (on by itself at the start of a name's words, or of a
-  note), accents, space, the letters in the session language's order (AZERTY, QWERTY);
+  note), accents, space, the letters in the session language's order (AZERTY, QWERTY,
+  QWERTZ: kiosk/locale/languages.toml);
 - name: the same without the digits (four rows: a short panel keeps room above them);
-- email: lower case, `@ . - _`, `.com` and `.fr`;
+- email: lower case, `@ . - _`, `.com` and the language's own domain (`.fr`);
 - phone: digits and `+`; digits: digits alone (PINs, last four);
 - code: capitals and digits (claim codes, item tags).
 """
@@ -28,12 +29,11 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 
+from kiosk.i18n import LANGUAGES
+
 SHIFT, SPACE, DELETE, DONE = "\x0e", " ", "\b", "\n"
-LETTERS = {
-    "fr": ("azertyuiop", "qsdfghjklm", "wxcvbn"),
-    "en": ("qwertyuiop", "asdfghjkl", "zxcvbnm"),
-}
-ACCENTS = "éèêàçù"  # French's most frequent; five rows of 10 mm keys is all a 7" screen has
+# each language's rows and accents: kiosk/locale/languages.toml; five rows of 10 mm keys
+# is all a 7" screen has, so a language's accents share the space bar's row
 KINDS = ("text", "name", "email", "phone", "digits", "code")
 # "Shift" is a work shift; OK folds a keyboard away where typing is optional
 SPECIAL = {SHIFT: "Caps", SPACE: "Space", DELETE: "Delete", DONE: "OK"}
@@ -41,16 +41,18 @@ SPECIAL = {SHIFT: "Caps", SPACE: "Space", DELETE: "Delete", DONE: "OK"}
 
 def layout_rows(kind: str, lang: str) -> list[list[str]]:
     """The keys of a layout, row by row; special keys are SHIFT, SPACE and DELETE."""
-    top, middle, bottom = LETTERS.get(lang, LETTERS["en"])
+    language = LANGUAGES.get(lang, LANGUAGES["en"])
+    top, middle, bottom = language.keyboard
+    accents, domain = language.accents, language.email
     digits = list("1234567890")
     if kind == "text":
         return [digits, list(top), list(middle), [SHIFT, *bottom, "-", "'"],
-                [*ACCENTS, SPACE, ".", DELETE]]  # fmt: skip
+                [*accents, SPACE, ".", DELETE]]  # fmt: skip
     if kind == "name":  # no digits: four rows leave a 7-inch panel room for its question
         return [list(top), list(middle), [SHIFT, *bottom, "-", "'"],
-                [*ACCENTS, SPACE, DELETE]]  # fmt: skip
+                [*accents, SPACE, DELETE]]  # fmt: skip
     if kind == "email":  # four rows too, none wider than eleven keys
-        return [[*digits, "_"], [*top, ".fr"], [*middle, ".com"],
+        return [[*digits, "_"], [*top, domain], [*middle, ".com"],
                 [*bottom, "@", ".", "-", DELETE]]  # fmt: skip
     if kind == "phone":
         return [list("123"), list("456"), list("789"), ["+", "0", DELETE]]

@@ -112,8 +112,9 @@ def _label(value: Any, lang: str, what: str) -> str:
     if not isinstance(value, Mapping):
         raise UnreadableKinds(f"{what}: expected an object with labels")
     labels = value.get("labels")
-    if isinstance(labels, Mapping) and str(labels.get(lang, "")).strip():
-        return str(labels[lang])
+    for code in (lang, "en"):  # a language the back office has no label in: English's
+        if isinstance(labels, Mapping) and str(labels.get(code, "")).strip():
+            return str(labels[code])
     if str(value.get("label", "")).strip():
         return str(value["label"])  # a record from before labels per language
     raise UnreadableKinds(f"{what}: no label in {lang!r} and no 'label'")
