@@ -4,8 +4,11 @@ Every screen in both languages at 1024×600 (the walk, and the failure paths of 
 scenarios) lands in docs/screens/NAME.png; the home, identify, item and bill screens at
 1920×1080 and 600×1024 in docs/screens/WIDTHxHEIGHT/NAME.png; every step the person
 test saw at the Raspberry Pi 7" panel's 800×480 (build/person/) in
-docs/screens/800x480/STEP-LANG.png; the back office's fleet page
-(tests/integration/test_fleet_page.py) as backoffice-fleet.png.
+docs/screens/800x480/STEP-LANG.png; German (tests/ui/test_german.py's walks) at 1024×600
+in docs/screens/NAME-de.png and at 800×480 in docs/screens/800x480/NAME-de.png; the back
+office's fleet page (tests/integration/test_fleet_page.py) as backoffice-fleet.png and an
+order's status page on a phone (tests/messages/test_status_page.py) as order-page-*.png.
+The arm64 check's screenshot (`make arm64-check`, not part of `make test`) is kept.
 """
 
 from __future__ import annotations
@@ -39,13 +42,19 @@ def main() -> int:
     if not (walk / "result.json").exists():
         print("no screenshots in build/ui-tests: run `make test` (or pytest tests/ui) first")
         return 1
+    kept = {shot.name: shot.read_bytes() for shot in DOCS.glob("arm64-*.png")}
     if DOCS.exists():
         shutil.rmtree(DOCS)
     DOCS.mkdir(parents=True)
+    for file_name, data in kept.items():
+        (DOCS / file_name).write_bytes(data)
     scenarios = sorted(p for p in SHOTS.iterdir() if (p / "result.json").exists())
     # the other scenarios first: the walk's shot of the same screen is the one kept
-    for folder in [p for p in scenarios if not p.name.startswith("walk-")] + [walk]:
+    for folder in [p for p in scenarios if not p.name.startswith("walk")] + [walk]:
         for shot in shots(folder):
+            shutil.copy(shot, DOCS / name(shot))
+    for shot in shots(SHOTS / "walk_de-1024x600"):
+        if shot.name.endswith("-de.png"):  # its attract screen (three languages) aside
             shutil.copy(shot, DOCS / name(shot))
     for size in OTHER_SIZES:
         (DOCS / size).mkdir()
@@ -61,6 +70,11 @@ def main() -> int:
         for shot in sorted((seen / "shots").glob("*.png")):
             step = shot.stem.split("-", 1)[1]  # "12-customer-no-contact" → "customer-no-contact"
             shutil.copy(shot, DOCS / "800x480" / f"{step}-{lang}.png")
+    for shot in shots(SHOTS / "walk_de-800x480"):
+        if shot.name.endswith("-de.png"):
+            shutil.copy(shot, DOCS / "800x480" / name(shot))
+    for shot in sorted((SHOTS / "order-page").glob("order-page-*.png")):
+        shutil.copy(shot, DOCS / shot.name)
     fleet = SHOTS / "fleet" / "fleet.png"  # the back office's page, in headless Chromium
     if fleet.exists():
         shutil.copy(fleet, DOCS / "backoffice-fleet.png")

@@ -279,11 +279,11 @@ def idle(ui: Any) -> Iterator[Any]:
     ui.notes["session"] = dict(ui.app.session)
 
 
-def tour(ui: Any) -> Iterator[Any]:
-    """Every screen, in both languages, for docs/screens and the demo."""
+def tour(ui: Any, langs: tuple[str, ...] = ("fr", "en")) -> Iterator[Any]:
+    """Every screen, in each language, for docs/screens and the demo."""
     yield from ui.wait_screen("attract")
     yield from ui.shot("attract")
-    for lang in ("fr", "en"):
+    for lang in langs:
         yield from pickup_card(ui, lang)
         _put_back(ui, "K1-2611-00001", OrderState.DONE)
         yield from estimate(ui, lang)

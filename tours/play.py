@@ -30,6 +30,7 @@ CONFIG = {
     # the layout check in real millimetres: the 7-inch Raspberry Pi panel (800×480)
     "walk": {"kiosk": {"screen_dpi": 133}},
     "three_languages": {"kiosk": {"languages": ["de", "en", "fr"]}},
+    "walk_de": {"kiosk": {"screen_dpi": 133, "languages": ["de", "en", "fr"]}},
 }
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from tours import journeys, languages, staff_journeys
 from tours.shop import prepare
-from tours.walk import walk
+from tours.walk import walk, walk_de
 
 __all__ = ["SCENARIOS", "prepare"]
 
 SCENARIOS = {
     "walk": walk,
+    "walk_de": walk_de,
     "help_call": staff_journeys.help_call,
     "staff_payments": staff_journeys.staff_payments,
     "staff_tour": staff_journeys.staff_tour,

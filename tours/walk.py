@@ -69,6 +69,15 @@ class Looker:
 
 
 def walk(ui: Any) -> Iterator[Any]:
+    yield from walk_in(ui, ("fr", "en"))
+
+
+def walk_de(ui: Any) -> Iterator[Any]:
+    """The same walk in German (a shop offering German, English and French)."""
+    yield from walk_in(ui, ("de",))
+
+
+def walk_in(ui: Any, langs: tuple[str, ...]) -> Iterator[Any]:
     from kivy.metrics import Metrics
 
     recorder = Recorder()
@@ -83,8 +92,8 @@ def walk(ui: Any) -> Iterator[Any]:
     # the tour takes (a field typed into, a list filled)
     ui.watchers.append(looker.look)
     ui.app.speech_default = ui.app.speech_on = True  # as [kiosk] speech = true does
-    yield from journeys.tour(ui)
-    for lang in ("fr", "en"):
+    yield from journeys.tour(ui, langs)
+    for lang in langs:
         yield from staff_screens(ui, looker, lang)
     yield 0.5
     repos = ui.app.services.repos

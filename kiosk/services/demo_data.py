@@ -17,7 +17,7 @@ from kiosk.domain.customers import ContactPreference, CreditAccount, Customer
 from kiosk.domain.money import Money
 from kiosk.domain.orders import TRANSITIONS, CustomerItem, OrderState, ServiceLine, ServiceOrder
 from kiosk.domain.plain import to_plain
-from kiosk.i18n import Lang
+from kiosk.i18n import LANGUAGES, Lang
 from kiosk.services.journeys import item_kinds
 from kiosk.storage.repositories import Repositories
 
@@ -190,13 +190,13 @@ def seed(repos: Repositories, config: Config, now: datetime, customers: int = 60
     return made
 
 
-# The demo shop's services: code, French label, English label, price (tax 20 %).
+# The demo shop's services: code, labels per language, price (tax 20 %).
 DEMO_CATALOGUE = [
-    ("tuneup", "Révision complète", "Full service", "49.90"),
-    ("brakes", "Freins", "Brakes", "34.99"),
-    ("screen", "Écran", "Screen", "129.00"),
-    ("battery", "Batterie", "Battery", "69.50"),
-    ("diag", "Diagnostic", "Diagnosis", "25.00"),
+    ("tuneup", {"fr": "Révision complète", "en": "Full service", "de": "Inspektion"}, "49.90"),
+    ("brakes", {"fr": "Freins", "en": "Brakes", "de": "Bremsen"}, "34.99"),
+    ("screen", {"fr": "Écran", "en": "Screen", "de": "Display"}, "129.00"),
+    ("battery", {"fr": "Batterie", "en": "Battery", "de": "Akku"}, "69.50"),
+    ("diag", {"fr": "Diagnostic", "en": "Diagnosis", "de": "Diagnose"}, "25.00"),
 ]
 
 
@@ -206,12 +206,12 @@ def catalogue_records() -> dict[str, dict[str, object]]:
     return {
         code: {
             "code": code,
-            "label": fr,
-            "labels": {"fr": fr, "en": en},
+            "label": labels["fr"],
+            "labels": dict(labels),
             "price": price,
             "tax_rate": "20",
         }
-        for code, fr, en, price in DEMO_CATALOGUE
+        for code, labels, price in DEMO_CATALOGUE
     }
 
 
@@ -219,10 +219,10 @@ def item_kinds_record() -> dict[str, object]:
     """The kiosk's own item kinds as a back office sends them
     (kiosk/services/journeys/item_kinds.py) with labels per language: the demo's, both for
     the kiosk's store and the back office."""
-    fr, en = Lang("fr")._, Lang("en")._
+    words = {code: Lang(code)._ for code in LANGUAGES}
 
     def labelled(msgid: str) -> dict[str, object]:
-        return {"label": fr(msgid), "labels": {"fr": fr(msgid), "en": en(msgid)}}
+        return {"label": words["fr"](msgid), "labels": {c: w(msgid) for c, w in words.items()}}
 
     return {
         "kinds": [
