@@ -11,9 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from babel.messages.pofile import read_po
 
-from kiosk.i18n import LANGUAGES, LOCALE_DIR
+from kiosk.app.speech import Speaker
+from kiosk.i18n import LANGUAGES, LOCALE_DIR, Lang
 from tests.ui.conftest import WHOLE_SCREEN
 from tests.ui.test_screens import run_scenario
+from tests.ui.test_speech_and_language import TITLES, needs_speech, spoken_seconds
 
 pytestmark = pytest.mark.xdist_group(WHOLE_SCREEN)
 SIZES = ("800x480", "1024x600")
@@ -98,3 +100,21 @@ def test_no_french_or_english_on_a_german_screen(german):
             if len(words) >= 4 and re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text):
                 found.add(f"{screen}: {words!r} in {text!r}")
     assert not found, "\n".join(sorted(found))
+
+
+@needs_speech
+def test_every_german_screen_speaks_german(tmp_path, german):
+    """Measured as the French and English prompts are (test_speech_and_language.py):
+    each screen's first prompt rendered by espeak-ng's German voice, its spoken length
+    by sox, at least a fifth of a second a word."""
+    first: dict[str, str] = {}
+    for screen, lang, text in german["1024x600"]["notes"]["said"]:
+        if lang == "de" and len(text) > 3:
+            first.setdefault(screen, text)
+    assert set(TITLES) <= set(first), sorted(first)
+    speaker, words_de = Speaker(), Lang("de")._
+    for screen, text in sorted(first.items()):
+        if screen in TITLES:
+            assert words_de(TITLES[screen]) in text, (screen, text)
+        seconds = spoken_seconds(speaker.render(text, "de", tmp_path / f"{screen}-de.wav"))
+        assert seconds >= 0.2 * len(text.split()), (screen, seconds, text)
