@@ -79,6 +79,17 @@ def test_every_screen_message_is_in_every_shipped_catalogue(lang):
     assert problems(catalog, ui_messages()) == []
 
 
+def test_the_screen_check_is_red_on_a_german_catalogue_missing_one_message():
+    with (LOCALE_DIR / "de" / "LC_MESSAGES" / "kiosk.po").open("rb") as fh:
+        catalog = read_po(fh, locale="de")
+    del catalog["What would you like to do?"]
+    catalog["Step {number} of {total}"].string = "Schritt {number}"
+    assert sorted(problems(catalog, ui_messages())) == [
+        "missing: 'What would you like to do?'",
+        "placeholders differ: 'Step {number} of {total}' → 'Schritt {number}'",
+    ]
+
+
 def test_pickup_pay_by_card_and_the_locker_opens(tmp_path):
     result = run_scenario("pickup_card", tmp_path)
     assert result["screens"] == [
