@@ -94,7 +94,8 @@ def _validate(config: Config) -> None:
     bad = [lang for lang in config.kiosk.languages if lang not in LANGUAGES]
     if bad or not config.kiosk.languages:
         raise ConfigError(
-            f"{src}: [kiosk] languages: expected some of {', '.join(LANGUAGES)}, got {bad or '[]'}"
+            f"{src}: [kiosk] languages: expected some of {', '.join(LANGUAGES)}, got "
+            f"{bad or '[]'} (a language is its catalogue and kiosk/locale/languages.toml)"
         )
     positive = {
         "[kiosk] idle_timeout_s": config.kiosk.idle_timeout_s,

@@ -132,8 +132,8 @@ def test_good_file_loads_with_defaults(tmp_path):
         ('[shop]\nname = "x"\n', r"\[kiosk\] section is required"),
         ("[shop\nname=", "not valid TOML"),
         (
-            GOOD.replace('id = "K2"', 'id = "K2"\nlanguages = ["de"]'),
-            "languages: expected some of en, fr",
+            GOOD.replace('id = "K2"', 'id = "K2"\nlanguages = ["nl"]'),
+            "languages: expected some of fr, en, de",
         ),
     ],
 )
