@@ -1,0 +1,256 @@
+"""A chain's kiosks against one back office (issue 29): N simulated kiosks, each doing
+what the sync worker does every 30 s on one kept-alive connection (push 1–3
+operations, pull by cursor, heartbeat), 4 kiosks a shop, against `serve --workers 2`
+on PostgreSQL (a throw-away server, tests/pg.py), the load generator on the same
+machine. The product's defaults: the kiosk's 10 s time-out and 30 s interval.
+
+For each N of `--kiosks`: p50/p95/p99 per request type, errors (time-outs, non-2xx) and
+`cpu_ms_per_request` (the server processes' CPU over the requests answered). Then
+`max_kiosks_p99_200ms` (the largest N tried whose every p99 is at most 200 ms) and, with
+`--herd`, `herd_failed_N`: of N kiosks all starting within 10 s, how many had not
+finished one round within 60 s (retries allowed, 1 s apart). Prints one JSON line last.
+
+    python bench/fleet.py --kiosks 250,500,1000 --seconds 60 --herd 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from backoffice.db import make_engine, make_sessions  # noqa: E402
+from backoffice.service import BackOffice  # noqa: E402
+from tests.integration.conftest import free_port  # noqa: E402
+from tests.pg import PgServer  # noqa: E402
+
+INTERVAL_S = 30.0  # [sync] interval_s
+TIMEOUT_S = 10.0  # [sync] timeout_s
+PER_SHOP = 4
+# one TLS context for every simulated kiosk: httpx makes one per client otherwise (the
+# CA bundle read each time, about 15 ms), and a thousand of them at the start block the
+# generator's one thread for seconds (it did: every first round looked seconds slow)
+TLS = ssl.create_default_context()
+TYPES = ("push", "pull", "heartbeat")
+
+
+def credentials(office: BackOffice, n: int) -> list[str]:
+    shops = [office.create_shop(f"Shop {s}") for s in range(-(-n // PER_SHOP))]
+    return [
+        office.enroll(office.enrolment_code(shops[k // PER_SHOP], f"K{k % PER_SHOP}"))["credential"]
+        for k in range(n)
+    ]
+
+
+def cpu_s(pid: int) -> float:
+    """User and system CPU of pid and its children (the workers), in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+class Kiosk:
+    def __init__(self, number: int, credential: str, url: str, record: dict[str, list[Any]]):
+        self.n, self.url, self.record = number, url, record
+        self.headers = {"Authorization": f"Bearer {credential}"}
+        self.cursor, self.ops = 0, 0
+
+    async def call(
+        self, client: httpx.AsyncClient, kind: str, method: str, path: str, **kw: Any
+    ) -> bool:
+        started = time.perf_counter()
+        try:
+            answer = await client.request(
+                method, self.url + path, headers=self.headers, timeout=TIMEOUT_S, **kw
+            )
+            ok = answer.status_code == 200
+            if ok and kind == "pull":
+                self.cursor = answer.json()["next_cursor"]
+        except httpx.HTTPError:
+            ok = False
+        self.record[kind].append((time.perf_counter() - started) * 1000 if ok else None)
+        return ok
+
+    async def round(self, client: httpx.AsyncClient) -> bool:
+        operations = []
+        for _ in range(random.randint(1, 3)):
+            self.ops += 1
+            account = f"K{self.n}-{self.ops:06d}"
+            operations.append(
+                {
+                    "op_id": f"{self.n}-{self.ops}-{random.random()}",
+                    "kind": "customer.created",
+                    "key": f"customer:{account}",
+                    "payload": {"account_number": account, "last_name": "Bench"},
+                }
+            )
+        client_info = {"device_time": "2026-12-02T09:00:00+00:00", "boot_id": "b", "seq": self.ops}
+        ok = await self.call(
+            client,
+            "push",
+            "POST",
+            "/v1/sync/push",
+            json={"client": client_info, "operations": operations},
+        )
+        ok &= await self.call(client, "pull", "GET", f"/v1/sync/changes?cursor={self.cursor}")
+        ok &= await self.call(
+            client,
+            "heartbeat",
+            "POST",
+            "/v1/sync/heartbeat",
+            json={"version": "bench", "queue_depth": 0},
+        )
+        return ok
+
+    async def steady(self, seconds: float) -> None:
+        async with httpx.AsyncClient(verify=TLS) as client:
+            await asyncio.sleep(random.uniform(0, INTERVAL_S))
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                started = time.monotonic()
+                await self.round(client)
+                await asyncio.sleep(max(0.0, INTERVAL_S - (time.monotonic() - started)))
+
+    async def herd(self, within_s: float, limit_s: float) -> bool:
+        """One round, started within `within_s`, retried until done or `limit_s` passed."""
+        start = time.monotonic()
+        async with httpx.AsyncClient(verify=TLS) as client:
+            await asyncio.sleep(random.uniform(0, within_s))
+            while time.monotonic() - start < limit_s:
+                if await self.round(client):
+                    return True
+                await asyncio.sleep(1.0)
+        return False
+
+
+def percentiles(values: list[float | None]) -> dict[str, float]:
+    done = sorted(v for v in values if v is not None)
+    if not done:
+        return {"p50": 0.0, "p95": 0.0, "p99": 0.0}
+    return {
+        f"p{q}": round(done[min(len(done) - 1, int(len(done) * q / 100))], 1) for q in (50, 95, 99)
+    }
+
+
+def serve(db: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "backoffice",
+            "--db",
+            db,
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--admin-token-file",
+            str(folder / "admin.token"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("the back office did not start")
+
+
+def load(url: str, creds: list[str], seconds: float, pid: int, pg: int) -> dict[str, Any]:
+    record: dict[str, list[Any]] = {t: [] for t in TYPES}
+    kiosks = [Kiosk(n, c, url, record) for n, c in enumerate(creds)]
+    before, own, pg_before = cpu_s(pid), time.process_time(), cpu_s(pg)
+    wall = time.monotonic()
+    asyncio.run(asyncio.wait_for(_all(k.steady(seconds) for k in kiosks), seconds + 90))
+    used, own = cpu_s(pid) - before, time.process_time() - own
+    pg_used = cpu_s(pg) - pg_before
+    answered = sum(1 for values in record.values() for v in values if v is not None)
+    out: dict[str, Any] = {t: percentiles(record[t]) for t in TYPES}
+    out["errors"] = sum(1 for values in record.values() for v in values if v is None)
+    out["requests"] = answered
+    out["cpu_ms_per_request"] = round(used * 1000 / max(answered, 1), 2)
+    # the load generator's own share of the two cores: past about one core, its event
+    # loop (one thread) is the bottleneck and the latencies are partly its own
+    out["generator_cores"] = round(own / (time.monotonic() - wall), 2)
+    out["server_cores"] = round(used / (time.monotonic() - wall), 2)
+    out["postgres_cores"] = round(pg_used / (time.monotonic() - wall), 2)
+    return out
+
+
+async def _all(runs: Any) -> list[Any]:
+    return await asyncio.gather(*runs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kiosks", default="250,500,1000", help="N to try, comma-separated")
+    parser.add_argument("--seconds", type=float, default=60.0, help="steady load per N")
+    parser.add_argument("--herd", default="", help="N for the morning start, comma-separated")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.kiosks.split(",") if n]
+    herds = [int(n) for n in args.herd.split(",") if n]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
+    pg = PgServer().start()
+    folder = Path(pg.folder)
+    result: dict[str, Any] = {"workers": 2, "interval_s": INTERVAL_S, "timeout_s": TIMEOUT_S}
+    try:
+        db = pg.new_database()
+        office = BackOffice(make_sessions(make_engine(db)))
+        creds = credentials(office, max(sizes + herds))
+        port = free_port()
+        server = serve(db, port, folder)
+        postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+        url = f"http://127.0.0.1:{port}"
+        try:
+            passing = 0
+            for n in sizes:
+                measured = load(url, creds[:n], args.seconds, server.pid, postmaster)
+                result[f"kiosks_{n}"] = measured
+                print(json.dumps({f"kiosks_{n}": measured}), file=sys.stderr)
+                if all(measured[t]["p99"] <= 200 for t in TYPES) and not measured["errors"]:
+                    passing = max(passing, n)
+            result["max_kiosks_p99_200ms"] = passing
+            for n in herds:
+                kiosks = [Kiosk(k, c, url, {t: [] for t in TYPES}) for k, c in enumerate(creds[:n])]
+                done = asyncio.run(_all(k.herd(10.0, 60.0) for k in kiosks))
+                result[f"herd_failed_{n}"] = sum(1 for ok in done if not ok)
+        finally:
+            server.terminate()
+            server.wait(10)
+    finally:
+        pg.stop()
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
