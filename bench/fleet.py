@@ -184,14 +184,13 @@ def serve(db: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError("the back office did not start")
 
 
-def load(url: str, creds: list[str], seconds: float, pid: int, pg: int) -> dict[str, Any]:
+def load(url: str, creds: list[str], seconds: float, pid: int) -> dict[str, Any]:
     record: dict[str, list[Any]] = {t: [] for t in TYPES}
     kiosks = [Kiosk(n, c, url, record) for n, c in enumerate(creds)]
-    before, own, pg_before = cpu_s(pid), time.process_time(), cpu_s(pg)
+    before, own = cpu_s(pid), time.process_time()
     wall = time.monotonic()
     asyncio.run(asyncio.wait_for(_all(k.steady(seconds) for k in kiosks), seconds + 90))
     used, own = cpu_s(pid) - before, time.process_time() - own
-    pg_used = cpu_s(pg) - pg_before
     answered = sum(1 for values in record.values() for v in values if v is not None)
     out: dict[str, Any] = {t: percentiles(record[t]) for t in TYPES}
     out["errors"] = sum(1 for values in record.values() for v in values if v is None)
@@ -201,7 +200,6 @@ def load(url: str, creds: list[str], seconds: float, pid: int, pg: int) -> dict[
     # loop (one thread) is the bottleneck and the latencies are partly its own
     out["generator_cores"] = round(own / (time.monotonic() - wall), 2)
     out["server_cores"] = round(used / (time.monotonic() - wall), 2)
-    out["postgres_cores"] = round(pg_used / (time.monotonic() - wall), 2)
     return out
 
 
@@ -228,12 +226,11 @@ def main() -> int:
         creds = credentials(office, max(sizes + herds))
         port = free_port()
         server = serve(db, port, folder)
-        postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
         url = f"http://127.0.0.1:{port}"
         try:
             passing = 0
             for n in sizes:
-                measured = load(url, creds[:n], args.seconds, server.pid, postmaster)
+                measured = load(url, creds[:n], args.seconds, server.pid)
                 result[f"kiosks_{n}"] = measured
                 print(json.dumps({f"kiosks_{n}": measured}), file=sys.stderr)
                 if all(measured[t]["p99"] <= 200 for t in TYPES) and not measured["errors"]:
