@@ -25,11 +25,12 @@ $(STAMP): setup.cfg pyproject.toml
 	@# PostgreSQL: the tests marked `postgres` start a throw-away server (tests/pg.py).
 	@# Chromium: the back office's fleet page is looked at in it, headless. usbguard,
 	@# nftables, openssh-server: provisioning's policy, ruleset and sshd drop-in are checked
-	@# by their own tools. Nothing installed here starts a service (policy-rc.d), and the
+	@# by their own tools. openssl makes the message tests' relay certificate. Nothing
+	@# installed here starts a service (policy-rc.d), and the
 	@# daemons installed only for their tools are masked: this machine's USB and SSH
 	@# stay as they were.
 	@missing=""; \
-	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core fonts-droid-fallback systemd espeak-ng sox postgresql chromium usbguard nftables openssh-server; do \
+	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core fonts-droid-fallback systemd espeak-ng sox postgresql chromium usbguard nftables openssh-server openssl; do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then \
 	    if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
