@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from backoffice.db import Entity, Notification, Shop, StatusLink, digest_text
+from backoffice.db import Entity, Notification, Shop, StatusLink, digest_text, record_data
 
 
 class Rejected(Exception):
@@ -40,11 +40,7 @@ class Batch:
             if (kind, key) in layer:
                 return layer[(kind, key)][0]
         if (kind, key) not in self._read:
-            self._read[(kind, key)] = self.s.scalar(
-                select(Entity.data).where(
-                    Entity.shop_id == self.shop_id, Entity.kind == kind, Entity.key == key
-                )
-            )
+            self._read[(kind, key)] = record_data(self.s, self.shop_id, kind, key)
         return self._read[(kind, key)]
 
     def put(self, kind: str, key: str, data: dict[str, Any] | None) -> None:

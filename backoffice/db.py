@@ -30,9 +30,10 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
+    select,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 
 def utcnow() -> datetime:
@@ -164,6 +165,13 @@ class FailedAttempt(Base):
     source: Mapped[str] = mapped_column(String(64))  # the client's address
     at: Mapped[datetime]
     __table_args__ = (Index("ix_failed_attempts_lookup", "kind", "source", "at"),)
+
+
+def record_data(s: Session, shop_id: int, kind: str, key: str) -> dict[str, Any] | None:
+    """A record's data as the kiosk wrote it; None when there is none or it was deleted."""
+    return s.scalar(
+        select(Entity.data).where(Entity.shop_id == shop_id, Entity.kind == kind, Entity.key == key)
+    )
 
 
 MIGRATIONS = Path(__file__).with_name("migrations")

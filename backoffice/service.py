@@ -26,7 +26,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backoffice.batch import Batch, Rejected
-from backoffice.db import AppliedOperation, EnrolmentCode, Entity, Kiosk, Notification, Shop, utcnow
+from backoffice.db import (
+    AppliedOperation,
+    EnrolmentCode,
+    Entity,
+    Kiosk,
+    Notification,
+    Shop,
+    record_data,
+    utcnow,
+)
 from backoffice.db import digest_text as digest
 from backoffice.operations import HANDLERS, customer_of, order_of, save_order
 from kiosk.domain.billing import (
@@ -332,11 +341,7 @@ class BackOffice:
 
     def get(self, shop_id: int, kind: str, key: str) -> dict[str, Any] | None:
         with self.sessions() as s:
-            return s.scalar(
-                select(Entity.data).where(
-                    Entity.shop_id == shop_id, Entity.kind == kind, Entity.key == key
-                )
-            )
+            return record_data(s, shop_id, kind, key)
 
     def count(self, model: type[Any], shop_id: int) -> int:
         with self.sessions() as s:

@@ -13,10 +13,9 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backoffice.db import Entity, Notification, Shop, utcnow
+from backoffice.db import Notification, Shop, record_data, utcnow
 from backoffice.messages import compose, queue, smpp, smtp, webhook
 from backoffice.messages.queue import Dropped, Outcome, Permanent, Transient
 from backoffice.messages.settings import SettingsError, ShopMessaging, load
@@ -77,8 +76,12 @@ class Sender:
                 settings = load(s, note.shop_id)
             except SettingsError as exc:
                 return Transient(f"the shop's message settings are wrong: {exc}", counts=False)
-            customer_data = _entity(s, note.shop_id, "customer", note.customer_account)
-            order_data = _entity(s, note.shop_id, "order", note.order_number)
+            customer_data = record_data(s, note.shop_id, "customer", note.customer_account)
+            order_data = (
+                record_data(s, note.shop_id, "order", note.order_number)
+                if note.order_number
+                else None
+            )
         if customer_data is None:
             return Permanent(f"no customer {note.customer_account}")
         customer = from_plain(Customer, customer_data)
@@ -133,11 +136,3 @@ def _send(
     if settings.sms.transport == "webhook":
         return webhook.send(settings.sms, key, number, composed.sms, shop)
     return smpp.send(settings.sms, number, composed.sms)
-
-
-def _entity(s: Session, shop_id: int, kind: str, key: str) -> dict[str, object] | None:
-    if not key:
-        return None
-    return s.scalar(
-        select(Entity.data).where(Entity.shop_id == shop_id, Entity.kind == kind, Entity.key == key)
-    )
