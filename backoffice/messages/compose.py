@@ -27,7 +27,7 @@ log = logging.getLogger("backoffice.messages")
 
 @dataclass(frozen=True)
 class Facts:
-    kind: str  # ready | estimate | receipt
+    kind: str  # ready | returned | estimate | receipt
     shop: str
     customer: Customer
     settings: ShopMessaging
@@ -68,9 +68,7 @@ def compose(f: Facts) -> Composed:
     _ = lang._
     order = f.order
     item = ", ".join(i.name for i in order.items) if order else ""
-    link = ""
-    if order is not None and order.status_token and f.settings.status_url:
-        link = f.settings.status_url.rstrip("/") + "/" + order.status_token
+    link = order.status_link(f.settings.status_url) if order is not None else ""
     collect = [
         line
         for line in (
@@ -79,6 +77,11 @@ def compose(f: Facts) -> Composed:
         )
         if line
     ]
+
+    def bring(order: ServiceOrder) -> str:
+        code = order.claim_code.display
+        return _("Bring your ticket, or your claim code {code}, to collect it.", code=code)
+
     first = f.customer.first_name.strip()
     hello = _("Hello {name},", name=first) if first else _("Hello,")
     if f.kind == "ready" and order is not None:
@@ -86,10 +89,7 @@ def compose(f: Facts) -> Composed:
         paragraphs = [
             hello,
             _("Your repair is ready: {item} (order {number}).", item=item, number=order.number),
-            _(
-                "Bring your ticket, or your claim code {code}, to collect it.",
-                code=order.claim_code.display,
-            ),
+            bring(order),
             *collect,
         ]
         sms = _(
@@ -108,10 +108,7 @@ def compose(f: Facts) -> Composed:
                 item=item,
                 number=order.number,
             ),
-            _(
-                "Bring your ticket, or your claim code {code}, to collect it.",
-                code=order.claim_code.display,
-            ),
+            bring(order),
             *collect,
         ]
         sms = _(

@@ -175,6 +175,13 @@ class ServiceOrder:
             if money.currency != self.currency:
                 raise OrderError(f"order {self.number} is in {self.currency}, not {money.currency}")
 
+    def status_link(self, base: str) -> str:
+        """The order's status page under `base` (the shop's status_url, …/s/); "" when
+        the shop has none or the order no token."""
+        if not (base and self.status_token):
+            return ""
+        return base.rstrip("/") + "/" + self.status_token
+
     # -- state --------------------------------------------------------------------------
     def can_move_to(self, wanted: OrderState) -> bool:
         return wanted in TRANSITIONS[self.state]

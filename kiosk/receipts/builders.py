@@ -106,9 +106,9 @@ def dropoff_ticket(
 def _status_code(shop: ShopInfo, order: ServiceOrder, lang: Lang) -> Document:
     """The order's status page for the customer's phone: a second code, smaller than the
     claim code's and under its own heading, with its address written out to type."""
-    if not (shop.status_url and order.status_token):
+    url = order.status_link(shop.status_url)
+    if not url:
         return []
-    url = shop.status_url.rstrip("/") + "/" + order.status_token
     typed = url.split("://", 1)[-1]  # what a person types: browsers add the scheme
     return [
         Text(lang._("Follow your repair on your phone"), align="center", bold=True),
