@@ -17,7 +17,6 @@ from datetime import datetime
 from html import escape
 from urllib.parse import parse_qs
 
-from babel import Locale
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -33,7 +32,7 @@ from kiosk.domain.billing import Invoice
 from kiosk.domain.customers import Customer
 from kiosk.domain.orders import STATE_WORDS, OrderState, ServiceOrder
 from kiosk.domain.plain import from_plain
-from kiosk.i18n import LOCALES, Lang
+from kiosk.i18n import LANGUAGES, Lang
 
 ANSWERS = {
     "approve": (OrderState.READY_TO_BE_DONE, "estimate approved on the status page"),
@@ -93,9 +92,15 @@ def _settings(office: BackOffice, shop_id: int) -> ShopMessaging:
             return ShopMessaging()
 
 
-def render(office: BackOffice, shop_id: int, order: ServiceOrder, lang: Lang, note: str) -> str:
+def render(
+    office: BackOffice,
+    shop_id: int,
+    order: ServiceOrder,
+    lang: Lang,
+    note: str,
+    settings: ShopMessaging,
+) -> str:
     _ = lang._
-    settings = _settings(office, shop_id)
     with office.sessions() as s:
         shop = s.get(Shop, shop_id)
     customer_data = office.get(shop_id, "customer", order.customer_account)
@@ -123,8 +128,8 @@ def render(office: BackOffice, shop_id: int, order: ServiceOrder, lang: Lang, no
             + "</section>"
         )
     others = " ".join(
-        f'<a href="?lang={code}" hreflang="{code}">{escape(_language_name(code))}</a>'
-        for code in LOCALES
+        f'<a href="?lang={code}" hreflang="{code}">{escape(language.name)}</a>'
+        for code, language in LANGUAGES.items()
         if code != lang.code
     )
     return (
@@ -136,11 +141,6 @@ def render(office: BackOffice, shop_id: int, order: ServiceOrder, lang: Lang, no
         + "".join(parts)
         + f"<nav>{others}</nav></main></body></html>"
     )
-
-
-def _language_name(code: str) -> str:
-    """The language in its own words: "English", "Français"."""
-    return str(Locale.parse(code).display_name or code).capitalize()
 
 
 def _estimate(bill: Invoice, lang: Lang) -> str:
@@ -182,15 +182,13 @@ def routes(office: BackOffice, guard: Attempts) -> APIRouter:
             raise HTTPException(404, "this link does not open any repair (or no longer does)")
         return found
 
-    def language(order: ServiceOrder, shop_id: int, asked: str | None) -> Lang:
-        return language_of(asked or order.language, _settings(office, shop_id))
-
     @router.get("/s/{token}", response_class=HTMLResponse)
     def page(token: str, request: Request, lang: str | None = None, done: str = "") -> HTMLResponse:
         shop_id, order = opened(request, token)
-        words = language(order, shop_id, lang)
+        settings = _settings(office, shop_id)
+        words = language_of(lang or order.language, settings)
         note = words._("Your answer is recorded: thank you.") if done else ""
-        html = render(office, shop_id, order, words, note)
+        html = render(office, shop_id, order, words, note, settings)
         return HTMLResponse(html, headers={"Cache-Control": "no-store",
                                            "Referrer-Policy": "no-referrer"})  # fmt: skip
 
@@ -211,7 +209,7 @@ def routes(office: BackOffice, guard: Attempts) -> APIRouter:
             except Rejected as exc:
                 raise HTTPException(409, str(exc)) from None
         # an answer already given (here, at the kiosk, by staff) is not given twice
-        code = language(order, shop_id, lang).code
+        code = language_of(lang or order.language, _settings(office, shop_id)).code
         return RedirectResponse(f"/s/{token}?lang={code}&done=1", status_code=303)
 
     return router
