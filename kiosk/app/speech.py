@@ -25,7 +25,6 @@ from kiosk.i18n import LANGUAGES
 
 log = logging.getLogger(__name__)
 
-VOICES = {code: language.voice for code, language in LANGUAGES.items()}
 WORDS_PER_MINUTE = 150  # slower than espeak-ng's 175: clearer for the first time
 
 
@@ -43,7 +42,7 @@ class Speaker:
 
     def _command(self, text: str, lang: str) -> list[str]:
         assert self.program is not None
-        voice = VOICES.get(lang, lang)
+        voice = LANGUAGES[lang].voice if lang in LANGUAGES else lang
         return [self.program, "-v", voice, "-s", str(WORDS_PER_MINUTE), "--", text]
 
     def say(self, text: str, lang: str) -> None:

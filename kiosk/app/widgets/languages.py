@@ -32,8 +32,8 @@ class LanguagePicker(ModalView):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(size_hint=(0.5, None), auto_dismiss=True, **kwargs)
-        self.background_color = App.get_running_app().colors["panel"]
         app = App.get_running_app()
+        self.background_color = app.colors["panel"]
         box = BoxLayout(orientation="vertical", spacing=mm(2), padding=mm(3))
         self.buttons: dict[str, Any] = {}
         self.marked = app.lang
