@@ -15,6 +15,8 @@ from typing import Any
 from backoffice.db import make_engine, make_sessions
 from backoffice.guard import StaffToken, new_token_file
 from backoffice.service import BackOffice, Rejected
+from backoffice.updates import cli as update_cli
+from backoffice.updates.repository import Repository, RepositoryError
 from kiosk.config import DEMO_SHOP
 from kiosk.domain.billing import build_invoice
 from kiosk.domain.claim_codes import ClaimCode
@@ -147,8 +149,17 @@ def main(argv: list[str] | None = None) -> int:
     channels = sub.add_parser("messaging", help="set a shop's e-mail and SMS channels")
     channels.add_argument("--shop", type=int, required=True)
     channels.add_argument("file", type=Path, help="TOML: [email], [sms] (docs/messages.md)")
+    serve.add_argument("--updates", type=Path, help="the update repository to serve (TUF)")
+    serve.add_argument("--timestamp-key", type=Path, help="re-sign its timestamp with this key")
+    update_cli.add_parsers(sub)
     args = parser.parse_args(argv)
 
+    if args.command == "release":
+        try:
+            return update_cli.release(args)
+        except (RepositoryError, ValueError, OSError) as exc:
+            print(f"backoffice release: {exc}", file=sys.stderr)
+            return 1
     if args.command == "serve":
         import uvicorn
 
@@ -158,11 +169,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"staff token in {args.admin_token_file}", file=sys.stderr)
         if args.send_messages:
             _sender_beside(args.db)
+        updates = Repository(args.updates) if args.updates else None
+        if updates is not None and args.timestamp_key:
+            update_cli.keep_timestamp_fresh(updates, args.timestamp_key)
         if args.workers > 1:
             # Migrations run once, here; each worker process opens the database itself.
             make_engine(args.db).dispose()
             os.environ["BACKOFFICE_DB"] = args.db
             os.environ["BACKOFFICE_ADMIN_TOKEN_FILE"] = str(Path(args.admin_token_file).resolve())
+            if updates is not None:
+                os.environ["BACKOFFICE_UPDATES"] = str(args.updates.resolve())
             uvicorn.run(
                 "backoffice.api:app_from_environment",
                 factory=True,
@@ -172,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
                 log_level="warning",
             )
             return 0
-        app = create_app(office(args.db), StaffToken(Path(args.admin_token_file)))
+        app = create_app(office(args.db), StaffToken(Path(args.admin_token_file)), updates=updates)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
         return 0
     if args.command == "send-messages":
@@ -250,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
             settings.save(bo.sessions, args.shop, parsed)
             print(f"shop {args.shop}: e-mail {'on' if parsed.email else 'off'}, "
                   f"SMS {parsed.sms.transport if parsed.sms else 'off'}")  # fmt: skip
+        elif args.command == "rollout":
+            return update_cli.rollout(args, bo.sessions)
         elif args.command == "notifications":
             for n in bo.notifications(args.shop):
                 print(f"{n['channel']:<6} {n['customer_account']:<12} {n['subject']}")

@@ -23,6 +23,9 @@ from pydantic import BaseModel, Field
 from backoffice import fleet, status_page
 from backoffice.guard import Attempts, FixedToken, StaffToken
 from backoffice.service import MAX_BATCH, BackOffice, Rejected, Unauthorized
+from backoffice.updates import rollout
+from backoffice.updates.repository import Repository
+from backoffice.updates.routes import routes as update_routes
 from kiosk.domain.billing import Invoice
 from kiosk.domain.customers import Customer
 from kiosk.domain.money import Money
@@ -80,6 +83,17 @@ class ChangesResponse(BaseModel):
     more: bool
 
 
+class UpdateReport(BaseModel):
+    """What a kiosk says of its releases (kiosk/updates/manager.py report())."""
+
+    running: Annotated[str, Field(max_length=40)]
+    downloaded: Annotated[str, Field(max_length=40)] = ""
+    failed: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=500)]] = {}
+    activity: Annotated[str, Field(max_length=20)] = ""
+    error: Annotated[str, Field(max_length=1000)] = ""
+    last_event: dict[str, Any] | None = None
+
+
 class Heartbeat(BaseModel):
     version: Annotated[str, Field(max_length=40)]
     boot_id: Annotated[str, Field(max_length=64)] = ""
@@ -89,10 +103,20 @@ class Heartbeat(BaseModel):
     last_error: Annotated[str, Field(max_length=2000)] = ""
     unresolved_payments: Annotated[int, Field(ge=0, le=10_000)] = 0
     help_calls: Annotated[int, Field(ge=0, le=10_000)] = 0
+    update: UpdateReport | None = None
 
 
 class ServerTime(BaseModel):
     server_time: datetime
+
+
+class UpdateDirective(BaseModel):
+    version: str
+    target: str
+
+
+class HeartbeatAnswer(ServerTime):
+    update: UpdateDirective | None = None  # the release to run (docs/updates.md)
 
 
 class EnrolRequest(BaseModel):
@@ -142,7 +166,9 @@ def app_from_environment() -> FastAPI:
 
     engine = make_engine(os.environ["BACKOFFICE_DB"], migrate=False)
     token = StaffToken(Path(os.environ["BACKOFFICE_ADMIN_TOKEN_FILE"]))
-    return create_app(BackOffice(make_sessions(engine)), token)
+    folder = os.environ.get("BACKOFFICE_UPDATES", "")
+    updates = Repository(Path(folder)) if folder else None
+    return create_app(BackOffice(make_sessions(engine)), token, updates=updates)
 
 
 def _has_nul(body: bytes) -> bool:
@@ -168,10 +194,14 @@ def _now() -> datetime:
 
 
 def create_app(
-    office: BackOffice, admin_token: str | StaffToken, attempts: Attempts | None = None
+    office: BackOffice,
+    admin_token: str | StaffToken,
+    attempts: Attempts | None = None,
+    updates: Repository | None = None,
 ) -> FastAPI:
     token = admin_token if isinstance(admin_token, StaffToken) else FixedToken(admin_token)
     guard = attempts or Attempts(office.sessions)
+    releases = rollout.Releases(updates) if updates is not None else None
     app = FastAPI(
         title="Repair kiosk back office",
         version=f"{PROTOCOL_VERSION}.0",
@@ -257,10 +287,14 @@ def create_app(
     ) -> dict[str, Any]:
         return {"server_time": _now(), **office.changes(who[0], cursor, limit)}
 
-    @app.post("/v1/sync/heartbeat", response_model=ServerTime)
+    @app.post("/v1/sync/heartbeat", response_model=HeartbeatAnswer)
     def heartbeat(body: Heartbeat, who: Kiosk) -> dict[str, Any]:
         office.heartbeat(who[0], who[1], body.model_dump())
-        return {"server_time": _now()}
+        answer: dict[str, Any] = {"server_time": _now()}
+        if releases is not None:
+            with office.sessions() as s:
+                answer["update"] = rollout.wanted(s, who[0], who[1], releases.all())
+        return answer
 
     # -- staff API ----------------------------------------------------------------------------
     @app.post("/v1/admin/shops")
@@ -354,6 +388,8 @@ def create_app(
         return {"revoked": status_page.revoke(office, shop_id, number, _now())}
 
     app.include_router(status_page.routes(office, guard))
+    if updates is not None:
+        app.include_router(update_routes(updates))
 
     @app.middleware("http")
     async def no_nul_characters(request: Request, call_next: Any) -> Any:

@@ -156,6 +156,21 @@ class StatusLink(Base):
     __table_args__ = (Index("ix_status_links_order", "shop_id", "order_number"),)
 
 
+class UpdateRollout(Base):
+    """Which release a shop's kiosks run (kiosk_id ""), or one kiosk's own: a version,
+    or the newest on a channel; `percent` of the kiosks take it (backoffice/updates/)."""
+
+    __tablename__ = "update_rollouts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
+    kiosk_id: Mapped[str] = mapped_column(String(8), default="")
+    version: Mapped[str] = mapped_column(String(40), default="")
+    channel: Mapped[str] = mapped_column(String(20), default="")
+    percent: Mapped[int] = mapped_column(default=100)
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("shop_id", "kiosk_id", name="uq_update_rollouts"),)
+
+
 class FailedAttempt(Base):
     """A wrong enrolment code or staff token, by where it came from (backoffice/guard.py)."""
 

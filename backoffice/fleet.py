@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from backoffice.db import Entity, Kiosk, Shop
+from backoffice.db import Entity, Kiosk, Shop, UpdateRollout
 from backoffice.messages import queue
 from backoffice.service import BackOffice
+from backoffice.updates.rollout import describe as describe_rollout
 
 SILENT_AFTER = timedelta(minutes=10)  # 20 sync rounds at the default 30 s
 
@@ -35,6 +36,8 @@ class KioskRow:
     help_calls: int
     last_error: str
     reported: bool  # a heartbeat has come (else: nothing is known of its queue or devices)
+    update: dict[str, Any] = field(default_factory=dict)  # kiosk/updates/manager.py report()
+    rollout: str = ""  # what the back office asks of it (backoffice/updates/rollout.py)
 
     def silent(self, now: datetime) -> bool:
         return self.last_seen is None or now - self.last_seen > SILENT_AFTER
@@ -68,6 +71,10 @@ def report(
         if shop is None:
             raise LookupError(f"no shop {shop_id}")
         out = FleetReport(shop.name, now, uncollected_days=uncollected_days)
+        rollouts = {
+            row.kiosk_id: describe_rollout(row)
+            for row in s.scalars(select(UpdateRollout).where(UpdateRollout.shop_id == shop_id))
+        }
         for k in s.scalars(select(Kiosk).where(Kiosk.shop_id == shop_id).order_by(Kiosk.kiosk_id)):
             beat: dict[str, Any] = k.heartbeat or {}
             health = beat.get("health") or {}
@@ -87,6 +94,8 @@ def report(
                     help_calls=int(beat.get("help_calls", 0)),
                     last_error=str(beat.get("last_error", "")),
                     reported=bool(beat),
+                    update=dict(beat.get("update") or {}),
+                    rollout=rollouts.get(k.kiosk_id) or rollouts.get("") or "no rollout set",
                 )
             )
         rows = s.execute(
@@ -164,6 +173,26 @@ th { background: #f2f4f7; font-weight: 600; }
 """
 
 
+def _release_row(k: KioskRow, cell: Any) -> str:
+    """Running, asked for, downloading or confirming or refused, and what went back."""
+    up = k.update
+    activity = str(up.get("activity") or ("" if up else "not reported"))
+    activity = "" if activity == "idle" else activity
+    if up.get("downloaded") and activity == "downloaded":
+        activity = f"{up['downloaded']} downloaded, waits for a quiet moment"
+    state = "; ".join(p for p in (activity, str(up.get("error") or "")) if p) or "up to date"
+    failed = "; ".join(f"{v}: {why}" for v, why in sorted((up.get("failed") or {}).items()))
+    return (
+        "<tr>"
+        + cell(k.kiosk_id)
+        + cell(str(up.get("running") or k.version or "-"))
+        + cell(k.rollout, "none" if k.rollout == "no rollout set" else "")
+        + cell(state, "bad" if up.get("error") else "warn" if activity else "ok")
+        + cell(failed or "-", "bad" if failed else "none")
+        + "</tr>"
+    )
+
+
 def render(r: FleetReport) -> str:
     def cell(text: str, kind: str = "") -> str:
         return f'<td class="{kind}">{escape(text)}</td>' if kind else f"<td>{escape(text)}</td>"
@@ -191,6 +220,9 @@ def render(r: FleetReport) -> str:
             + cell(k.last_error or "-", "warn" if k.last_error else "none")
             + "</tr>"
         )
+    releases = "".join(_release_row(k, cell) for k in r.kiosks) or (
+        '<tr><td colspan="5" class="none">No kiosk enrolled.</td></tr>'
+    )
     kiosks = "".join(rows) or '<tr><td colspan="8" class="none">No kiosk enrolled.</td></tr>'
     alerts = (
         "".join(f"<tr>{cell(at.strftime('%d %b %H:%M'))}{cell(text)}</tr>" for at, text in r.alerts)
@@ -221,6 +253,10 @@ def render(r: FleetReport) -> str:
 <table><tr><th>Kiosk</th><th>Last seen</th><th>Version</th><th>Queue</th><th>Devices</th>
 <th>Unresolved payments</th><th>Calls for staff</th><th>Last sync error</th></tr>
 {kiosks}</table>
+<h2>Releases</h2>
+<table><tr><th>Kiosk</th><th>Running</th><th>Asked to run</th><th>Update</th>
+<th>Rolled back</th></tr>
+{releases}</table>
 <h2>Alerts from kiosks (24 hours)</h2>
 <table><tr><th>When</th><th>Alert</th></tr>{alerts}</table>
 <h2>Ready for pickup, not collected for {r.uncollected_days} days or more</h2>

@@ -21,3 +21,9 @@ def _process_start() -> float:
 
 # a command's deadline counts from here, the interpreter's start and imports included
 STARTED_AT = _process_start()
+
+
+def release() -> str:
+    """The release running: the launcher names it (kiosk/updates/launcher.py); a kiosk
+    started without it runs the version it was installed as."""
+    return os.environ.get("KIOSK_RELEASE") or __version__

@@ -281,6 +281,18 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(handler=_routed("sync status"))
     sync_sub.add_parser("now", help="run one sync round").set_defaults(handler=_routed("sync now"))
 
+    update = sub.add_parser("update", help="releases: what runs, what waits (docs/updates.md)")
+    up_sub = update.add_subparsers(dest="update_command", metavar="ACTION", required=True)
+    up_status = up_sub.add_parser("status", help="running, previous, downloaded, failed")
+    up_status.add_argument("--json", action="store_true")
+    up_status.set_defaults(handler=_routed("update status"))
+    up_sub.add_parser(
+        "now", help="switch to the downloaded release at the next quiet moment, open or not"
+    ).set_defaults(handler=_routed("update now"))
+    up_sub.add_parser("rollback", help="go back to the previous release").set_defaults(
+        handler=_routed("update rollback")
+    )
+
     run = sub.add_parser("run", help="run the kiosk (touchscreen UI)")
     run.add_argument("--size", default="1024x600", help="window size WxH (ignored when fullscreen)")
     run.add_argument("--fullscreen", action="store_true", help="take the whole screen (the shop)")

@@ -215,9 +215,11 @@ class KioskApp(App):  # type: ignore[misc]
         root.add_widget(Factory.IdleOverlay())  # over every screen, while it counts down
         return root
 
-    def attach(self, services: KioskServices | BaseException) -> None:
+    def attach(self, services: KioskServices | BaseException, hold: bool = False) -> None:
         """The use cases are open (they are opened off the Kivy thread, so the attract
-        screen is up at once): customers may start. A failure shows "out of order"."""
+        screen is up at once): customers may start. A failure shows "out of order".
+        `hold`: a new release not yet confirmed healthy; customers wait ("Starting…")
+        until it is (kiosk/app/updating.py)."""
         if isinstance(services, BaseException):
             self.out_of_order = f"{type(services).__name__}: {services}"
             return
@@ -231,7 +233,7 @@ class KioskApp(App):  # type: ignore[misc]
         scanner = services.devices.scanner
         if scanner is not None:
             scanner.start(lambda code: Clock.schedule_once(lambda _dt: self.scanned(code)))
-        self.ready = True
+        self.ready = not hold
 
     def screen(self, name: str) -> KioskScreen:
         if not self.sm.has_screen(name):

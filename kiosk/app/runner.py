@@ -104,7 +104,7 @@ def run(
         kiosk.run()
     finally:
         kiosk.close()
-    return script.exit_code() if script is not None else 0
+    return script.exit_code() if script is not None else kiosk.exit_code
 
 
 class KioskRun:
@@ -133,6 +133,9 @@ class KioskRun:
         self.devices: Any = None
         self.workers: list[Any] = []
         self.control: Any = None
+        self.updates: Any = None  # kiosk/app/updating.py, when this kiosk takes updates
+        self.exit_code = 0  # SWITCH_EXIT: the launcher has a request waiting
+        self.started_at = datetime.now(UTC).isoformat()
 
     def run(self) -> None:
         from kivy.core.window import Window
@@ -184,11 +187,15 @@ class KioskRun:
     def _attached(self, result: object) -> None:
         from kivy.clock import Clock
 
-        self.app.attach(result)  # type: ignore[arg-type]
-        if not self.app.ready:
+        self._make_updates()
+        holding = self.updates is not None and self.updates.holding
+        self.app.attach(result, hold=holding)  # type: ignore[arg-type]
+        if self.app.out_of_order:
             self.supervisor.failed_to_start(self.app.out_of_order)
             return
         self._start_sync()
+        if self.updates is not None:
+            self._wire_updates()
         self._start_control()
         self.supervisor.checks = self.health_checks()
         self.supervisor.ready()
@@ -213,13 +220,38 @@ class KioskRun:
         worker.start()
         self.workers.append(worker)
 
+    def _make_updates(self) -> None:
+        if not self.config.updates.root:
+            return
+        from kiosk.app.updating import UpdateWatch
+        from kiosk.updates.wiring import make_manager
+
+        try:
+            manager = make_manager(self.config)
+        except Exception as exc:  # not enrolled: no back office to ask
+            log.info("updates not started: %s", exc)
+            return
+        self.updates = UpdateWatch(self, manager, self.started_at)
+
+    def _wire_updates(self) -> None:
+        if not self.workers:  # a release waiting for its sync round would never get one
+            log.error("updates need the sync: not started")
+            self.updates = None
+            return
+        worker, manager = self.workers[0], self.updates.manager
+        worker.update_report = manager.report
+        worker.on_update = manager.directive
+        self.updates.start()
+
     def _start_control(self) -> None:
         """The CLI's commands answered by this kiosk (kiosk/control/)."""
         from kiosk.control.commands import Context
         from kiosk.control.server import ControlServer, socket_path
 
         worker = self.workers[0] if self.workers else None
-        context = Context(self.config, self.repos, self.devices, worker, running=True)
+        context = Context(
+            self.config, self.repos, self.devices, worker, running=True, updates=self.updates
+        )
         try:
             self.control = ControlServer(socket_path(self.config), context).start()
         except OSError as exc:  # the kiosk serves customers without it
@@ -236,6 +268,8 @@ class KioskRun:
 
         def threads_alive() -> str:
             threads = [("sync", w) for w in self.workers]
+            if self.updates is not None:
+                threads.append(("updates", self.updates.manager))
             lockers = getattr(self.devices, "lockers", None)
             if lockers is not None:
                 threads.append(("lockers", lockers))
@@ -257,6 +291,8 @@ class KioskRun:
             self.control.stop()
         for worker in self.workers:
             worker.stop()
+        if self.updates is not None:
+            self.updates.manager.stop()
         if self.devices is not None:
             self.devices.close()
         if self.repos is not None:

@@ -110,6 +110,8 @@ def _validate(config: Config) -> None:
         "[sync] timeout_s": config.sync.timeout_s,
         "[sync] batch_size": config.sync.batch_size,
         "[sync] backoff_cap_s": config.sync.backoff_cap_s,
+        "[updates] rate_kib_s": config.updates.rate_kib_s,
+        "[updates] health_deadline_s": config.updates.health_deadline_s,
     }
     for where, value in positive.items():
         if value <= 0:
@@ -119,10 +121,17 @@ def _validate(config: Config) -> None:
             f"{src}: [kiosk] rotation: expected 0, 90, 180 or 270, got {config.kiosk.rotation}"
         )
     _validate_devices(config)
-    if config.sync.url and not re.match(r"^https?://", config.sync.url):
-        raise ConfigError(
-            f"{src}: [sync] url: expected http:// or https://, got {config.sync.url!r}"
-        )
+    for span in config.updates.opening_hours:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", span):
+            raise ConfigError(
+                f"{src}: [updates] opening_hours: expected spans like '09:00-19:00', got {span!r}"
+            )
+    for where, url in (
+        ("[sync] url", config.sync.url),
+        ("[updates] repository", config.updates.repository),
+    ):
+        if url and not re.match(r"^https?://", url):
+            raise ConfigError(f"{src}: {where}: expected http:// or https://, got {url!r}")
 
 
 BACKENDS = {

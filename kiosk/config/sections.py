@@ -208,6 +208,28 @@ class LockersConfig:
 
 
 @dataclass(frozen=True)
+class UpdatesConfig:
+    root: str = field(
+        default="",
+        metadata=_doc(
+            "the update repository's first trusted root.json (provisioning installs it); "
+            "empty: this kiosk takes no updates (docs/updates.md)"
+        ),
+    )
+    repository: str = field(
+        default="", metadata=_doc("the TUF repository's URL; empty: the back office's /v1/updates")
+    )
+    rate_kib_s: int = field(default=256, metadata=_doc("download rate limit, KiB a second"))
+    health_deadline_s: int = field(
+        default=300, metadata=_doc("seconds a new release has to become healthy, or it goes back")
+    )
+    opening_hours: list[str] = field(
+        default_factory=lambda: ["08:00-20:00"],
+        metadata=_doc('local times the shop is open ("09:00-12:30"): no switch then, unless staff'),
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     shop: ShopConfig
     kiosk: KioskConfig
@@ -218,6 +240,7 @@ class Config:
     terminal: TerminalConfig = field(default_factory=TerminalConfig)
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
     lockers: LockersConfig = field(default_factory=LockersConfig)
+    updates: UpdatesConfig = field(default_factory=UpdatesConfig)
     source: str = field(default="", metadata={"internal": True})
 
     @property

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from kiosk import STARTED_AT
 from kiosk.config import Config
+from kiosk.control.updates import update_now, update_rollback, update_status
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Context:
     devices: Any = None
     worker: Any = None
     running: bool = False
+    updates: Any = None  # kiosk/app/updating.py's UpdateWatch, in the running kiosk
     opened: list[Any] = field(default_factory=list)
 
     @classmethod
@@ -265,4 +267,7 @@ COMMANDS: dict[str, Command] = {
     "staff add": staff_add,
     "staff list": staff_list,
     "doctor": doctor,
+    "update status": update_status,
+    "update now": update_now,
+    "update rollback": update_rollback,
 }

@@ -204,6 +204,12 @@ class Outbox:
             dead = [self._decode(d) for d in self._table.get_many(self._dead.lookup("dead"))]
             return OutboxStats(self.pending_count(), oldest, dead)
 
+    def pending_kinds(self) -> set[str]:
+        """The kinds of the entries not yet acknowledged (dead letters included: staff
+        has yet to decide on them)."""
+        with self._store.lock:
+            return {doc["kind"] for _doc_id, doc in self._table.scan()}
+
     def keys(self) -> set[str]:
         """The keys of every entry still here, pending or dead: what has not reached the
         back office yet."""

@@ -255,8 +255,12 @@ class BackOfficeClient:
         body = self._call("GET", "/v1/sync/changes", params={"cursor": cursor, "limit": limit})
         return parse_changes(body, cursor)
 
-    def heartbeat(self, report: dict[str, Any]) -> datetime:
-        return _server_time(self._call("POST", "/v1/sync/heartbeat", json=report))
+    def heartbeat(self, report: dict[str, Any]) -> dict[str, Any]:
+        """The back office's answer: its time (checked) and, from a back office that
+        manages updates, the release this kiosk should run."""
+        body = self._call("POST", "/v1/sync/heartbeat", json=report)
+        _server_time(body)
+        return dict(body)
 
 
 def enroll(

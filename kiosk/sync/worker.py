@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kiosk import __version__
+from kiosk import release
 from kiosk.domain.billing import Invoice
 from kiosk.domain.customers import Customer
 from kiosk.domain.intents import UNKNOWN_OUTCOME, IntentState
@@ -103,6 +103,10 @@ class SyncWorker:
         self.rng = rng or random.Random()
         self.health = health
         self.after_success = after_success  # housekeeping once the back office is in step
+        # updates (kiosk/updates/manager.py): what the heartbeat reports, and where the
+        # back office's answer ("run this release") goes
+        self.update_report: Callable[[], dict[str, Any]] | None = None
+        self.on_update: Callable[[dict[str, Any] | None], None] | None = None
         self.boot_id = uuid.uuid4().hex
         self._seq = 0
         self._wake = threading.Event()
@@ -255,18 +259,22 @@ class SyncWorker:
         stats = self.repos.outbox.stats(self.clock())
         last_error = self.repos.settings.get(LAST_ERROR) or {}
         report.requests += 1
-        self.client.heartbeat(
-            {
-                "version": __version__,
-                "boot_id": self.boot_id,
-                "health": self.health(),
-                "queue_depth": stats.pending,
-                "oldest_pending_age_s": stats.oldest_pending_age_s,
-                "last_error": str(last_error.get("error", ""))[:2000],
-                "unresolved_payments": self._unresolved_payments(),
-                "help_calls": len(self.repos.settings.get(HELP_CALLS) or []),
-            }
-        )
+        beat = {
+            "version": release(),
+            "boot_id": self.boot_id,
+            "health": self.health(),
+            "queue_depth": stats.pending,
+            "oldest_pending_age_s": stats.oldest_pending_age_s,
+            "last_error": str(last_error.get("error", ""))[:2000],
+            "unresolved_payments": self._unresolved_payments(),
+            "help_calls": len(self.repos.settings.get(HELP_CALLS) or []),
+        }
+        if self.update_report is not None:
+            beat["update"] = self.update_report()
+        answer = self.client.heartbeat(beat)
+        if self.on_update is not None:
+            update = answer.get("update")
+            self.on_update(update if isinstance(update, dict) else None)
 
     def _unresolved_payments(self) -> int:
         """Card movements whose outcome the terminal has not told yet, amounts still held

@@ -1,0 +1,1 @@
+"""Updates for the fleet: the TUF repository and which release each kiosk runs."""

@@ -1,0 +1,1 @@
+"""Updates (docs/updates.md): fetch and verify, releases side by side, the launcher."""
