@@ -151,7 +151,10 @@ class ReleaseFetcher:
         except exceptions.ExpiredMetadataError as exc:
             raise Refused(f"expired metadata: {exc}") from exc
         except exceptions.BadVersionNumberError as exc:
-            raise Refused(f"metadata older than the trusted (a rollback attack?): {exc}") from exc
+            raise Refused(
+                f"metadata not at the version expected (rolled back, or mixed from two "
+                f"states of the repository): {exc}"
+            ) from exc
         except exceptions.LengthOrHashMismatchError as exc:
             raise Refused(f"{target} does not match its signed length and hashes: {exc}") from exc
         except exceptions.UnsignedMetadataError as exc:

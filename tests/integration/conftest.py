@@ -36,6 +36,7 @@ class Server:
     port: int
     token_file: Path
     process: subprocess.Popen[bytes] | None = None
+    extra: tuple[str, ...] = ()  # more `serve` options (--updates DIR…)
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -50,6 +51,7 @@ class Server:
                 str(self.port),
                 "--admin-token-file",
                 str(self.token_file),
+                *self.extra,
             ],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
