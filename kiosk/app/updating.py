@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ class UpdateWatch:
         self.holding = manager.pending_here()
         self.staff_asked = False
         self.last_reason = ""
+        self._asked: threading.Thread | None = None  # every device asked once, off the loop
 
     def start(self) -> None:
         from kivy.clock import Clock
@@ -48,9 +50,17 @@ class UpdateWatch:
 
     # -- a new release, proving itself --
     def _confirm_if_healthy(self) -> None:
-        from kiosk.services.machine.diagnostics import device_health
+        from kiosk.services.machine.diagnostics import check_devices, device_health
         from kiosk.sync.worker import LAST_SUCCESS
 
+        if self._asked is None:  # status() is I/O (USB, serial, the terminal's TCP)
+            devices = self.run.devices
+            self._asked = threading.Thread(
+                target=lambda: check_devices(devices, probe_scanner=False), daemon=True
+            )
+            self._asked.start()
+        if self._asked.is_alive():
+            return
         pending = self.manager.launcher_state().get("pending") or {}
         last_sync = str(self.run.repos.settings.get(LAST_SUCCESS, ""))
         missing = healthy(

@@ -103,9 +103,12 @@ class UpdateManager:
     def directive(self, update: dict[str, Any] | None) -> None:
         """The heartbeat's answer: the release this kiosk should run (None: stay)."""
         if not update or update.get("version") in (None, "", self.running):
-            self.wanted = None
+            self.wanted, self.error = None, ""
             return
         wanted = {"version": str(update["version"]), "target": str(update.get("target", ""))}
+        if wanted["version"] in self.failed():  # said at once, in the next heartbeat
+            self.wanted, self.error = None, f"{wanted['version']} went back here: not tried again"
+            return
         if wanted != self.wanted:
             self.wanted = wanted
             self._wake.set()
@@ -147,9 +150,6 @@ class UpdateManager:
         if wanted is None or wanted["version"] == self.downloaded:
             return
         version = wanted["version"]
-        if version in self.failed():
-            self.activity, self.error = "idle", f"{version} was rolled back here: not again"
-            return
         self.activity, self.error = "downloading", ""
         try:
             got = self.fetcher.fetch(wanted["target"], version, self.running)

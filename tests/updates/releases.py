@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = {
     # the real kiosk, from this checkout, as the release's version
     "kiosk": f'#!/bin/sh\nexport PYTHONPATH="{ROOT}${{PYTHONPATH:+:$PYTHONPATH}}"\n'
-    f'echo "$KIOSK_RELEASE start" >> "$RELEASE_LOG"\nexec {sys.executable} -m kiosk "$@"\n',
+    f'echo "${{KIOSK_RELEASE:-factory}} start" >> "$RELEASE_LOG"\n'
+    f'exec {sys.executable} -m kiosk "$@"\n',
     # a release that starts, confirms itself at once and runs until stopped (SIGUSR1:
     # leaves as the kiosk does once it has left a request for the launcher)
     "good": '#!/bin/sh\necho "$KIOSK_RELEASE start" >> "$RELEASE_LOG"\n'
