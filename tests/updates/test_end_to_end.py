@@ -96,6 +96,20 @@ def wait(what: str, until, timeout_s: float, kiosk: subprocess.Popen[bytes], log
     raise AssertionError(f"{what}: not within {timeout_s} s\n" + log.read_text()[-3000:])
 
 
+def stop_group(kiosk: subprocess.Popen[bytes]) -> None:
+    """As systemd stops the unit: SIGTERM to every process in it, then wait for all of
+    them (the kiosk closes its store after the restart loop itself has gone)."""
+    os.killpg(kiosk.pid, signal.SIGTERM)
+    kiosk.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            os.killpg(kiosk.pid, signal.SIGKILL if time.monotonic() > deadline else 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+
+
 def fleet_page_with_three_versions(server) -> None:
     """Two more kiosks of the shop report as the kiosk's update code does: one still on
     the factory release, downloading; one on 0.3.0, whose migration held there. With K1
@@ -227,12 +241,7 @@ def test_a_kiosk_is_updated_and_a_bad_release_goes_back(published, tmp_path: Pat
         print(f"0.3.0 went back in {back_in:.1f} s")
         fleet_page_with_three_versions(server)
     finally:
-        os.killpg(kiosk.pid, signal.SIGTERM)  # as systemd stops the unit: the whole group
-        try:
-            kiosk.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(kiosk.pid, signal.SIGKILL)
-            kiosk.wait()
+        stop_group(kiosk)
         log.close()
         x.stop()
     # after the kiosk stopped: its store opens, with the three customers
