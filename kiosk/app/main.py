@@ -93,6 +93,7 @@ class KioskApp(App):  # type: ignore[misc]
     services = ObjectProperty(None, allownone=True)
     ready = BooleanProperty(False)  # the store, devices and use cases are open
     out_of_order = StringProperty("")
+    updates = ObjectProperty(None, allownone=True)  # kiosk/app/updating.py, when taken
     staff = ObjectProperty(None, allownone=True)  # the signed-in staff member, if any
     staff_label = StringProperty("")
     help_called = BooleanProperty(False)  # this customer pressed "Call staff"

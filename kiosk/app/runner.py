@@ -242,6 +242,7 @@ class KioskRun:
         worker.update_report = manager.report
         worker.on_update = manager.directive
         self.updates.start()
+        self.app.updates = self.updates  # staff mode's Update now and Go back
 
     def _start_control(self) -> None:
         """The CLI's commands answered by this kiosk (kiosk/control/)."""

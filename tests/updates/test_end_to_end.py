@@ -96,6 +96,26 @@ def wait(what: str, until, timeout_s: float, kiosk: subprocess.Popen[bytes], log
     raise AssertionError(f"{what}: not within {timeout_s} s\n" + log.read_text()[-3000:])
 
 
+def update_now_when_downloaded(version, server, config, env, kiosk, log_path) -> None:
+    """The release is fetched, then waits: the shop is open. Staff's "Update now" (here
+    from the technician's shell, through the running kiosk's control socket) lets it in."""
+
+    def downloaded() -> bool:
+        beat = heartbeat(server).get("update") or {}
+        return beat.get("downloaded") == version and beat.get("activity") == "downloaded"
+
+    wait(f"{version} downloaded", downloaded, 90, kiosk, log_path)
+    time.sleep(5)  # several quiet moments go by: the shop is open, nothing switches
+    assert downloaded() and launcher.status(config.parent / "store" / "updates").get(
+        "pending") is None  # fmt: skip
+    asked = subprocess.run(
+        [sys.executable, "-m", "kiosk", "--config", str(config), "update", "now"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout == f"switching to {version} at the next quiet moment\n"
+
+
 def stop_group(kiosk: subprocess.Popen[bytes]) -> None:
     """As systemd stops the unit: SIGTERM to every process in it, then wait for all of
     them (the kiosk closes its store after the restart loop itself has gone)."""
@@ -148,8 +168,8 @@ def test_a_kiosk_is_updated_and_a_bad_release_goes_back(published, tmp_path: Pat
         config_text(panel, data).replace('id = "DEMO"', 'id = "K1"')
         + "\n[sync]\ninterval_s = 2\n"
         + f'\n[updates]\nroot = "{published.repo.metadata / "1.root.json"}"\n'
-        + "health_deadline_s = 120\nopening_hours = []\n"
-    )
+        + 'health_deadline_s = 120\nopening_hours = ["00:00-12:00", "12:00-00:00"]\n'
+    )  # the shop never closes: only staff's "Update now" lets a release in
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config), "enroll",
                     server.url, server.code("K1")], check=True, env=env, cwd=ROOT)  # fmt: skip
@@ -184,6 +204,7 @@ def test_a_kiosk_is_updated_and_a_bad_release_goes_back(published, tmp_path: Pat
         assert heartbeat(server)["update"]["running"] == "0.1.0"
         # 2. 0.2.0 asked for: fetched, switched to in a quiet moment, held, confirmed
         set_rollout(server.office.sessions, server.shop_id, version="0.2.0")
+        update_now_when_downloaded("0.2.0", server, config, env, kiosk, log_path)
         seen_held = False
 
         def confirmed_020() -> bool:
@@ -213,6 +234,7 @@ def test_a_kiosk_is_updated_and_a_bad_release_goes_back(published, tmp_path: Pat
         assert starts.read_text().split("\n")[:-1] == ["factory start", "0.2.0 start"]
         # 3. 0.3.0 migrates the store and crashes: back to 0.2.0 with the store's copy
         set_rollout(server.office.sessions, server.shop_id, version="0.3.0")
+        update_now_when_downloaded("0.3.0", server, config, env, kiosk, log_path)
         started = time.monotonic()
         wait(
             "0.3.0 rolled back and reported",

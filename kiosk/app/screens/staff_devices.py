@@ -18,6 +18,7 @@ class StaffDevicesScreen(KioskScreen):
         staff = app.services.staff
         self.fill_devices(staff.device_status(app.staff))
         self.fill_usb()
+        self.fill_software()
         lines = staff.log_lines(app.staff, 30)
         self.ids.log.text = "\n".join(reversed(lines)) or app.tr("Nothing logged yet.")
 
@@ -42,6 +43,35 @@ class StaffDevicesScreen(KioskScreen):
             detail = Factory.DeviceDetail(text=check.detail)
             self.ids[f"detail_{check.device}"] = detail
             box.add_widget(detail)
+
+    def fill_software(self, said: str = "") -> None:
+        """The release running, one downloaded and waiting, one that went back
+        (docs/updates.md); Update now and Go back, for whoever may see the devices."""
+        app = self.app
+        if app.updates is None:
+            self.ids.software.text = app.tr("This kiosk takes no updates.")
+            return
+        report = app.updates.manager.report()
+        lines = [app.tr("Running {version}", version=report["running"])]
+        if report["downloaded"]:
+            lines.append(app.tr("{version} is downloaded: it is installed when the kiosk is "
+                                "idle and the shop closed.", version=report["downloaded"]))  # fmt: skip
+        lines += [app.tr("{version} went back: {why}", version=v, why=why)
+                  for v, why in sorted(report["failed"].items())]  # fmt: skip
+        self.ids.software.text = "\n".join(lines + ([said] if said else []))
+
+    def update_now(self) -> None:
+        why = self.app.updates.update_now()
+        self.fill_software(
+            self.app.tr("Not now: {why}", why=why)
+            if why
+            else self.app.tr("It is installed as soon as you leave staff mode.")
+        )
+
+    def roll_back(self) -> None:
+        why = self.app.updates.roll_back()
+        if why:
+            self.fill_software(self.app.tr("Not now: {why}", why=why))
 
     def fill_usb(self, said: str = "") -> None:
         """Devices the USB policy keeps out; a replacement is let in with Allow."""
