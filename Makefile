@@ -80,7 +80,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check kiosk backoffice bench tests tours provisioning scripts firmware
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy kiosk/domain kiosk/services kiosk/storage kiosk/sync kiosk/drivers kiosk/control kiosk/config backoffice/messages
+	$(VENV)/bin/mypy kiosk/domain kiosk/services kiosk/storage kiosk/sync kiosk/drivers kiosk/control kiosk/config kiosk/updates backoffice/messages backoffice/updates
 
 # Every firmware file compiled by mpy-cross, then the firmware's tests run by MicroPython.
 firmware-test: install

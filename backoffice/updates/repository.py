@@ -56,7 +56,7 @@ def load_signer(path: Path) -> CryptoSigner:
         key = load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError) as exc:
         raise RepositoryError(f"{path}: not a readable private key ({exc})") from exc
-    return CryptoSigner(key)  # type: ignore[arg-type]
+    return CryptoSigner(key)
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -29,8 +29,8 @@ from sqlalchemy import func, select
 
 from backoffice.db import AppliedOperation, Kiosk
 from backoffice.updates.rollout import set_rollout
-from kiosk.updates import launcher
 from kiosk.sync.client import BackOfficeClient, enroll
+from kiosk.updates import launcher
 from tests.browser import screenshot
 from tests.ui.conftest import WHOLE_SCREEN
 from tests.updates.releases import ROOT, make_release
@@ -192,8 +192,9 @@ def test_a_kiosk_is_updated_and_a_bad_release_goes_back(published, tmp_path: Pat
     # systemd's Restart=always, for the launcher's failed exits (a crashing release)
     restart = 'while :; do "$@"; [ $? -eq 0 ] && break; sleep 0.5; done'
     kiosk = subprocess.Popen(
-        ["sh", "-c", restart, "sh", sys.executable, "-I", launcher.__file__, "--state-dir", str(data / "updates"),
-         "--factory", str(factory), "--", "--config", str(config), "run", "--fullscreen"],
+        ["sh", "-c", restart, "sh", sys.executable, "-I", launcher.__file__,
+         "--state-dir", str(data / "updates"), "--factory", str(factory),
+         "--", "--config", str(config), "run", "--fullscreen"],
         env=run_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     person = Person(panel, probe, tmp_path / "shots", x.display)

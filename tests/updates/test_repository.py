@@ -112,9 +112,9 @@ def test_a_server_broken_into_cannot_publish(published, tmp_path: Path) -> None:
 
 
 def test_an_older_release_is_not_installed(published, tmp_path: Path) -> None:
-    with pytest.raises(Refused, match="1.1.0 is not newer than the running 1.2.0"):
+    with pytest.raises(Refused, match=r"1\.1\.0 is not newer than the running 1\.2\.0"):
         fetcher(published, tmp_path).fetch("kiosk-1.1.0.tar.gz", "1.1.0", "1.2.0")
-    with pytest.raises(Refused, match="signed as version '1.2.0', not '1.3.0'"):
+    with pytest.raises(Refused, match=r"signed as version '1\.2\.0', not '1\.3\.0'"):
         fetcher(published, tmp_path).fetch("kiosk-1.2.0.tar.gz", "1.3.0", "1.1.0")
 
 
