@@ -10,7 +10,8 @@ Standard library only, as the rest of provisioning.
   stays blocked. Staff can allow a replacement (`usbguard allow-device`).
 - SSH: off, unless a public key is given; then keys only, for that user only, no root.
 - nftables: inbound nothing but SSH from the shop's LAN ranges (when SSH is on);
-  outbound the back office, DNS and NTP.
+  outbound the back office, DNS and NTP, and apt's downloads (its `_apt` user) for
+  Debian's security updates (provisioning/updates.py).
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ def nftables_conf(lan: list[str], backoffice: list[str], backoffice_port: int, s
         outbound.append(f"        tcp dport {backoffice_port} accept")
     return f"""#!/usr/sbin/nft -f
 # written by provisioning: inbound only SSH from the shop's LAN; outbound the back
-# office, DNS and NTP. Everything else is dropped (and counted).
+# office, DNS and NTP, and apt's own downloads (user _apt: Debian's security updates).
+# Everything else is dropped (and counted).
 table inet kiosk
 delete table inet kiosk
 table inet kiosk {{
@@ -128,6 +130,7 @@ table inet kiosk {{
         udp dport 67 accept
         ip6 nexthdr icmpv6 accept
         ip protocol icmp accept
+        meta skuid "_apt" tcp dport {{ 80, 443 }} accept
 {chr(10).join(outbound)}
         counter drop
     }}

@@ -25,6 +25,8 @@ PACKAGES = (
     # closing the OS (provisioning/hardening.py): USB device policy, the firewall
     "usbguard",
     "nftables",
+    # Debian's security updates, in the night (provisioning/updates.py)
+    "unattended-upgrades",
 )
 # only in Raspberry Pi OS's archive (lgpio for the lockers on a Pi 5; the venv's lgpio
 # wheel links it): installed when the target's apt knows them

@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 import hardening
+import updates
 from packages import PACKAGES, PI_PACKAGES
 from settings import Settings, flags, render_config, settings_from
 from target import DATA_DIR, SOURCE, USER, ProvisionError, Target
@@ -370,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         p.udev(settings)
         p.screen_and_watchdog()
         hardening.apply(p, settings)
+        updates.apply(p, settings, Path(args.source))
         p.units()
         p.enrol(settings)
         p.coprocessor(settings)

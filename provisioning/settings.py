@@ -9,6 +9,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import lockers as bank
 from target import DATA_DIR, ProvisionError
@@ -70,6 +71,9 @@ class Settings:
     ssh_user: str = "technician"
     lan: list[str] = field(default_factory=list)  # where SSH may come from
     backoffice_addresses: list[str] = field(default_factory=list)  # else resolved now
+    update_root: str = ""  # the update repository's root.json (docs/updates.md)
+    opening_hours: list[str] = field(default_factory=lambda: ["08:00-20:00"])
+    reboot_at: str = "03:30"  # a reboot the OS's updates need, in the closed hours
 
 
 def _toml(value: object) -> str:
@@ -122,6 +126,10 @@ def render_config(s: Settings) -> str:
     elif backend == "evdev":
         lines.append(f"device = {_toml(where)}")
     lines += ["", *bank.config_lines(s.lockers_backend, s.lockers, s.lockers_port)]
+    hours = ", ".join(_toml(span) for span in s.opening_hours)
+    lines += ["", "[updates]", f"opening_hours = [{hours}]"]
+    if s.update_root:
+        lines.append(f"root = {_toml('/etc/kiosk/update-root.json')}")
     return "\n".join(lines) + "\n"
 
 
@@ -168,6 +176,16 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise ProvisionError(str(exc)) from None
     if key and not lan:
         raise ProvisionError("--ssh-key needs --lan: the address ranges SSH may come from")
+    update_root = args.update_root or ""
+    if update_root and not Path(update_root).is_file():
+        raise ProvisionError(f"--update-root {update_root!r}: no such file (release init made it)")
+    hours = [span.strip() for span in args.opening_hours.split(",") if span.strip()]
+    clock = r"([01]\d|2[0-3]):[0-5]\d"
+    for span in hours:
+        if not re.fullmatch(f"{clock}-{clock}", span):
+            raise ProvisionError(f"--opening-hours {span!r}: expected spans like 09:00-19:00")
+    if not re.fullmatch(clock, args.reboot_at):
+        raise ProvisionError(f"--reboot-at {args.reboot_at!r}: expected a time like 03:30")
     backend = args.lockers_backend
     try:
         lockers = bank.parse(
@@ -204,6 +222,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         ssh_user=args.ssh_user,
         lan=lan,
         backoffice_addresses=given,
+        update_root=update_root,
+        opening_hours=hours,
+        reboot_at=args.reboot_at,
     )
 
 
@@ -255,6 +276,16 @@ def flags(description: str, source: str) -> argparse.ArgumentParser:
         "--read-only-root",
         action="store_true",
         help="overlay the root file system (data stays writable)",
+    )
+    parser.add_argument(
+        "--update-root", help="the update repository's root.json (docs/updates.md): updates on"
+    )
+    parser.add_argument(
+        "--opening-hours", default="08:00-20:00",
+        help="when the shop is open, e.g. 09:00-12:30,14:00-19:00: no release switch then",
+    )  # fmt: skip
+    parser.add_argument(
+        "--reboot-at", default="03:30", help="when a reboot the OS's updates need may happen"
     )
     parser.add_argument("--source", default=source, help="the kiosk's source tree")
     return parser

@@ -207,6 +207,7 @@ def doctor(ctx: Context, args: Namespace, out: TextIO, err: TextIO) -> int:
     page, a locker opened."""
     from kiosk.services.machine.devices import open_devices
     from kiosk.services.machine.diagnostics import check_devices, format_table, print_test_page
+    from kiosk.services.machine.os_updates import os_update_lines
 
     devices = ctx.devices
     if devices is None:
@@ -218,6 +219,7 @@ def doctor(ctx: Context, args: Namespace, out: TextIO, err: TextIO) -> int:
         ctx.opened.append(devices)
     checks = check_devices(devices, probe_scanner=not ctx.running)
     out.write(format_table(checks) + "\n")
+    out.write("".join(line + "\n" for line in os_update_lines()))
     failed = [c for c in checks if c.faulty]
     if getattr(args, "print_test", False):
         try:

@@ -28,8 +28,10 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,8 @@ HEALTHY = "healthy.json"
 ROLLBACK = "rollback.json"
 STOP_GRACE_S = 20.0
 KEEP_EVENTS = 30
+# what a release may tell systemd through the launcher (NotifyAccess=main stays)
+RELAYED = (b"READY=", b"WATCHDOG=", b"STATUS=", b"STOPPING=")
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -97,6 +101,7 @@ class Launcher:
         self.clock = clock
         self.child: subprocess.Popen[bytes] | None = None
         self.stopping = False
+        self.notify_env = self._relay_notifications()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.state = read_json(self.dir / STATE) or {}
         self.state.setdefault("current", {"version": "", "path": str(factory)})
@@ -200,6 +205,33 @@ class Launcher:
         self.save()
         return True
 
+    # -- systemd --
+    def _relay_notifications(self) -> dict[str, str]:
+        """systemd hears only its main process (the launcher): the release's READY=1 and
+        WATCHDOG=1 reach it through a socket of the launcher's, passed on as they come,
+        so a release that stops feeding the watchdog is still killed."""
+        upstream = os.environ.get("NOTIFY_SOCKET", "")
+        if not upstream:
+            return {}
+        target = "\0" + upstream[1:] if upstream.startswith("@") else upstream
+        name = f"kiosk-launcher-{os.getpid()}"
+        inbox = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        inbox.bind("\0" + name)
+        out = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+
+        def relay() -> None:
+            while True:
+                data = inbox.recv(4096)
+                lines = [ln for ln in data.split(b"\n") if ln.startswith(RELAYED)]
+                if lines:
+                    try:
+                        out.sendto(b"\n".join(lines), target)
+                    except OSError as exc:
+                        print(f"kiosk-launcher: systemd not told: {exc}", flush=True)
+
+        threading.Thread(target=relay, name="notify", daemon=True).start()
+        return {"NOTIFY_SOCKET": "@" + name}
+
     # -- running --
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._terminate)
@@ -234,7 +266,8 @@ class Launcher:
 
     def run_child(self) -> int:
         current = self.state["current"]
-        env = {**os.environ, "KIOSK_UPDATE_DIR": str(self.dir)}
+        env = {**os.environ, "KIOSK_UPDATE_DIR": str(self.dir), **self.notify_env}
+        env.pop("WATCHDOG_PID", None)  # the watchdog's pings come from the release
         if current.get("version"):
             env["KIOSK_RELEASE"] = current["version"]
         else:

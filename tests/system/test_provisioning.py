@@ -98,6 +98,49 @@ def test_a_staged_root_becomes_a_kiosk(tmp_path):
         ROOT / "systemd/kiosk.service"
     ).read_text()
     assert (root / "var/lib/kiosk/provisioning-report.txt").read_text() == report
+    # updates (docs/updates.md): the launcher the unit starts, the OS's security updates
+    launcher = root / "opt/kiosk/bin/kiosk-launcher"
+    assert launcher.read_text() == (ROOT / "kiosk/updates/launcher.py").read_text()
+    assert launcher.stat().st_mode & 0o777 == 0o755
+    assert (
+        "/opt/kiosk/bin/kiosk-launcher" in (root / "etc/systemd/system/kiosk.service").read_text()
+    )
+    apt = (root / "etc/apt/apt.conf.d/52kiosk-unattended-upgrades").read_text()
+    assert 'Automatic-Reboot-Time "03:30";' in apt and "Debian-Security" in apt
+    assert 'Unattended-Upgrade "1";' in (root / "etc/apt/apt.conf.d/20auto-upgrades").read_text()
+    timer = (root / "etc/systemd/system/apt-daily-upgrade.timer.d/kiosk.conf").read_text()
+    assert "OnCalendar=*-*-* 02:30" in timer
+    assert 'opening_hours = ["08:00-20:00"]' in config and "update-root" not in config
+
+
+@needs_root
+def test_updates_on_with_the_repository_root_and_the_shop_hours(tmp_path):
+    from backoffice.updates.repository import Repository
+
+    repo = Repository(tmp_path / "repository")
+    repo.init(tmp_path / "keys")
+    root = staged_root(tmp_path)
+    done = provision(
+        root, "--update-root", str(repo.metadata / "1.root.json"),
+        "--opening-hours", "09:00-12:30,14:00-19:00", "--reboot-at", "02:15",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (root / "etc/kiosk/update-root.json").read_bytes() == (
+        repo.metadata / "1.root.json"
+    ).read_bytes()
+    config = (root / "etc/kiosk/kiosk.toml").read_text()
+    assert 'root = "/etc/kiosk/update-root.json"' in config
+    assert 'opening_hours = ["09:00-12:30", "14:00-19:00"]' in config
+    check = subprocess.run([sys.executable, "-m", "kiosk", "--config",
+                            str(root / "etc/kiosk/kiosk.toml"), "config", "check"],
+                           cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
+    apt = (root / "etc/apt/apt.conf.d/52kiosk-unattended-upgrades").read_text()
+    assert 'Automatic-Reboot-Time "02:15";' in apt
+    for bad, said in (("--opening-hours", "9-19"), ("--reboot-at", "25:00"),
+                      ("--update-root", str(tmp_path / "none.json"))):  # fmt: skip
+        refused = provision(root, bad, said)
+        assert refused.returncode == 1 and f"{bad} " in refused.stderr, refused.stderr
 
 
 @needs_root
@@ -166,6 +209,7 @@ def test_the_os_is_closed_and_each_file_passes_its_own_tool(tmp_path):
     ruleset = (root / "etc/nftables.conf").read_text()
     assert "tcp dport 22" not in ruleset  # no key: no SSH, not even from the LAN
     assert "ip daddr { 203.0.113.10 } tcp dport 443 accept" in ruleset
+    assert 'meta skuid "_apt" tcp dport { 80, 443 } accept' in ruleset  # security updates
     for unit in ("ssh.service", "ssh.socket"):
         assert os.readlink(root / "etc/systemd/system" / unit) == "/dev/null"
 

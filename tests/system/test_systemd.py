@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from kiosk.systemd_notify import Supervisor, notify, watchdog_interval_s
+from kiosk.updates import launcher
+from tests.updates.releases import make_release
 from tours.xserver import screen
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,13 +91,23 @@ def test_the_watchdog_starves_while_a_health_check_fails(listener):
 
 
 @pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb")
-def test_kiosk_run_sends_ready_then_feeds_the_watchdog(listener, tmp_path):
-    """The real thing: `kiosk run` on the demo config, as systemd would start it."""
+@pytest.mark.parametrize("launched", [False, True], ids=["kiosk", "under-the-launcher"])
+def test_kiosk_run_sends_ready_then_feeds_the_watchdog(listener, tmp_path, launched):
+    """The real thing: `kiosk run` on the demo config, as systemd would start it; and as
+    the unit starts it, as the launcher's child (kiosk/updates/launcher.py), whose
+    notifications the launcher passes on (NotifyAccess=main)."""
     path, sock = listener
     # the socket for the kiosk only (Xvfb speaks the protocol too: its own READY=1)
     env = {**os.environ, "KIOSK_DEMO_DIR": str(tmp_path / "store"), "PYTHONPATH": str(ROOT),
            "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"}  # fmt: skip
     command = [sys.executable, "-m", "kiosk", "--config", "demo", "run"]
+    if launched:
+        factory = make_release(tmp_path / "factory", "0.1.0", "kiosk")
+        # systemd names the launcher as the watchdog's process; the kiosk pings all the same
+        env.update({"RELEASE_LOG": str(tmp_path / "starts.log"), "WATCHDOG_PID": "1"})
+        command = [sys.executable, "-I", launcher.__file__, "--state-dir",
+                   str(tmp_path / "updates"), "--factory", str(factory), "--", "--config",
+                   "demo", "run"]  # fmt: skip
     messages: list[str] = []
     with screen("1024x768") as display:
         proc = subprocess.Popen(command, cwd=ROOT, env={**env, "DISPLAY": display},
