@@ -10,7 +10,7 @@ NODE_MODULES := firmware/host/node_modules/.package-lock.json
 SMPP_MODULES := tests/messages/smpp_server/node_modules/.package-lock.json
 FIRMWARE_LIB := build/firmware-lib/FETCHED
 
-.PHONY: install demo screens test pytest test-slow lint typecheck firmware-test bench bundle provision arm64-check clean
+.PHONY: install demo screens test pytest test-slow lint typecheck firmware-test bench bundle release provision arm64-check clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -117,6 +117,10 @@ bundle: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bundle]'
 	$(VENV)/bin/pyinstaller packaging/kiosk.spec --noconfirm --distpath dist --workpath build/pyinstaller --log-level WARN
 	@du -sh dist/kiosk
+
+# The bundle as a release archive for the update repository (docs/updates.md).
+release: bundle
+	$(PY) scripts/release.py
 
 # The kiosk on arm64 Debian bookworm under qemu (as root; tens of minutes, opt-in):
 # provisioning, doctor, tests, a first frame and the bundle, one JSON line

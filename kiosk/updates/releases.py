@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import tarfile
 from pathlib import Path, PurePosixPath
@@ -31,13 +32,14 @@ def _check_member(member: tarfile.TarInfo, archive: Path) -> None:
             raise BadArchive(f"{where} links outside the release ({member.linkname})")
 
 
-def release_version(folder: Path) -> str:
+def release_meta(folder: Path) -> dict[str, str]:
+    """RELEASE.json: the version, and the machine a bundle was built for."""
     meta = folder / "RELEASE.json"
     try:
-        version = json.loads(meta.read_text(encoding="utf-8"))["version"]
+        found = json.loads(meta.read_text(encoding="utf-8"))
+        return {"version": str(found["version"]), "machine": str(found.get("machine", ""))}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise BadArchive(f"{meta}: no readable version ({exc})") from None
-    return str(version)
 
 
 class Releases:
@@ -77,7 +79,13 @@ class Releases:
         except BadArchive:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        found = release_version(staging) if (staging / "RELEASE.json").exists() else ""
+        meta = release_meta(staging) if (staging / "RELEASE.json").exists() else {}
+        found, machine = meta.get("version", ""), meta.get("machine", "")
+        if machine and machine != platform.machine():
+            shutil.rmtree(staging, ignore_errors=True)
+            raise BadArchive(
+                f"{archive.name}: built for {machine}, this kiosk is {platform.machine()}"
+            )
         program = staging / "bin" / "kiosk"
         if found != version or not program.is_file() or not os.access(program, os.X_OK):
             shutil.rmtree(staging, ignore_errors=True)
