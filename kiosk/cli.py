@@ -33,7 +33,8 @@ def _routed(name: str) -> Handler:
 
     def handler(args: argparse.Namespace) -> int:
         from kiosk.control.client import ask
-        from kiosk.control.commands import COMMANDS, Context
+        from kiosk.control.commands import COMMANDS
+        from kiosk.control.context import Context
 
         cfg = _config(args)
         if name == "doctor" and args.security:  # the OS, read by this process: no kiosk

@@ -246,7 +246,7 @@ class KioskRun:
 
     def _start_control(self) -> None:
         """The CLI's commands answered by this kiosk (kiosk/control/)."""
-        from kiosk.control.commands import Context
+        from kiosk.control.context import Context
         from kiosk.control.server import ControlServer, socket_path
 
         worker = self.workers[0] if self.workers else None

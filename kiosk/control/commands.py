@@ -10,40 +10,13 @@ import json
 import time
 from argparse import Namespace
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TextIO
 
 from kiosk import STARTED_AT
 from kiosk.config import Config
+from kiosk.control.context import Context
 from kiosk.control.updates import update_now, update_rollback, update_status
-
-
-@dataclass
-class Context:
-    """What a command works on. `running`: borrowed from the kiosk (never closed here)."""
-
-    config: Config
-    repos: Any
-    devices: Any = None
-    worker: Any = None
-    running: bool = False
-    updates: Any = None  # kiosk/app/updating.py's UpdateWatch, in the running kiosk
-    opened: list[Any] = field(default_factory=list)
-
-    @classmethod
-    def open(cls, config: Config, *, salvage: bool = False) -> Context:
-        from kiosk.services.context import open_kiosk_store
-
-        return cls(config, open_kiosk_store(config, salvage=salvage))
-
-    def close(self) -> None:
-        if self.running:
-            return
-        for thing in reversed(self.opened):
-            thing.close()
-        if self.repos is not None:  # doctor works without the store
-            self.repos.store.close()
 
 
 def _now() -> datetime:

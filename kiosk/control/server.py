@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import Config
-from kiosk.control.commands import COMMANDS, Context
+from kiosk.control.commands import COMMANDS
+from kiosk.control.context import Context
 
 log = logging.getLogger("kiosk.control")
 MAX_REQUEST = 64 * 1024

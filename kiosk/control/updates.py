@@ -7,14 +7,12 @@ from __future__ import annotations
 import json
 from argparse import Namespace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from kiosk import release
+from kiosk.control.context import Context
 from kiosk.updates.launcher import status
 from kiosk.updates.wiring import update_dir
-
-if TYPE_CHECKING:
-    from kiosk.control.commands import Context
 
 
 def _when(at: object) -> str:
