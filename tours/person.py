@@ -225,6 +225,29 @@ class Person:
                 f"{landed['y']:.0f}) in the window, outside it",
             )
 
+    def scroll_to(self, name: str, scroller: str = "scroll", tries: int = 8) -> Tree:
+        """Drag the page up with a finger, as a person does, until widget `name` is
+        wholly in sight."""
+        for _ in range(tries):
+            tree = self.tree()
+            target = tree.one(id=name)
+            if target.seen[3] >= target.box[3] - 1:
+                return tree
+            left, top, right, bottom = self.rect(tree, tree.one(id=scroller).seen)
+            x = int((left + right) / 2)
+            xtest.fake_input(self.display, X.MotionNotify, x=x, y=int(bottom - 10))
+            xtest.fake_input(self.display, X.ButtonPress, 1)
+            self.display.sync()
+            for i in range(1, 13):
+                y = bottom - 10 - (bottom - top - 20) * 0.6 * i / 12
+                xtest.fake_input(self.display, X.MotionNotify, x=x, y=int(y))
+                self.display.sync()
+                time.sleep(0.02)
+            xtest.fake_input(self.display, X.ButtonRelease, 1)
+            self.display.sync()
+            time.sleep(0.3)  # the scroll's own easing
+        raise PersonStuck(f"[{self.step}] {name} not brought into sight by scrolling")
+
     def tap_id(self, name: str, screen: str | None = None) -> Tree:
         tree = self.wait_screen(screen) if screen else self.tree()
         self.tap(tree, tree.one(id=name))

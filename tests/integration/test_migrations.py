@@ -44,7 +44,7 @@ def test_a_database_from_before_migrations_is_upgraded_with_its_rows(database):
     engine = make_engine(database)
     with engine.begin() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == head_revision() == "0004"
+        assert version == head_revision() == "0005"
         assert conn.execute(sa.text("SELECT name, seq FROM shops")).one() == ("Vélos Martin", 7)
         data = conn.execute(sa.text("SELECT data FROM entities WHERE key = 'K1-000001'")).scalar()
         assert "Łukasiewicz" in str(data)
@@ -53,6 +53,7 @@ def test_a_database_from_before_migrations_is_upgraded_with_its_rows(database):
         assert status[0] == "dropped" and "migration 0004" in status[1]
         conn.execute(sa.text("UPDATE shops SET seq = :seq"), {"seq": 2**40})
         assert conn.execute(sa.text("SELECT seq FROM shops")).scalar() == 2**40
+    assert "update_rollouts" in sa.inspect(engine).get_table_names()  # 0005: updates
     types = {c["name"]: c["type"] for c in sa.inspect(engine).get_columns("entities")}
     assert isinstance(types["seq"], sa.BigInteger)
     engine.dispose()

@@ -34,7 +34,7 @@ from kiosk.updates import launcher
 from tests.browser import screenshot
 from tests.ui.conftest import WHOLE_SCREEN
 from tests.updates.releases import ROOT, make_release
-from tours.person import PANELS, Person
+from tours.person import PANELS, Person, Widget
 from tours.person_run import config_text
 from tours.xserver import XServer
 
@@ -96,9 +96,8 @@ def wait(what: str, until, timeout_s: float, kiosk: subprocess.Popen[bytes], log
     raise AssertionError(f"{what}: not within {timeout_s} s\n" + log.read_text()[-3000:])
 
 
-def update_now_when_downloaded(version, server, config, env, kiosk, log_path) -> None:
-    """The release is fetched, then waits: the shop is open. Staff's "Update now" (here
-    from the technician's shell, through the running kiosk's control socket) lets it in."""
+def wait_while_open(version, server, config, kiosk, log_path) -> None:
+    """The release is fetched, then waits: the shop is open."""
 
     def downloaded() -> bool:
         beat = heartbeat(server).get("update") or {}
@@ -108,6 +107,37 @@ def update_now_when_downloaded(version, server, config, env, kiosk, log_path) ->
     time.sleep(5)  # several quiet moments go by: the shop is open, nothing switches
     assert downloaded() and launcher.status(config.parent / "store" / "updates").get(
         "pending") is None  # fmt: skip
+
+
+def staff_update_now(person: Person) -> None:
+    """A technician at the screen: the hidden corner, the PIN, Devices, Software,
+    Update now; the release goes in once they sign out."""
+    tree = person.wait(lambda t: t.screen == "attract", "the attract screen", 30)
+    kh = tree.raw["window"][1]  # Kivy counts y from the bottom: the top-left corner
+    corner = Widget({"seen": [8, kh - 40, 24, 24], "box": [8, kh - 40, 24, 24], "cls": "corner"})
+    for _ in range(3):
+        person.tap(person.tree(), corner)
+    person.wait_screen("staff_pin")
+    person.type("2468")
+    person.tap_id("go", "staff_pin")
+    person.tap_id("devices", "staff_menu")
+    person.wait_screen("staff_devices")
+    person.scroll_to("update_now")
+    person.shot("staff-software-before")
+    person.tap_id("update_now")
+    tree = person.wait(
+        lambda t: "leave staff mode" in (t.one(id="software").text or ""), "the answer", 10
+    )
+    assert "0.3.0 is downloaded" in tree.one(id="software").text
+    person.shot("staff-software-update-now")
+    person.tap_id("signout")
+    assert not person.faults, person.faults
+
+
+def update_now_when_downloaded(version, server, config, env, kiosk, log_path) -> None:
+    """Staff's "Update now" from the technician's shell, through the running kiosk's
+    control socket."""
+    wait_while_open(version, server, config, kiosk, log_path)
     asked = subprocess.run(
         [sys.executable, "-m", "kiosk", "--config", str(config), "update", "now"],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
@@ -174,6 +204,9 @@ def test_a_kiosk_is_updated_and_a_bad_release_goes_back(published, tmp_path: Pat
     subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config), "enroll",
                     server.url, server.code("K1")], check=True, env=env, cwd=ROOT)  # fmt: skip
     subprocess.run([sys.executable, "-c", SEED, str(config)], check=True, env=env, cwd=ROOT)
+    subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config), "staff", "add", "t1",
+                    "Tess", "--role", "technician", "--pin-stdin"], input="2468\n", text=True,
+                   check=True, env=env, cwd=ROOT)  # fmt: skip
     factory = make_release(tmp_path / "factory", "0.1.0", "kiosk")
     starts = tmp_path / "starts.log"
     x = XServer(panel.width, panel.height)
@@ -235,7 +268,8 @@ def test_a_kiosk_is_updated_and_a_bad_release_goes_back(published, tmp_path: Pat
         assert starts.read_text().split("\n")[:-1] == ["factory start", "0.2.0 start"]
         # 3. 0.3.0 migrates the store and crashes: back to 0.2.0 with the store's copy
         set_rollout(server.office.sessions, server.shop_id, version="0.3.0")
-        update_now_when_downloaded("0.3.0", server, config, env, kiosk, log_path)
+        wait_while_open("0.3.0", server, config, kiosk, log_path)
+        staff_update_now(person)
         started = time.monotonic()
         wait(
             "0.3.0 rolled back and reported",

@@ -21,7 +21,7 @@ from backoffice.updates.repository import Repository, load_signer
 from backoffice.updates.rollout import set_rollout
 from kiosk.sync import credentials
 from kiosk.sync.client import BackOfficeClient, enroll
-from kiosk.updates.fetch import Refused, ReleaseFetcher
+from kiosk.updates.fetch import RateLimitedFetcher, Refused, ReleaseFetcher
 from kiosk.updates.manager import UpdateManager
 from kiosk.updates.releases import Releases
 
@@ -144,7 +144,7 @@ def test_a_refusal_is_logged_and_on_the_fleet_page(
     assert manager.wanted == {"version": "1.2.0", "target": "kiosk-1.2.0.tar.gz"}
     with caplog.at_level(logging.ERROR, logger="kiosk.updates"):
         manager.fetch_wanted()
-    (line,) = [r.getMessage() for r in caplog.records]
+    (line,) = {r.getMessage() for r in caplog.records if r.name.startswith("kiosk.updates")}
     assert line.startswith("update to 1.2.0 not installed: kiosk-1.2.0.tar.gz does not match")
     assert manager.releases.installed() == []
     client.heartbeat({"version": "1.1.0", "update": manager.report()})
@@ -153,3 +153,28 @@ def test_a_refusal_is_logged_and_on_the_fleet_page(
     page = httpx.get(f"{server.url}/fleet/{server.shop_id}", auth=("staff", token)).text
     assert "refused; 1.2.0: kiosk-1.2.0.tar.gz does not match its signed length" in page
     assert "1.2.0 (100 %)" in page  # what the back office asks of it
+
+
+def test_the_download_keeps_to_its_rate(published, tmp_path: Path, monkeypatch) -> None:
+    """At [updates] rate_kib_s: the fetcher waits as long as the bytes it has read
+    would take at that rate (its waits recorded here, not slept)."""
+    import base64
+    import os
+
+    filler = base64.b64encode(os.urandom(90_000)).decode()
+    published.publish("1.3.0", text=f"#!/bin/sh\n# {filler}\nexit 0\n")
+    kiosk = fetcher(published, tmp_path)
+    kiosk.rate = 20_000
+    waits: list[float] = []
+    original = RateLimitedFetcher.__init__
+
+    def recording(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.sleep = waits.append
+
+    monkeypatch.setattr(RateLimitedFetcher, "__init__", recording)
+    got = kiosk.fetch("kiosk-1.3.0.tar.gz", "1.3.0", "1.2.0")
+    assert got.length > 60_000
+    # each wait is how far the bytes read are ahead of the rate since the download began
+    # (the waits are not slept here, so the last one is the download's whole length)
+    assert got.length / 20_000 * 0.9 <= max(waits) <= got.length / 20_000 + 0.5
