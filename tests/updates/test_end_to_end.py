@@ -109,9 +109,8 @@ def wait_while_open(version, server, config, kiosk, log_path) -> None:
         "pending") is None  # fmt: skip
 
 
-def staff_update_now(person: Person) -> None:
-    """A technician at the screen: the hidden corner, the PIN, Devices, Software,
-    Update now; the release goes in once they sign out."""
+def enter_staff_devices(person: Person) -> None:
+    """The hidden corner (three taps), the technician's PIN, Devices."""
     tree = person.wait(lambda t: t.screen == "attract", "the attract screen", 30)
     kh = tree.raw["window"][1]  # Kivy counts y from the bottom: the top-left corner
     corner = Widget({"seen": [8, kh - 40, 24, 24], "box": [8, kh - 40, 24, 24], "cls": "corner"})
@@ -122,6 +121,12 @@ def staff_update_now(person: Person) -> None:
     person.tap_id("go", "staff_pin")
     person.tap_id("devices", "staff_menu")
     person.wait_screen("staff_devices")
+
+
+def staff_update_now(person: Person) -> None:
+    """A technician at the screen: the hidden corner, the PIN, Devices, Software,
+    Update now; the release goes in once they sign out."""
+    enter_staff_devices(person)
     person.scroll_to("update_now")
     person.shot("staff-software-before")
     person.tap_id("update_now")
@@ -130,6 +135,22 @@ def staff_update_now(person: Person) -> None:
     )
     assert "0.3.0 is downloaded" in tree.one(id="software").text
     person.shot("staff-software-update-now")
+    person.tap_id("signout")
+    assert not person.faults, person.faults
+
+
+def staff_sees_what_went_back(person: Person) -> None:
+    """After the automatic rollback: the technician reads why on the Software section;
+    going back further is refused, with the reason (0.2.0 has no previous release)."""
+    enter_staff_devices(person)
+    tree = person.scroll_to("roll_back")
+    said = tree.one(id="software").text
+    assert "Running 0.2.0" in said
+    assert "0.3.0 went back: not healthy after 3 starts (last: exit status 3)" in said
+    person.tap_id("roll_back")
+    person.wait(lambda t: "Not now: there is no previous release" in t.one(id="software").text,
+                "the refusal", 10)  # fmt: skip
+    person.shot("staff-software-after-rollback")
     person.tap_id("signout")
     assert not person.faults, person.faults
 
@@ -289,6 +310,7 @@ def test_a_kiosk_is_updated_and_a_bad_release_goes_back(published, tmp_path: Pat
         person.wait(lambda t: t.screen == "attract" and any(
             not w.disabled for w in t.find(cls="BigButton")), "0.2.0 open again", 120)  # fmt: skip
         person.shot("0.2.0-back")
+        staff_sees_what_went_back(person)
         # the store 0.2.0 reopened is the one it left: every customer, nothing owed twice
         with server.office.sessions() as s:
             ops = s.execute(
@@ -315,3 +337,8 @@ def test_a_kiosk_is_updated_and_a_bad_release_goes_back(published, tmp_path: Pat
         out.mkdir(parents=True, exist_ok=True)
         for shot in shots.glob("*.png"):
             shutil.copyfile(shot, out / shot.name)
+        # the ones docs/updates.md shows
+        for name in ("0.2.0-held", "staff-software-update-now", "staff-software-after-rollback"):
+            shutil.copyfile(
+                shots / f"{name}.png", ROOT / "docs/screens/800x480" / f"update-{name}.png"
+            )
