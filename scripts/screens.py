@@ -78,6 +78,12 @@ def main() -> int:
     fleet = SHOTS / "fleet" / "fleet.png"  # the back office's page, in headless Chromium
     if fleet.exists():
         shutil.copy(fleet, DOCS / "backoffice-fleet.png")
+    updates = ROOT / "build" / "updates"  # tests/updates/test_end_to_end.py
+    if (updates / "fleet-releases.png").exists():
+        shutil.copy(updates / "fleet-releases.png", DOCS / "fleet-releases.png")
+    for step in ("0.2.0-held", "staff-software-update-now", "staff-software-after-rollback"):
+        if (updates / f"{step}.png").exists():
+            shutil.copy(updates / f"{step}.png", DOCS / "800x480" / f"update-{step}.png")
     count = sum(1 for _ in DOCS.rglob("*.png"))
     print(f"docs/screens: {count} screenshots")
     return 0

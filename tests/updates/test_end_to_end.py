@@ -203,7 +203,7 @@ def fleet_page_with_three_versions(server) -> None:
     for running in ("<td>0.1.0</td>", "<td>0.2.0</td>", "<td>0.3.0</td>"):
         assert running in page
     shot = screenshot(url.replace("http://", f"http://staff:{token}@"),
-                      ROOT / "docs" / "screens" / "fleet-releases.png", (1280, 900))  # fmt: skip
+                      ROOT / "build" / "updates" / "fleet-releases.png", (1280, 900))  # fmt: skip
     assert shot.stat().st_size > 20_000
 
 
@@ -337,8 +337,3 @@ def test_a_kiosk_is_updated_and_a_bad_release_goes_back(published, tmp_path: Pat
         out.mkdir(parents=True, exist_ok=True)
         for shot in shots.glob("*.png"):
             shutil.copyfile(shot, out / shot.name)
-        # the ones docs/updates.md shows
-        for name in ("0.2.0-held", "staff-software-update-now", "staff-software-after-rollback"):
-            shutil.copyfile(
-                shots / f"{name}.png", ROOT / "docs/screens/800x480" / f"update-{name}.png"
-            )
