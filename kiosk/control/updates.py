@@ -47,25 +47,27 @@ def update_status(ctx: Context, args: Namespace, out: TextIO, err: TextIO) -> in
     return 0
 
 
-def update_now(ctx: Context, args: Namespace, out: TextIO, err: TextIO) -> int:
+def _ask_the_kiosk(ctx: Context, err: TextIO, command: str) -> int:
+    """`update now` and `update rollback`: only the running kiosk can; 0 when it will."""
     if ctx.updates is None:
-        err.write("kiosk update now: only the running kiosk, taking updates, can\n")
+        err.write(f"kiosk update {command}: only the running kiosk, taking updates, can\n")
         return 2
-    why = ctx.updates.update_now()
+    why = ctx.updates.update_now() if command == "now" else ctx.updates.roll_back()
     if why:
-        err.write(f"kiosk update now: {why}\n")
+        err.write(f"kiosk update {command}: {why}\n")
         return 1
-    out.write(f"switching to {ctx.updates.manager.downloaded} at the next quiet moment\n")
     return 0
+
+
+def update_now(ctx: Context, args: Namespace, out: TextIO, err: TextIO) -> int:
+    code = _ask_the_kiosk(ctx, err, "now")
+    if code == 0:
+        out.write(f"switching to {ctx.updates.manager.downloaded} at the next quiet moment\n")
+    return code
 
 
 def update_rollback(ctx: Context, args: Namespace, out: TextIO, err: TextIO) -> int:
-    if ctx.updates is None:
-        err.write("kiosk update rollback: only the running kiosk, taking updates, can\n")
-        return 2
-    why = ctx.updates.roll_back()
-    if why:
-        err.write(f"kiosk update rollback: {why}\n")
-        return 1
-    out.write("going back to the previous release\n")
-    return 0
+    code = _ask_the_kiosk(ctx, err, "rollback")
+    if code == 0:
+        out.write("going back to the previous release\n")
+    return code
