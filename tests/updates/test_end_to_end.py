@@ -311,6 +311,13 @@ def test_a_kiosk_is_updated_and_a_bad_release_goes_back(published, tmp_path: Pat
             not w.disabled for w in t.find(cls="BigButton")), "0.2.0 open again", 120)  # fmt: skip
         person.shot("0.2.0-back")
         staff_sees_what_went_back(person)
+        status = subprocess.run(
+            [sys.executable, "-m", "kiosk", "--config", str(config), "update", "status"],
+            env=env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
+        ).stdout  # fmt: skip
+        assert "running    0.2.0\n" in status and "previous   -\n" in status
+        assert "failed     0.3.0: not healthy after 3 starts (last: exit status 3)" in status
+        assert "rolled back 0.3.0: not healthy after 3 starts" in status  # the last events
         # the store 0.2.0 reopened is the one it left: every customer, nothing owed twice
         with server.office.sessions() as s:
             ops = s.execute(
