@@ -10,17 +10,17 @@ it in words.
 # including the dependency aliases defined inside create_app.
 
 import base64
-import json
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import unquote
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backoffice import fleet, status_page
+from backoffice.asgi import NoNul, Shed, retry_after
 from backoffice.guard import Attempts, FixedToken, StaffToken
 from backoffice.service import MAX_BATCH, BackOffice, Rejected, Unauthorized
 from backoffice.updates import rollout
@@ -33,6 +33,9 @@ from kiosk.domain.orders import OrderState, ServiceOrder
 from kiosk.domain.plain import DecodeError, from_plain
 
 PROTOCOL_VERSION = 1
+# sync requests one worker serves at once before it sheds the next with 503 (asgi.py):
+# anyio's thread pool, which runs the endpoints, has 40 threads
+MAX_IN_FLIGHT = 40
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 # Ids are PostgreSQL `integer`s (at most 2**31 - 1); sequence numbers are `bigint`.
 ShopId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -171,24 +174,6 @@ def app_from_environment() -> FastAPI:
     return create_app(BackOffice(make_sessions(engine)), token, updates=updates)
 
 
-def _has_nul(body: bytes) -> bool:
-    """Whether the JSON body, decoded, holds U+0000 in any key or string."""
-    try:
-        stack: list[Any] = [json.loads(body)]
-    except ValueError:
-        return False  # not JSON: the endpoint's own validation says so
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str) and "\x00" in item:
-            return True
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -198,6 +183,7 @@ def create_app(
     admin_token: str | StaffToken,
     attempts: Attempts | None = None,
     updates: Repository | None = None,
+    max_in_flight: int = MAX_IN_FLIGHT,
 ) -> FastAPI:
     token = admin_token if isinstance(admin_token, StaffToken) else FixedToken(admin_token)
     guard = attempts or Attempts(office.sessions)
@@ -391,23 +377,17 @@ def create_app(
     if updates is not None:
         app.include_router(update_routes(updates))
 
-    @app.middleware("http")
-    async def no_nul_characters(request: Request, call_next: Any) -> Any:
-        """Text with U+0000 anywhere (path, query, JSON body) is refused as a 422: no
-        record holds one, and PostgreSQL's text columns cannot store one."""
-        where = ""
-        if "\x00" in unquote(request.url.path) or "\x00" in unquote(request.url.query):
-            where = "the address"
-        else:
-            body = await request.body()
-            if b"\x00" in body or (b"\\u0000" in body and _has_nul(body)):
-                where = "the request body"
-        if where:
-            return JSONResponse(
-                {"detail": f"{where} holds a NUL character (U+0000), which no field allows"},
-                status_code=422,
-            )
-        return await call_next(request)
+    app.add_middleware(NoNul)
+    app.add_middleware(Shed, limit=max_in_flight)  # outermost: a shed request costs nothing
+
+    @app.exception_handler(PoolTimeout)
+    def no_connection(_request: Any, _exc: PoolTimeout) -> JSONResponse:
+        """The database gave no connection within the pool's wait: come back later."""
+        return JSONResponse(
+            {"detail": "the back office is busy: come back after Retry-After seconds"},
+            status_code=503,
+            headers={"Retry-After": retry_after()},
+        )
 
     @app.exception_handler(Rejected)
     def rejected(_request: Any, exc: Rejected) -> JSONResponse:

@@ -196,7 +196,18 @@ BASELINE = "0001"
 def make_engine(url: str, *, migrate: bool = True) -> Engine:
     """An engine for url; with `migrate`, the schema brought to the newest revision first
     (a server's worker processes open theirs with migrate=False, after the parent did)."""
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, future=True)
+    else:
+        # Sized from the fleet bench (docs/sync-protocol.md): a worker's 40 request threads
+        # share 20 connections; one not had within 3 s is a 503 with Retry-After (api.py),
+        # well inside the kiosk's 10 s. No ping before each use (a round trip a request):
+        # a connection found dead is thrown away and the transaction run again
+        # (service.retried); connections older than 30 min are replaced.
+        engine = create_engine(
+            url, future=True, pool_size=10, max_overflow=10, pool_timeout=3.0,
+            pool_recycle=1800, pool_pre_ping=False,
+        )  # fmt: skip
     if engine.dialect.name == "sqlite":
         # Requests run on several threads. A deferred SQLite transaction that reads and then
         # writes can fail to upgrade its lock ("database is locked"); BEGIN IMMEDIATE takes

@@ -80,6 +80,8 @@ log = logging.getLogger(__name__)
 # enrolment code's single use), so a whole transaction can be repeated.
 RETRYABLE = {"40001": "serialization failure", "40P01": "deadlock"}
 ATTEMPTS = 6
+CREDENTIAL_TTL_S = 30.0
+KNOWN_MAX = 20_000  # credentials remembered (a chain's kiosks, with room)
 
 
 def retried(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -90,9 +92,10 @@ def retried(fn: Callable[..., Any]) -> Callable[..., Any]:
                 return fn(*args, **kwargs)
             except DBAPIError as exc:
                 state = getattr(exc.orig, "sqlstate", None)
-                if state not in RETRYABLE or attempt == ATTEMPTS:
+                why = "connection lost" if exc.connection_invalidated else RETRYABLE.get(state)
+                if why is None or attempt == ATTEMPTS:
                     raise
-                log.warning("%s: %s, attempt %d; again", fn.__name__, RETRYABLE[state], attempt)
+                log.warning("%s: %s, attempt %d; again", fn.__name__, why, attempt)
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))
         raise AssertionError("unreachable")
 
@@ -105,6 +108,7 @@ class BackOffice:
     ) -> None:
         self.sessions = sessions
         self.clock = clock
+        self._known: dict[str, tuple[float, tuple[int, str]]] = {}  # kiosk_for's memory
 
     @contextmanager
     def _batch(self, shop_id: int) -> Iterator[Batch]:
@@ -159,6 +163,7 @@ class BackOffice:
                 select(Kiosk).where(Kiosk.shop_id == row.shop_id, Kiosk.kiosk_id == row.kiosk_id)
             )
             if existing is not None:  # re-enrolling a replaced kiosk: the old credential dies
+                self._known.pop(existing.credential_hash, None)
                 existing.credential_hash = digest(credential)
             else:
                 s.add(
@@ -177,17 +182,29 @@ class BackOffice:
                 "shop_name": shop.name,
             }
 
+    @retried
     def kiosk_for(self, credential: str) -> tuple[int, str]:
         """(shop id, kiosk id) for a credential, or Unauthorized. Read only: last_seen is
-        written in the request's own transaction (push, heartbeat)."""
+        written in the request's own transaction (push, heartbeat).
+
+        A known credential is remembered for CREDENTIAL_TTL_S in this process: looking
+        it up was a third of a sync request's time (a session, a connection, a query;
+        docs/sync-protocol.md). A kiosk enrolled again makes its old credential unknown
+        at once here and within CREDENTIAL_TTL_S in the other server processes."""
+        hashed = digest(credential)
+        now = time.monotonic()
+        known = self._known.get(hashed)
+        if known is not None and known[0] > now:
+            return known[1]
         with self.sessions() as s:
             row = s.execute(
-                select(Kiosk.shop_id, Kiosk.kiosk_id).where(
-                    Kiosk.credential_hash == digest(credential)
-                )
+                select(Kiosk.shop_id, Kiosk.kiosk_id).where(Kiosk.credential_hash == hashed)
             ).first()
         if row is None:
             raise Unauthorized("unknown kiosk credential")
+        if len(self._known) >= KNOWN_MAX:
+            self._known.clear()
+        self._known[hashed] = (now + CREDENTIAL_TTL_S, (row.shop_id, row.kiosk_id))
         return row.shop_id, row.kiosk_id
 
     @retried
@@ -271,6 +288,7 @@ class BackOffice:
         return seen
 
     # -- pull --
+    @retried
     def changes(self, shop_id: int, cursor: int, limit: int) -> dict[str, Any]:
         with self.sessions() as s:
             rows = s.execute(

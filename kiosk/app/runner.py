@@ -242,6 +242,8 @@ class KioskRun:
         worker.update_report = manager.report
         worker.on_update = manager.directive
         self.updates.start()
+        if self.updates.holding:  # a new release proving itself: its sync round now
+            worker.wake()
         self.app.updates = self.updates  # staff mode's Update now and Go back
 
     def _start_control(self) -> None:

@@ -11,7 +11,8 @@ queue behind it.
 Pull: pages of changes since the stored cursor; each page is applied in one storage
 transaction together with the new cursor, so a crash mid-page applies none of it.
 
-Between rounds: exponential backoff with full jitter, at least what Retry-After asks.
+Between rounds: exponential backoff with full jitter, at least what Retry-After asks;
+the first round at a random moment of the first interval.
 """
 
 from __future__ import annotations
@@ -304,6 +305,12 @@ class SyncWorker:
             self._thread.join(timeout=10)
 
     def _run(self) -> None:
+        # A chain's kiosks start together after a power cut or a morning switch-on: the
+        # first round comes at a random moment of the first interval (at once when woken:
+        # a drop-off, staff's "sync now"), so a thousand do not arrive in the same second.
+        # After an outage the back-off's full jitter spreads them the same way.
+        self._wake.wait(self.rng.uniform(0, self.interval_s))
+        self._wake.clear()
         while not self._stop.is_set():
             report = self.run_once()
             if report.error:

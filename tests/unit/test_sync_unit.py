@@ -93,7 +93,36 @@ def test_worker_thread_runs_rounds_and_stops(repos):
     original = worker.run_once
     worker.run_once = lambda: rounds.append(1) or original()
     worker.start()
+    worker.wake()  # the first round at once (else at a random moment of the first minute)
     time.sleep(0.3)
     worker.stop()
     assert len(rounds) >= 3  # failed rounds are retried after the (short) backoff
     assert "no network" in repos.settings.get("sync.last_error")["error"]
+
+
+def test_the_first_round_comes_at_a_random_moment_of_the_first_interval(repos):
+    """A chain's kiosks switched on together do not all sync in the same second."""
+    from kiosk.sync.worker import RoundReport, SyncWorker
+
+    class Drawn:
+        def uniform(self, low, high):
+            assert (low, high) == (0, 0.8)
+            return 0.5
+
+    class Quiet:
+        def push(self, *a):
+            return []
+
+    started = time.monotonic()
+    first = []
+    worker = SyncWorker(repos, Quiet(), lambda: datetime.now(UTC), interval_s=0.8, rng=Drawn())
+
+    def one_round():
+        first.append(time.monotonic() - started)
+        worker._stop.set()  # one is enough
+        return RoundReport()
+
+    worker.run_once = one_round
+    worker.start()
+    worker._thread.join(5)
+    assert len(first) == 1 and 0.45 <= first[0] < 0.8
