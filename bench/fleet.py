@@ -24,6 +24,7 @@ import resource
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,6 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backoffice.db import make_engine, make_sessions  # noqa: E402
-from backoffice.service import BackOffice  # noqa: E402
 from tests.integration.conftest import free_port  # noqa: E402
 from tests.pg import PgServer  # noqa: E402
 
@@ -48,12 +47,26 @@ TLS = ssl.create_default_context()
 TYPES = ("push", "pull", "heartbeat")
 
 
-def credentials(office: BackOffice, n: int) -> list[str]:
-    shops = [office.create_shop(f"Shop {s}") for s in range(-(-n // PER_SHOP))]
-    return [
-        office.enroll(office.enrolment_code(shops[k // PER_SHOP], f"K{k % PER_SHOP}"))["credential"]
-        for k in range(n)
-    ]
+def credentials(url: str, token: str, n: int) -> list[str]:
+    """N kiosks, 4 a shop, enrolled through the staff API and /v1/enroll: what any
+    version of the back office answers, so the peer is set up as the head is."""
+    staff = {"X-Admin-Token": token}
+    out = []
+    with httpx.Client(base_url=url, timeout=30) as client:
+        shops = [
+            client.post("/v1/admin/shops", json={"name": f"Shop {s}"}, headers=staff).json()[
+                "shop_id"
+            ]
+            for s in range(-(-n // PER_SHOP))
+        ]
+        for k in range(n):
+            code = client.post(
+                "/v1/admin/enrolment-codes",
+                json={"shop_id": shops[k // PER_SHOP], "kiosk_id": f"K{k % PER_SHOP}"},
+                headers=staff,
+            ).json()["code"]
+            out.append(client.post("/v1/enroll", json={"code": code}).json()["credential"])
+    return out
 
 
 def cpu_s(pid: int) -> float:
@@ -75,6 +88,7 @@ class Kiosk:
         self.n, self.url, self.record = number, url, record
         self.headers = {"Authorization": f"Bearer {credential}"}
         self.cursor, self.ops = 0, 0
+        self.retry_after = 1.0  # as the kiosk: at least what the back office asks
 
     async def call(
         self, client: httpx.AsyncClient, kind: str, method: str, path: str, **kw: Any
@@ -87,6 +101,9 @@ class Kiosk:
             ok = answer.status_code == 200
             if ok and kind == "pull":
                 self.cursor = answer.json()["next_cursor"]
+            if answer.status_code in (429, 503):  # shed: told when to come back
+                self.record["shed"].append(1)
+                self.retry_after = float(answer.headers.get("Retry-After") or 1)
         except httpx.HTTPError:
             ok = False
         self.record[kind].append((time.perf_counter() - started) * 1000 if ok else None)
@@ -138,9 +155,10 @@ class Kiosk:
         async with httpx.AsyncClient(verify=TLS) as client:
             await asyncio.sleep(random.uniform(0, within_s))
             while time.monotonic() - start < limit_s:
+                self.retry_after = 1.0
                 if await self.round(client):
                     return True
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(self.retry_after)
         return False
 
 
@@ -153,7 +171,8 @@ def percentiles(values: list[float | None]) -> dict[str, float]:
     }
 
 
-def serve(db: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
+def serve(db: str, port: int, folder: Path, code: Path = ROOT) -> subprocess.Popen[bytes]:
+    """`serve --workers 2` from the tree `code` (this one, or the peer's worktree)."""
     server = subprocess.Popen(
         [
             sys.executable,
@@ -169,7 +188,8 @@ def serve(db: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
             "--admin-token-file",
             str(folder / "admin.token"),
         ],
-        cwd=ROOT,
+        cwd=code,
+        env={**os.environ, "PYTHONPATH": str(code)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -185,15 +205,16 @@ def serve(db: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
 
 
 def load(url: str, creds: list[str], seconds: float, pid: int) -> dict[str, Any]:
-    record: dict[str, list[Any]] = {t: [] for t in TYPES}
+    record: dict[str, list[Any]] = {t: [] for t in (*TYPES, "shed")}
     kiosks = [Kiosk(n, c, url, record) for n, c in enumerate(creds)]
     before, own = cpu_s(pid), time.process_time()
     wall = time.monotonic()
     asyncio.run(asyncio.wait_for(_all(k.steady(seconds) for k in kiosks), seconds + 90))
     used, own = cpu_s(pid) - before, time.process_time() - own
-    answered = sum(1 for values in record.values() for v in values if v is not None)
+    answered = sum(1 for t in TYPES for v in record[t] if v is not None)
     out: dict[str, Any] = {t: percentiles(record[t]) for t in TYPES}
-    out["errors"] = sum(1 for values in record.values() for v in values if v is None)
+    out["errors"] = sum(1 for t in TYPES for v in record[t] if v is None)
+    out["shed_503"] = len(record["shed"])
     out["requests"] = answered
     out["cpu_ms_per_request"] = round(used * 1000 / max(answered, 1), 2)
     # the load generator's own share of the two cores: past about one core, its event
@@ -207,44 +228,72 @@ async def _all(runs: Any) -> list[Any]:
     return await asyncio.gather(*runs)
 
 
+def measure(
+    pg: PgServer, code: Path, sizes: list[int], herds: list[int], seconds: float
+) -> dict[str, Any]:
+    """One back office (from the tree `code`) on a database of its own: the steady loads,
+    then the morning starts."""
+    folder = Path(tempfile.mkdtemp(prefix="fleet-", dir=pg.folder))
+    port = free_port()
+    server = serve(pg.new_database(), port, folder, code)
+    url = f"http://127.0.0.1:{port}"
+    result: dict[str, Any] = {}
+    try:
+        token = (folder / "admin.token").read_text().strip()
+        creds = credentials(url, token, max(sizes + herds))
+        passing = 0
+        for n in sizes:
+            measured = load(url, creds[:n], seconds, server.pid)
+            result[f"kiosks_{n}"] = measured
+            print(json.dumps({code.name: {f"kiosks_{n}": measured}}), file=sys.stderr)
+            if all(measured[t]["p99"] <= 200 for t in TYPES) and not measured["errors"]:
+                passing = max(passing, n)
+        result["max_kiosks_p99_200ms"] = passing
+        for n in herds:
+            record: dict[str, list[Any]] = {t: [] for t in (*TYPES, "shed")}
+            kiosks = [Kiosk(k, c, url, record) for k, c in enumerate(creds[:n])]
+            done = asyncio.run(_all(k.herd(10.0, 60.0) for k in kiosks))
+            result[f"herd_failed_{n}"] = sum(1 for ok in done if not ok)
+            result[f"herd_shed_503_{n}"] = len(record["shed"])
+    finally:
+        server.terminate()
+        server.wait(10)
+    return result
+
+
+def worktree(rev: str) -> Path:
+    """The peer: this repository at `rev`, checked out beside it (git worktree)."""
+    folder = Path(tempfile.mkdtemp(prefix="fleet-peer-")) / rev
+    subprocess.run(["git", "worktree", "add", "--detach", str(folder), rev], cwd=ROOT,
+                   check=True, capture_output=True)  # fmt: skip
+    return folder
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kiosks", default="250,500,1000", help="N to try, comma-separated")
     parser.add_argument("--seconds", type=float, default=60.0, help="steady load per N")
     parser.add_argument("--herd", default="", help="N for the morning start, comma-separated")
+    parser.add_argument("--peer", default="", help="also measure the back office at this commit")
     args = parser.parse_args()
     sizes = [int(n) for n in args.kiosks.split(",") if n]
     herds = [int(n) for n in args.herd.split(",") if n]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
-    pg = PgServer().start()
-    folder = Path(pg.folder)
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
     result: dict[str, Any] = {"workers": 2, "interval_s": INTERVAL_S, "timeout_s": TIMEOUT_S}
+    pg = PgServer().start()
+    peer = worktree(args.peer) if args.peer else None
     try:
-        db = pg.new_database()
-        office = BackOffice(make_sessions(make_engine(db)))
-        creds = credentials(office, max(sizes + herds))
-        port = free_port()
-        server = serve(db, port, folder)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            passing = 0
-            for n in sizes:
-                measured = load(url, creds[:n], args.seconds, server.pid)
-                result[f"kiosks_{n}"] = measured
-                print(json.dumps({f"kiosks_{n}": measured}), file=sys.stderr)
-                if all(measured[t]["p99"] <= 200 for t in TYPES) and not measured["errors"]:
-                    passing = max(passing, n)
-            result["max_kiosks_p99_200ms"] = passing
-            for n in herds:
-                kiosks = [Kiosk(k, c, url, {t: [] for t in TYPES}) for k, c in enumerate(creds[:n])]
-                done = asyncio.run(_all(k.herd(10.0, 60.0) for k in kiosks))
-                result[f"herd_failed_{n}"] = sum(1 for ok in done if not ok)
-        finally:
-            server.terminate()
-            server.wait(10)
+        result[head or "this tree"] = measure(pg, ROOT, sizes, herds, args.seconds)
+        if peer is not None:
+            result[f"peer {args.peer}"] = measure(pg, peer, sizes, herds, args.seconds)
     finally:
         pg.stop()
+        if peer is not None:
+            subprocess.run(["git", "worktree", "remove", "--force", str(peer)], cwd=ROOT,
+                           capture_output=True)  # fmt: skip
     print(json.dumps(result))
     return 0
 
