@@ -22,7 +22,8 @@ $(STAMP): setup.cfg pyproject.toml
 	@# brings systemd-analyze, which checks the unit files. Droid Sans Fallback draws the
 	@# receipt lines no code page has (CJK) as images (kiosk/receipts/legible.py). espeak-ng
 	@# speaks the screens (kiosk/app/speech.py); sox measures its WAVs in the speech test.
-	@# PostgreSQL: the tests marked `postgres` start a throw-away server (tests/pg.py).
+	@# PostgreSQL: the tests marked `postgres` start a throw-away server (tests/pg.py);
+	@# HAProxy stands in front of two of its servers there (tests/integration/test_chain.py).
 	@# Chromium: the back office's fleet page is looked at in it, headless. usbguard,
 	@# nftables, openssh-server: provisioning's policy, ruleset and sshd drop-in are checked
 	@# by their own tools. openssl makes the message tests' relay certificate. Nothing
@@ -30,7 +31,7 @@ $(STAMP): setup.cfg pyproject.toml
 	@# daemons installed only for their tools are masked: this machine's USB and SSH
 	@# stay as they were.
 	@missing=""; \
-	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core fonts-droid-fallback systemd espeak-ng sox postgresql chromium usbguard nftables openssh-server openssl; do \
+	  for p in xvfb xauth libgl1 libegl1 libgles2 libmtdev1 fonts-dejavu-core fonts-droid-fallback systemd espeak-ng sox postgresql haproxy chromium usbguard nftables openssh-server openssl; do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then \
 	    if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
@@ -39,6 +40,7 @@ $(STAMP): setup.cfg pyproject.toml
 	      [ -z "$$own" ] || rm -f /usr/sbin/policy-rc.d; \
 	      case " $$missing " in *" usbguard "*) systemctl mask usbguard >/dev/null 2>&1 || true;; esac; \
 	      case " $$missing " in *" openssh-server "*) systemctl mask ssh >/dev/null 2>&1 || true;; esac; \
+	      case " $$missing " in *" haproxy "*) systemctl mask haproxy >/dev/null 2>&1 || true;; esac; \
 	      [ $$rc -eq 0 ]; \
 	    else echo "note: missing system packages:$$missing (UI tests fall back to SDL offscreen)"; fi; \
 	  fi
