@@ -189,7 +189,7 @@ def serve(db: str, port: int, folder: Path, code: Path = ROOT) -> subprocess.Pop
             str(folder / "admin.token"),
         ],
         cwd=code,
-        env={**os.environ, "PYTHONPATH": str(code)},
+        env={**os.environ, "PYTHONPATH": f"{code / 'undeclared'}{os.pathsep}{code}"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -262,10 +262,20 @@ def measure(
 
 
 def worktree(rev: str) -> Path:
-    """The peer: this repository at `rev`, checked out beside it (git worktree)."""
+    """The peer: this repository at `rev`, checked out beside it (git worktree), with
+    only the packages it declared: one this tree added since (uvicorn takes httptools and
+    uvloop whenever they are importable) is hidden from it."""
     folder = Path(tempfile.mkdtemp(prefix="fleet-peer-")) / rev
     subprocess.run(["git", "worktree", "add", "--detach", str(folder), rev], cwd=ROOT,
                    check=True, capture_output=True)  # fmt: skip
+    declared = (folder / "setup.cfg").read_text()
+    hide = folder / "undeclared"
+    for package in ("httptools", "uvloop"):
+        if package not in declared:
+            (hide / package).mkdir(parents=True)
+            (hide / package / "__init__.py").write_text(
+                f"raise ImportError('{package}: not declared at {rev}')\n"
+            )
     return folder
 
 
