@@ -3,9 +3,9 @@
 through memory objects: about a tenth of a request's time, measured with py-spy,
 docs/sync-protocol.md "Where a request's time goes"):
 
-- **Shedding load** (`Shed`): a worker serves at most `limit` requests at once; one
-  more is answered at once with 503 and `Retry-After` (a few seconds, spread), instead
-  of waiting behind the others past the kiosk's 10 s time-out. A kiosk honours it
+- **Shedding load** (`Shed`): a worker holds at most `limit` sync requests at once; one
+  more is answered at once with 503 and `Retry-After` (5 to 20 s, spread), instead of
+  waiting behind the others past the kiosk's 10 s time-out. A kiosk honours it
   (kiosk/sync/worker.py). The same answer for a database that gives no connection in
   time (api.py: the pool's wait).
 - **No NUL characters** (`NoNul`): text with U+0000 anywhere (path, query, JSON body)
@@ -25,7 +25,7 @@ Receive = Any
 Send = Any
 App = Any
 
-RETRY_AFTER_S = (2, 8)  # spread: kiosks told to come back do not come back together
+RETRY_AFTER_S = (5, 20)  # spread: kiosks told to come back do not come back together
 
 
 def retry_after() -> str:

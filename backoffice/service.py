@@ -185,7 +185,7 @@ class BackOffice:
     @retried
     def kiosk_for(self, credential: str) -> tuple[int, str]:
         """(shop id, kiosk id) for a credential, or Unauthorized. Read only: last_seen is
-        written in the request's own transaction (push, heartbeat).
+        written by the heartbeat that ends every sync round.
 
         A known credential is remembered for CREDENTIAL_TTL_S in this process: looking
         it up was a third of a sync request's time (a session, a connection, a query;
@@ -267,12 +267,6 @@ class BackOffice:
                 results.append(OpResult(op_id, status, reason))
             if rows:
                 b.s.execute(insert(AppliedOperation.__table__), rows)
-            kiosks = Kiosk.__table__
-            b.s.execute(
-                update(kiosks)
-                .where(kiosks.c.shop_id == shop_id, kiosks.c.kiosk_id == kiosk_id)
-                .values(last_seen=now)
-            )
         return results
 
     @staticmethod

@@ -51,22 +51,31 @@ def credentials(url: str, token: str, n: int) -> list[str]:
     """N kiosks, 4 a shop, enrolled through the staff API and /v1/enroll: what any
     version of the back office answers, so the peer is set up as the head is."""
     staff = {"X-Admin-Token": token}
-    out = []
-    with httpx.Client(base_url=url, timeout=30) as client:
-        shops = [
-            client.post("/v1/admin/shops", json={"name": f"Shop {s}"}, headers=staff).json()[
-                "shop_id"
-            ]
-            for s in range(-(-n // PER_SHOP))
-        ]
-        for k in range(n):
-            code = client.post(
-                "/v1/admin/enrolment-codes",
-                json={"shop_id": shops[k // PER_SHOP], "kiosk_id": f"K{k % PER_SHOP}"},
-                headers=staff,
-            ).json()["code"]
-            out.append(client.post("/v1/enroll", json={"code": code}).json()["credential"])
-    return out
+
+    async def enrol(client: httpx.AsyncClient, shop: int, kiosk: str) -> str:
+        code = (
+            await client.post("/v1/admin/enrolment-codes", headers=staff,
+                              json={"shop_id": shop, "kiosk_id": kiosk})
+        ).json()["code"]  # fmt: skip
+        return str((await client.post("/v1/enroll", json={"code": code})).json()["credential"])
+
+    async def everyone() -> list[str]:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+            gate = asyncio.Semaphore(8)
+
+            async def one_shop(s: int) -> list[str]:
+                async with gate:
+                    shop = (
+                        await client.post("/v1/admin/shops", json={"name": f"Shop {s}"},
+                                          headers=staff)
+                    ).json()["shop_id"]  # fmt: skip
+                    count = min(PER_SHOP, n - s * PER_SHOP)
+                    return [await enrol(client, shop, f"K{k}") for k in range(count)]
+
+            shops = await asyncio.gather(*(one_shop(s) for s in range(-(-n // PER_SHOP))))
+            return [c for shop in shops for c in shop]
+
+    return asyncio.run(everyone())
 
 
 def cpu_s(pid: int) -> float:

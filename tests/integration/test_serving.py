@@ -46,3 +46,39 @@ def test_a_kept_alive_connection_answers_at_once_with_two_workers(tmp_path: Path
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_a_worker_past_its_limit_sheds_with_retry_after() -> None:
+    """The request past a worker's limit is answered at once, 503 with Retry-After
+    (backoffice/asgi.py), instead of waiting behind the others past the kiosk's
+    time-out; the ones in hand finish; other paths are never shed."""
+    import asyncio
+
+    from backoffice.asgi import RETRY_AFTER_S, Shed
+
+    release = asyncio.Event()
+
+    async def slow(scope, receive, send):
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"done"})
+
+    app = Shed(slow, limit=2)
+
+    async def scenario():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bo") as client:
+            held = [asyncio.create_task(client.get("/v1/sync/changes")) for _ in range(2)]
+            await asyncio.sleep(0.05)
+            shed = await client.post("/v1/sync/push", json={})
+            other = asyncio.create_task(client.get("/v1/health"))  # not a sync path
+            await asyncio.sleep(0.05)
+            assert not other.done()  # it waits with the others, never shed
+            release.set()
+            return [await t for t in held], shed, await other
+
+    held, shed, other = asyncio.run(scenario())
+    assert [r.status_code for r in held] == [200, 200] and other.status_code == 200
+    assert shed.status_code == 503 and "busy" in shed.json()["detail"]
+    assert RETRY_AFTER_S[0] <= int(shed.headers["Retry-After"]) <= RETRY_AFTER_S[1]
+    assert app.shed == 1 and app.busy == 0
