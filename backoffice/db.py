@@ -200,12 +200,14 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
         engine = create_engine(url, future=True)
     else:
         # Sized from the fleet bench (docs/sync-protocol.md): a worker's 40 request threads
-        # share 20 connections; one not had within 3 s is a 503 with Retry-After (api.py),
-        # well inside the kiosk's 10 s. No ping before each use (a round trip a request):
-        # a connection found dead is thrown away and the transaction run again
-        # (service.retried); connections older than 30 min are replaced.
+        # share 20 connections, all kept (an "overflow" connection is closed when given
+        # back, and PostgreSQL starts a process for each new one: under load they came
+        # and went by the hundred); one not had within 3 s is a 503 with Retry-After
+        # (api.py), well inside the kiosk's 10 s. No ping before each use (a round trip
+        # a request): a connection found dead is thrown away and the transaction run
+        # again (service.retried); connections older than 30 min are replaced.
         engine = create_engine(
-            url, future=True, pool_size=10, max_overflow=10, pool_timeout=3.0,
+            url, future=True, pool_size=20, max_overflow=0, pool_timeout=3.0,
             pool_recycle=1800, pool_pre_ping=False,
         )  # fmt: skip
     if engine.dialect.name == "sqlite":
