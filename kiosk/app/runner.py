@@ -19,6 +19,7 @@ from kiosk.config import Config
 from kiosk.logs import to_stderr
 from kiosk.memory import large_blocks_from_mmap
 from kiosk.systemd_notify import HealthCheck, Supervisor, watchdog_interval_s
+from kiosk.updates.wiring import awaiting_confirmation
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,9 @@ class KioskRun:
         from kivy.clock import Clock
 
         self._make_updates()
-        holding = self.updates is not None and self.updates.holding
+        # a release the launcher waits to hear from serves nobody until it is healthy,
+        # even when its update code could not start (then its deadline takes it back)
+        holding = self.config.updates.root != "" and awaiting_confirmation(self.config)
         self.app.attach(result, hold=holding)  # type: ignore[arg-type]
         if self.app.out_of_order:
             self.supervisor.failed_to_start(self.app.out_of_order)

@@ -318,6 +318,12 @@ def status(state_dir: Path) -> dict[str, Any]:
     return read_json(state_dir / STATE) or {}
 
 
+def awaiting(state_dir: Path, version: str) -> bool:
+    """Whether the launcher waits for release `version` to say it is healthy."""
+    pending = status(state_dir).get("pending") or {}
+    return bool(pending) and pending.get("version") == version
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kiosk-launcher", description=__doc__.split("\n")[0])
     parser.add_argument("--state-dir", type=Path, default=Path("/var/lib/kiosk/updates"))

@@ -19,15 +19,15 @@ from kiosk import release
 from kiosk.storage.journal import JOURNAL_NAME, SNAPSHOT_NAME
 from kiosk.storage.snapshot import FORMAT_VERSION
 from kiosk.updates import launcher
-from kiosk.updates.fetch import ReleaseFetcher, UpdateError
+from kiosk.updates.fetch import ReleaseFetcher, Unreachable, UpdateError
 from kiosk.updates.releases import BadArchive, Releases
 
 log = logging.getLogger(__name__)
 
-# Outbox kinds that move money or a customer's property: a switch waits until the back
-# office has every one of them.
 # device states (kiosk/drivers/base.py) in which a device works
 USABLE = ("ready", "busy", "warning")
+# Outbox kinds that move money or a customer's property: a switch waits until the back
+# office has every one of them.
 CRITICAL_KINDS = ("payment.", "statement.", "invoice.", "shift.", "dropoff.", "order.", "item.")
 
 
@@ -93,8 +93,7 @@ class UpdateManager:
 
     def pending_here(self) -> bool:
         """This process is a switched-to release the launcher waits to hear from."""
-        pending = self.launcher_state().get("pending") or {}
-        return bool(pending) and pending.get("version") == self.running
+        return launcher.awaiting(self.dir, self.running)
 
     def failed(self) -> dict[str, str]:
         return dict(self.launcher_state().get("failed") or {})
@@ -109,7 +108,7 @@ class UpdateManager:
         if wanted["version"] in self.failed():  # said at once, in the next heartbeat
             self.wanted, self.error = None, f"{wanted['version']} went back here: not tried again"
             return
-        if wanted != self.wanted:
+        if wanted != self.wanted or self.activity == "unreachable":
             self.wanted = wanted
             self._wake.set()
 
@@ -155,7 +154,11 @@ class UpdateManager:
             got = self.fetcher.fetch(wanted["target"], version, self.running)
             self.releases.install(got.archive, version)
             got.archive.unlink(missing_ok=True)
-        except (UpdateError, BadArchive) as exc:
+        except Unreachable as exc:  # tried again at the next heartbeat
+            self.activity, self.error = "unreachable", f"{version}: {exc}"
+            log.warning("update to %s not fetched: %s", version, exc)
+            return
+        except (UpdateError, BadArchive) as exc:  # tried again in an hour (a fixed repository)
             self.activity, self.error = "refused", f"{version}: {exc}"
             log.error("update to %s not installed: %s", version, exc)
             return

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kiosk import release
 from kiosk.config import Config
 from kiosk.sync import credentials
+from kiosk.updates import launcher
 from kiosk.updates.fetch import ReleaseFetcher
 from kiosk.updates.manager import UpdateManager, parse_hours
 
@@ -36,3 +38,8 @@ def make_manager(config: Config) -> UpdateManager:
         deadline_s=updates.health_deadline_s,
         store_dir=config.data_path,
     )
+
+
+def awaiting_confirmation(config: Config) -> bool:
+    """This process runs a release the launcher switched to and waits to hear from."""
+    return launcher.awaiting(update_dir(config), release())

@@ -36,13 +36,14 @@ def test_a_kept_alive_connection_answers_at_once_with_two_workers(tmp_path: Path
                 time.sleep(0.1)
         with httpx.Client() as client:  # one connection, kept alive, as the kiosk's
             took = []
-            for _ in range(30):
+            for _ in range(50):
                 started = time.perf_counter()
                 assert client.get(url).status_code == 200
                 took.append((time.perf_counter() - started) * 1000)
         later = took[1:]  # the first opens the connection
+        # Nagle's wait is ~40 ms a request (44 measured with it left on); the median
+        # stays clear of the other tests that share the machine in `make test`
         assert statistics.median(later) < 10, later
-        assert sorted(later)[int(len(later) * 0.9)] < 10, later
     finally:
         server.terminate()
         server.wait(10)

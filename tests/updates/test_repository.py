@@ -178,3 +178,23 @@ def test_the_download_keeps_to_its_rate(published, tmp_path: Path, monkeypatch) 
     # each wait is how far the bytes read are ahead of the rate since the download began
     # (the waits are not slept here, so the last one is the download's whole length)
     assert got.length / 20_000 * 0.9 <= max(waits) <= got.length / 20_000 + 0.5
+
+
+def test_an_unreachable_repository_is_tried_again_at_the_next_heartbeat(
+    published, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("KIOSK_RELEASE", "1.1.0")
+    manager = UpdateManager(tmp_path / "updates", tmp_path / "releases",
+                            fetcher(published, tmp_path), opening_hours=[], deadline_s=60,
+                            store_dir=tmp_path)  # fmt: skip
+    asked = {"version": "1.2.0", "target": "kiosk-1.2.0.tar.gz"}
+    manager.directive(asked)
+    published.server.stop()
+    manager._wake.clear()
+    manager.fetch_wanted()
+    assert manager.activity == "unreachable" and "1.2.0" in manager.error
+    published.server.start()
+    manager.directive(asked)  # the same answer, at the next heartbeat
+    assert manager._wake.is_set()  # the download thread tries again
+    manager.fetch_wanted()
+    assert manager.downloaded == "1.2.0" and manager.releases.installed() == ["1.2.0"]
