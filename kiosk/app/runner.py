@@ -221,6 +221,7 @@ class KioskRun:
             log.info("sync not started: %s", exc)
             return
         worker.start()
+        self.repos.outbox.on_enqueue = worker.wake  # a customer's operations go out at once
         self.workers.append(worker)
 
     def _make_updates(self) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,6 +79,10 @@ class Outbox:
         self._dead = store.add_index(
             "outbox.dead", TABLE, lambda d: ["dead"] if d.get("dead") else []
         )
+        # told of each new entry (the running kiosk's sync worker: a drop-off or payment
+        # goes out at once, not at the next round); it waits for the store's lock, so
+        # the round it starts sees the entry's transaction committed
+        self.on_enqueue: Callable[[], object] | None = None
 
     # -- writing --
     def enqueue(
@@ -102,6 +106,8 @@ class Outbox:
             next_attempt_at=now,
         )
         self._table.insert(to_plain(entry))
+        if self.on_enqueue is not None:
+            self.on_enqueue()
         return entry.op_id
 
     def ack(self, op_ids: Iterable[str]) -> int:
