@@ -18,20 +18,34 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, Field
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backoffice import fleet, status_page
 from backoffice.asgi import NoNul, Shed, retry_after
 from backoffice.guard import Attempts, FixedToken, StaffToken
-from backoffice.service import MAX_BATCH, BackOffice, Rejected, Unauthorized
+from backoffice.schemas import (
+    ChangesResponse,
+    CodeRequest,
+    CreditLimitRequest,
+    EnrolRequest,
+    EnrolResponse,
+    Heartbeat,
+    HeartbeatAnswer,
+    LocationRequest,
+    PushRequest,
+    PushResponse,
+    ServerTime,
+    ShopRequest,
+    StateRequest,
+)
+from backoffice.service import BackOffice, Rejected, Unauthorized
 from backoffice.updates import rollout
 from backoffice.updates.repository import Repository
 from backoffice.updates.routes import routes as update_routes
 from kiosk.domain.billing import Invoice
 from kiosk.domain.customers import Customer
 from kiosk.domain.money import Money
-from kiosk.domain.orders import OrderState, ServiceOrder
+from kiosk.domain.orders import ServiceOrder
 from kiosk.domain.plain import DecodeError, from_plain
 
 PROTOCOL_VERSION = 1
@@ -41,127 +55,9 @@ PROTOCOL_VERSION = 1
 # kiosks shed 9,606 requests that a short wait would have served, and 1,204 kiosks had
 # not finished a round within 60 s (docs/sync-protocol.md, "Measured").
 MAX_IN_FLIGHT = 1000
-Text = Annotated[str, Field(min_length=1, max_length=200)]
 # Ids are PostgreSQL `integer`s (at most 2**31 - 1); sequence numbers are `bigint`.
 ShopId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Key = Annotated[str, Path(min_length=1, max_length=100)]
-
-
-class ClientInfo(BaseModel):
-    device_time: datetime
-    boot_id: Annotated[str, Field(max_length=64)]
-    seq: Annotated[int, Field(ge=0, le=2**53)]
-
-
-class Operation(BaseModel):
-    op_id: Annotated[str, Field(min_length=1, max_length=64)]
-    kind: Annotated[str, Field(min_length=1, max_length=40)]
-    key: Annotated[str, Field(min_length=1, max_length=100)]
-    payload: dict[str, Any]
-
-
-class PushRequest(BaseModel):
-    client: ClientInfo
-    operations: Annotated[list[Operation], Field(max_length=MAX_BATCH)]
-
-
-class OperationResult(BaseModel):
-    op_id: str
-    status: str = Field(description="applied, duplicate or rejected")
-    reason: str | None = None
-    code: int | None = None
-
-
-class PushResponse(BaseModel):
-    server_time: datetime
-    results: list[OperationResult]
-
-
-class Change(BaseModel):
-    seq: int
-    kind: str = Field(description="customer, order, invoice, catalogue or setting")
-    key: str
-    data: dict[str, Any] | None = Field(description="the record, or null when deleted")
-
-
-class ChangesResponse(BaseModel):
-    server_time: datetime
-    changes: list[Change]
-    next_cursor: int
-    more: bool
-
-
-class UpdateReport(BaseModel):
-    """What a kiosk says of its releases (kiosk/updates/manager.py report())."""
-
-    running: Annotated[str, Field(max_length=40)]
-    downloaded: Annotated[str, Field(max_length=40)] = ""
-    failed: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=500)]] = {}
-    activity: Annotated[str, Field(max_length=20)] = ""
-    error: Annotated[str, Field(max_length=1000)] = ""
-    last_event: dict[str, Any] | None = None
-
-
-class Heartbeat(BaseModel):
-    version: Annotated[str, Field(max_length=40)]
-    boot_id: Annotated[str, Field(max_length=64)] = ""
-    health: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=200)]] = {}
-    queue_depth: Annotated[int, Field(ge=0, le=2**53)] = 0
-    oldest_pending_age_s: Annotated[float, Field(ge=0, le=1e12)] | None = None
-    last_error: Annotated[str, Field(max_length=2000)] = ""
-    unresolved_payments: Annotated[int, Field(ge=0, le=10_000)] = 0
-    help_calls: Annotated[int, Field(ge=0, le=10_000)] = 0
-    update: UpdateReport | None = None
-
-
-class ServerTime(BaseModel):
-    server_time: datetime
-
-
-class UpdateDirective(BaseModel):
-    version: str
-    target: str
-
-
-class HeartbeatAnswer(ServerTime):
-    update: UpdateDirective | None = None  # the release to run (docs/updates.md)
-
-
-class EnrolRequest(BaseModel):
-    code: Annotated[str, Field(min_length=1, max_length=40)]
-
-
-class EnrolResponse(BaseModel):
-    kiosk_id: str
-    credential: str
-    shop_id: int
-    shop_name: str
-
-
-class ShopRequest(BaseModel):
-    name: Text
-    currency: Annotated[str, Field(pattern="^[A-Z]{3}$")] = "EUR"
-
-
-class CodeRequest(BaseModel):
-    shop_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
-    kiosk_id: Annotated[str, Field(pattern="^[A-Z0-9]{1,8}$")]
-
-
-class StateRequest(BaseModel):
-    state: OrderState
-    author: Text = "backoffice"
-    why: Annotated[str, Field(max_length=500)] = ""
-
-
-class LocationRequest(BaseModel):
-    location: Text
-    author: Text = "backoffice"
-
-
-class CreditLimitRequest(BaseModel):
-    limit: Annotated[str, Field(pattern=r"^\d{1,9}(\.\d{1,2})?$")]
-    currency: Annotated[str, Field(pattern="^[A-Z]{3}$")] = "EUR"
 
 
 def app_from_environment() -> FastAPI:
