@@ -85,7 +85,7 @@ class UpdateWatch:
         return Moment(
             on_attract=app.sm.current == "attract",
             busy=bool(app.busy or app.staff is not None),
-            open_payments=worker._unresolved_payments() if worker is not None else 0,
+            open_payments=worker.unresolved_payments() if worker is not None else 0,
             unsynced_critical=sum(1 for k in kinds if k.startswith(CRITICAL_KINDS)),
             local_time=datetime.now().time(),
             staff_asked=self.staff_asked,

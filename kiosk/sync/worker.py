@@ -267,7 +267,7 @@ class SyncWorker:
             "queue_depth": stats.pending,
             "oldest_pending_age_s": stats.oldest_pending_age_s,
             "last_error": str(last_error.get("error", ""))[:2000],
-            "unresolved_payments": self._unresolved_payments(),
+            "unresolved_payments": self.unresolved_payments(),
             "help_calls": len(self.repos.settings.get(HELP_CALLS) or []),
         }
         if self.update_report is not None:
@@ -277,7 +277,7 @@ class SyncWorker:
             update = answer.get("update")
             self.on_update(update if isinstance(update, dict) else None)
 
-    def _unresolved_payments(self) -> int:
+    def unresolved_payments(self) -> int:
         """Card movements whose outcome the terminal has not told yet, amounts still held
         on a card (a pickup waiting for staff's word), and final ones whose business
         operation is not finished (what staff mode's list starts from)."""

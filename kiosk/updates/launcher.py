@@ -318,9 +318,9 @@ def status(state_dir: Path) -> dict[str, Any]:
     return read_json(state_dir / STATE) or {}
 
 
-def awaiting(state_dir: Path, version: str) -> bool:
-    """Whether the launcher waits for release `version` to say it is healthy."""
-    pending = status(state_dir).get("pending") or {}
+def awaiting(state: dict[str, Any], version: str) -> bool:
+    """Whether the launcher's `state` waits for release `version` to say it is healthy."""
+    pending = state.get("pending") or {}
     return bool(pending) and pending.get("version") == version
 
 

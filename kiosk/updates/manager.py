@@ -93,7 +93,7 @@ class UpdateManager:
 
     def pending_here(self) -> bool:
         """This process is a switched-to release the launcher waits to hear from."""
-        return launcher.awaiting(self.dir, self.running)
+        return launcher.awaiting(self.launcher_state(), self.running)
 
     def failed(self) -> dict[str, str]:
         return dict(self.launcher_state().get("failed") or {})
@@ -114,13 +114,14 @@ class UpdateManager:
 
     def report(self) -> dict[str, Any]:
         """For the heartbeat: the back office's fleet page shows it."""
-        state = self.launcher_state()
+        state = self.launcher_state()  # read once for the whole report
         events = state.get("events") or []
+        confirming = launcher.awaiting(state, self.running)
         return {
             "running": self.running,
             "downloaded": self.downloaded,
-            "failed": self.failed(),
-            "activity": "confirming" if self.pending_here() else self.activity,
+            "failed": dict(state.get("failed") or {}),
+            "activity": "confirming" if confirming else self.activity,
             "error": self.error,
             "last_event": events[-1] if events else None,
         }

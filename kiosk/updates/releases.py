@@ -42,6 +42,34 @@ def release_meta(folder: Path) -> dict[str, str]:
         raise BadArchive(f"{meta}: no readable version ({exc})") from None
 
 
+def _unpack(archive: Path, staging: Path) -> None:
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            members = tar.getmembers()
+            for member in members:
+                _check_member(member, archive)
+            if hasattr(tarfile, "data_filter"):  # Python ≥ 3.11.4: the library's own check
+                tar.extractall(staging, members, filter="data")
+            else:
+                tar.extractall(staging, members)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise BadArchive(f"{archive.name}: not a readable release archive ({exc})") from exc
+
+
+def _check_unpacked(staging: Path, archive: Path, version: str) -> None:
+    meta = release_meta(staging) if (staging / "RELEASE.json").exists() else {}
+    found, machine = meta.get("version", ""), meta.get("machine", "")
+    if machine and machine != platform.machine():
+        raise BadArchive(f"{archive.name}: built for {machine}, this kiosk is {platform.machine()}")
+    program = staging / "bin" / "kiosk"
+    if found != version or not program.is_file() or not os.access(program, os.X_OK):
+        raise BadArchive(
+            f"{archive.name}: holds version {found or 'none'} with "
+            f"{'an' if program.is_file() else 'no'} executable bin/kiosk; "
+            f"version {version} with an executable bin/kiosk was expected"
+        )
+
+
 class Releases:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -65,35 +93,11 @@ class Releases:
         staging = self.root / f".unpacking-{version}"
         shutil.rmtree(staging, ignore_errors=True)
         try:
-            with tarfile.open(archive, "r:*") as tar:
-                members = tar.getmembers()
-                for member in members:
-                    _check_member(member, archive)
-                if hasattr(tarfile, "data_filter"):  # Python ≥ 3.11.4: the library's own check
-                    tar.extractall(staging, members, filter="data")
-                else:
-                    tar.extractall(staging, members)
-        except (tarfile.TarError, OSError, EOFError) as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise BadArchive(f"{archive.name}: not a readable release archive ({exc})") from exc
-        except BadArchive:
+            _unpack(archive, staging)
+            _check_unpacked(staging, archive, version)
+        except BaseException:  # nothing half unpacked stays behind
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        meta = release_meta(staging) if (staging / "RELEASE.json").exists() else {}
-        found, machine = meta.get("version", ""), meta.get("machine", "")
-        if machine and machine != platform.machine():
-            shutil.rmtree(staging, ignore_errors=True)
-            raise BadArchive(
-                f"{archive.name}: built for {machine}, this kiosk is {platform.machine()}"
-            )
-        program = staging / "bin" / "kiosk"
-        if found != version or not program.is_file() or not os.access(program, os.X_OK):
-            shutil.rmtree(staging, ignore_errors=True)
-            raise BadArchive(
-                f"{archive.name}: holds version {found or 'none'} with "
-                f"{'an' if program.is_file() else 'no'} executable bin/kiosk; "
-                f"version {version} with an executable bin/kiosk was expected"
-            )
         shutil.rmtree(target, ignore_errors=True)
         os.replace(staging, target)
         return target

@@ -42,4 +42,4 @@ def make_manager(config: Config) -> UpdateManager:
 
 def awaiting_confirmation(config: Config) -> bool:
     """This process runs a release the launcher switched to and waits to hear from."""
-    return launcher.awaiting(update_dir(config), release())
+    return launcher.awaiting(launcher.status(update_dir(config)), release())
