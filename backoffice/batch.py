@@ -3,49 +3,72 @@ applied (operations.py) or staff change a record (service.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 
-from backoffice.db import Entity, Notification, Shop, StatusLink, digest_text, record_data
+from backoffice.db import AppliedOperation, Entity, Notification, Shop, StatusLink, digest_text
+
+ENTITIES = Entity.__table__
+APPLIED = AppliedOperation.__table__
+SHOPS = Shop.__table__
+Key = tuple[str, str]  # (kind, key)
 
 
 class Rejected(Exception):
     """An operation the back office refuses, with the reason the kiosk will keep."""
 
 
+class Conflict(Exception):
+    """Another writer changed what this transaction read, or applied one of its
+    operations, between the read and this transaction's write: the whole transaction is
+    run again (service.retried), and then reads what the other wrote."""
+
+
 class Batch:
     """One database transaction's view of a shop: reads see this transaction's own
     writes; each operation's writes are held apart until it succeeds (a refused one
     leaves nothing), and everything reaches the database in a few bulk statements at
-    the end. The shop's change counter is read once, under the write lock."""
+    the end.
 
-    def __init__(self, s: Session, shop_id: int) -> None:
-        self.s = s
+    The shop's row is locked only there, for the writes (`flush`): its change counter
+    is moved on by as many records as are written, which numbers them in the order
+    their transactions commit. What the operations read was read without the lock, so
+    it is read again under it: a record another writer changed since (its change
+    number moved) makes the transaction a Conflict, run again. Every writer of a shop's
+    records goes through a Batch, so none slips in between."""
+
+    def __init__(self, c: Connection, shop_id: int) -> None:
+        self.c = c
         self.shop_id = shop_id
-        seq = s.scalar(select(Shop.seq).where(Shop.id == shop_id).with_for_update())
-        if seq is None:
-            raise Rejected(f"no shop {shop_id}")
-        self.seq = seq
-        self._read: dict[tuple[str, str], dict[str, Any] | None] = {}
-        self._written: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {}
+        self._read: dict[Key, tuple[dict[str, Any] | None, int | None]] = {}
+        self._written: dict[Key, dict[str, Any] | None] = {}  # in the order last written
         self._rows: list[tuple[Any, dict[str, Any]]] = []  # (table, row) beside the records
-        self._op_written: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {}
+        self._op_written: dict[Key, dict[str, Any] | None] = {}
         self._op_rows: list[tuple[Any, dict[str, Any]]] = []
-        self._op_seq = seq
+        self._applied: list[dict[str, Any]] = []
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
         for layer in (self._op_written, self._written):
             if (kind, key) in layer:
-                return layer[(kind, key)][0]
+                return layer[(kind, key)]
         if (kind, key) not in self._read:
-            self._read[(kind, key)] = record_data(self.s, self.shop_id, kind, key)
-        return self._read[(kind, key)]
+            row = self.c.execute(
+                select(ENTITIES.c.data, ENTITIES.c.seq).where(
+                    ENTITIES.c.shop_id == self.shop_id,
+                    ENTITIES.c.kind == kind,
+                    ENTITIES.c.key == key,
+                )
+            ).first()
+            self._read[(kind, key)] = (row.data, row.seq) if row is not None else (None, None)
+        return self._read[(kind, key)][0]
 
     def put(self, kind: str, key: str, data: dict[str, Any] | None) -> None:
-        self.seq += 1
-        self._op_written[(kind, key)] = (data, self.seq)
+        self._op_written.pop((kind, key), None)
+        self._op_written[(kind, key)] = data
 
     def notify(
         self,
@@ -76,55 +99,80 @@ class Batch:
               "order_number": order_number, "created_at": now})
         )  # fmt: skip
 
+    def applied(self, rows: list[dict[str, Any]]) -> None:
+        """The applied_operations rows of this batch: written with it, under its lock."""
+        self._applied.extend(rows)
+
     def keep(self) -> None:
         """The operation succeeded: its writes join the batch."""
-        self._written.update(self._op_written)
+        for k, data in self._op_written.items():
+            self._written.pop(k, None)
+            self._written[k] = data
         self._rows.extend(self._op_rows)
-        self._op_written, self._op_rows, self._op_seq = {}, [], self.seq
+        self._op_written, self._op_rows = {}, []
 
     def drop(self) -> None:
         """The operation was refused: nothing of it remains."""
-        self._op_written, self._op_rows, self.seq = {}, [], self._op_seq
+        self._op_written, self._op_rows = {}, []
 
     def flush(self) -> None:
         self.keep()
+        if not (self._written or self._rows or self._applied):
+            return
+        # the lock: the shop's row, held to the commit
+        last = self.c.scalar(
+            update(SHOPS)
+            .where(SHOPS.c.id == self.shop_id)
+            .values(seq=SHOPS.c.seq + len(self._written))
+            .returning(SHOPS.c.seq)
+        )
+        if last is None:
+            raise Rejected(f"no shop {self.shop_id}")
+        if self._read and self._changes(self._read) != {
+            k: seq for k, (_, seq) in self._read.items() if seq is not None
+        }:
+            raise Conflict("a record this batch read was changed by another writer")
+        if self._applied:
+            stored = self.c.execute(
+                self._upsert(APPLIED).on_conflict_do_nothing().returning(APPLIED.c.op_id),
+                self._applied,
+            )
+            if len(stored.all()) != len(self._applied):
+                raise Conflict("an operation of this batch was applied by another request")
         if self._written:
-            table = Entity.__table__
-            keys = list(self._written)
-            existing: set[tuple[str, str]] = set()
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
-                rows = self.s.execute(
-                    select(Entity.kind, Entity.key).where(
-                        Entity.shop_id == self.shop_id,
-                        Entity.key.in_({k for _, k in chunk}),
-                        Entity.kind.in_({kind for kind, _ in chunk}),
-                    )
-                )
-                existing.update((r.kind, r.key) for r in rows)
-            new = [
-                {"shop_id": self.shop_id, "kind": kind, "key": key, "data": data, "seq": seq}
-                for (kind, key), (data, seq) in self._written.items()
-                if (kind, key) not in existing
+            first = last - len(self._written) + 1
+            rows = [
+                {"shop_id": self.shop_id, "kind": kind, "key": key, "data": data, "seq": first + i}
+                for i, ((kind, key), data) in enumerate(self._written.items())
             ]
-            old = [
-                {"b_kind": kind, "b_key": key, "b_data": data, "b_seq": seq}
-                for (kind, key), (data, seq) in self._written.items()
-                if (kind, key) in existing
-            ]
-            if new:
-                self.s.execute(insert(table), new)
-            if old:
-                self.s.execute(
-                    update(table)
-                    .where(
-                        table.c.shop_id == self.shop_id,
-                        table.c.kind == bindparam("b_kind"),
-                        table.c.key == bindparam("b_key"),
-                    )
-                    .values(data=bindparam("b_data"), seq=bindparam("b_seq")),
-                    old,
-                )
-            self.s.execute(update(Shop).where(Shop.id == self.shop_id).values(seq=self.seq))
+            stmt = self._upsert(ENTITIES)
+            self.c.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["shop_id", "kind", "key"],
+                    set_={"data": stmt.excluded.data, "seq": stmt.excluded.seq},
+                ),
+                rows,
+            )
         for table in {id(t): t for t, _ in self._rows}.values():
-            self.s.execute(insert(table), [row for t, row in self._rows if t is table])
+            self.c.execute(insert(table), [row for t, row in self._rows if t is table])
+
+    def _changes(self, keys: Iterable[Key]) -> dict[Key, int]:
+        """The change number of each of these records that exists, read now."""
+        keys = list(keys)
+        found: dict[Key, int] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            rows = self.c.execute(
+                select(ENTITIES.c.kind, ENTITIES.c.key, ENTITIES.c.seq).where(
+                    ENTITIES.c.shop_id == self.shop_id,
+                    ENTITIES.c.key.in_({k for _, k in chunk}),
+                    ENTITIES.c.kind.in_({kind for kind, _ in chunk}),
+                )
+            )
+            found.update(((r.kind, r.key), r.seq) for r in rows if (r.kind, r.key) in self._read)
+        return found
+
+    def _upsert(self, table: Any) -> Any:
+        """INSERT … ON CONFLICT in this database's dialect (PostgreSQL or SQLite)."""
+        dialect = postgresql if self.c.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)

@@ -21,15 +21,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from backoffice.batch import Batch, Rejected
+from backoffice.batch import APPLIED, ENTITIES, SHOPS, Batch, Conflict, Rejected
 from backoffice.db import (
     AppliedOperation,
     EnrolmentCode,
-    Entity,
     Kiosk,
     Notification,
     Shop,
@@ -90,9 +90,12 @@ def retried(fn: Callable[..., Any]) -> Callable[..., Any]:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return fn(*args, **kwargs)
-            except DBAPIError as exc:
-                state = getattr(exc.orig, "sqlstate", None)
-                why = "connection lost" if exc.connection_invalidated else RETRYABLE.get(state)
+            except (DBAPIError, Conflict) as exc:
+                if isinstance(exc, Conflict):
+                    why: str | None = str(exc)
+                else:
+                    state = getattr(exc.orig, "sqlstate", None)
+                    why = "connection lost" if exc.connection_invalidated else RETRYABLE.get(state)
                 if why is None or attempt == ATTEMPTS:
                     raise
                 log.warning("%s: %s, attempt %d; again", fn.__name__, why, attempt)
@@ -107,13 +110,24 @@ class BackOffice:
         self, sessions: sessionmaker[Session], clock: Callable[[], datetime] = utcnow
     ) -> None:
         self.sessions = sessions
+        # the sync requests' own statements go through plain connections (Core): an ORM
+        # session costs them more than their SQL does (docs/sync-protocol.md)
+        self.engine: Engine = sessions.kw["bind"]
+        # a request of one statement (the pull, the heartbeat, a credential) runs it
+        # without BEGIN and COMMIT on PostgreSQL: two round trips fewer. SQLite's
+        # transactions are begun by a hook (db.py), so there it stays a transaction.
+        self.single = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.engine.dialect.name == "postgresql"
+            else self.engine
+        )
         self.clock = clock
         self._known: dict[str, tuple[float, tuple[int, str]]] = {}  # kiosk_for's memory
 
     @contextmanager
     def _batch(self, shop_id: int) -> Iterator[Batch]:
-        with self.sessions.begin() as s:
-            batch = Batch(s, shop_id)
+        with self.engine.begin() as c:
+            batch = Batch(c, shop_id)
             yield batch
             batch.flush()
 
@@ -195,9 +209,12 @@ class BackOffice:
         known = self.known_kiosk(credential, hashed)
         if known is not None:
             return known
-        with self.sessions() as s:
-            row = s.execute(
-                select(Kiosk.shop_id, Kiosk.kiosk_id).where(Kiosk.credential_hash == hashed)
+        kiosks = Kiosk.__table__
+        with self.single.connect() as c:
+            row = c.execute(
+                select(kiosks.c.shop_id, kiosks.c.kiosk_id).where(
+                    kiosks.c.credential_hash == hashed
+                )
             ).first()
         if row is None:
             raise Unauthorized("unknown kiosk credential")
@@ -213,9 +230,9 @@ class BackOffice:
 
     @retried
     def heartbeat(self, shop_id: int, kiosk_id: str, data: dict[str, Any]) -> None:
-        with self.sessions.begin() as s:
-            kiosks = Kiosk.__table__  # Core, not the ORM's bulk update: a third of its cost
-            s.execute(
+        kiosks = Kiosk.__table__
+        with self.single.begin() as c:
+            c.execute(
                 update(kiosks)
                 .where(kiosks.c.shop_id == shop_id, kiosks.c.kiosk_id == kiosk_id)
                 .values(
@@ -233,7 +250,7 @@ class BackOffice:
             raise Rejected(f"a batch holds at most {MAX_BATCH} operations")
         results = []
         with self._batch(shop_id) as b:
-            seen = self._already_applied(b.s, shop_id, [op["op_id"] for op in operations])
+            seen = self._already_applied(b.c, shop_id, [op["op_id"] for op in operations])
             now = self.clock()
             rows = []
             for op in operations:
@@ -265,48 +282,56 @@ class BackOffice:
                      "payload_hash": h, "status": status, "reason": reason, "applied_at": now}
                 )  # fmt: skip
                 results.append(OpResult(op_id, status, reason))
-            if rows:
-                b.s.execute(insert(AppliedOperation.__table__), rows)
+            b.applied(rows)
         return results
 
     @staticmethod
     def _already_applied(
-        s: Session, shop_id: int, ids: list[str]
+        c: Connection, shop_id: int, ids: list[str]
     ) -> dict[str, tuple[str, str, str]]:
         seen: dict[str, tuple[str, str, str]] = {}
         for i in range(0, len(ids), 500):
             query = select(
-                AppliedOperation.op_id,
-                AppliedOperation.payload_hash,
-                AppliedOperation.status,
-                AppliedOperation.reason,
-            ).where(
-                AppliedOperation.shop_id == shop_id, AppliedOperation.op_id.in_(ids[i : i + 500])
-            )
-            for r in s.execute(query):
+                APPLIED.c.op_id, APPLIED.c.payload_hash, APPLIED.c.status, APPLIED.c.reason
+            ).where(APPLIED.c.shop_id == shop_id, APPLIED.c.op_id.in_(ids[i : i + 500]))
+            for r in c.execute(query):
                 seen[r.op_id] = (r.payload_hash, r.status, r.reason)
         return seen
 
     # -- pull --
     @retried
     def changes(self, shop_id: int, cursor: int, limit: int) -> dict[str, Any]:
-        with self.sessions() as s:
-            rows = s.execute(
-                select(Entity.seq, Entity.kind, Entity.key, Entity.data)
-                .where(
-                    Entity.shop_id == shop_id, Entity.seq > cursor, Entity.kind.in_(PULLED_KINDS)
+        """The shop's records changed after `cursor`, in the order of their changes.
+
+        One statement: the shop's change counter is read beside the records, in the
+        same snapshot. Read apart (as it was), a push committed between the two reads
+        moved the counter past records the first read had not seen, and the kiosk's
+        cursor jumped over them."""
+        e = ENTITIES.c
+        with self.single.connect() as c:
+            rows = c.execute(
+                select(SHOPS.c.seq.label("shop_seq"), e.seq, e.kind, e.key, e.data)
+                .select_from(
+                    SHOPS.outerjoin(
+                        ENTITIES,
+                        (e.shop_id == SHOPS.c.id) & (e.seq > cursor) & e.kind.in_(PULLED_KINDS),
+                    )
                 )
-                .order_by(Entity.seq)
+                .where(SHOPS.c.id == shop_id)
+                .order_by(e.seq)
                 .limit(limit + 1)
             ).all()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            changes = [{"seq": r.seq, "kind": r.kind, "key": r.key, "data": r.data} for r in rows]
-            if rows:
-                next_cursor = rows[-1].seq
-            else:  # nothing of ours changed: the cursor may still jump over private changes
-                next_cursor = max(cursor, s.scalar(select(Shop.seq).where(Shop.id == shop_id)) or 0)
-            return {"changes": changes, "next_cursor": next_cursor, "more": more}
+        if not rows:
+            raise Rejected(f"no shop {shop_id}")
+        shop_seq = rows[0].shop_seq
+        rows = [r for r in rows if r.seq is not None]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        changes = [{"seq": r.seq, "kind": r.kind, "key": r.key, "data": r.data} for r in rows]
+        # all of ours up to the counter are here unless there are more: the cursor may
+        # jump over the shop's private changes (alerts, shifts) after them
+        next_cursor = rows[-1].seq if more else max(cursor, shop_seq)
+        return {"changes": changes, "next_cursor": next_cursor, "more": more}
 
     # -- the shop's own staff --
     def put_customer(self, shop_id: int, customer: Customer) -> None:

@@ -199,7 +199,7 @@ def test_a_transaction_postgresql_cannot_serialise_is_run_again(pg_server, monke
 
     def refused_twice(self):
         if next(refusals, None) is not None:  # what PostgreSQL says under contention
-            self.s.execute(text("DO $$ BEGIN RAISE EXCEPTION 'could not serialize access' "
+            self.c.execute(text("DO $$ BEGIN RAISE EXCEPTION 'could not serialize access' "
                                 "USING ERRCODE = 'serialization_failure'; END $$"))  # fmt: skip
         flush(self)
 
