@@ -22,6 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backoffice import fleet, status_page
 from backoffice.asgi import NoNul, Shed, retry_after
+from backoffice.db import digest_text
 from backoffice.guard import Attempts, FixedToken, StaffToken
 from backoffice.schemas import (
     ChangesResponse,
@@ -114,9 +115,10 @@ def create_app(
         if not authorization or not authorization.startswith("Bearer "):
             raise HTTPException(401, "kiosk credential required (Authorization: Bearer …)")
         credential = authorization.removeprefix("Bearer ").strip()
+        hashed = digest_text(credential)
         try:
-            return office.known_kiosk(credential) or await run_in_threadpool(
-                office.kiosk_for, credential
+            return office.known_kiosk(credential, hashed) or await run_in_threadpool(
+                office.kiosk_for, credential, hashed
             )
         except Unauthorized as exc:
             raise HTTPException(401, str(exc)) from None
@@ -197,12 +199,9 @@ def create_app(
 
     @app.post("/v1/sync/heartbeat", response_model=HeartbeatAnswer)
     def heartbeat(body: Heartbeat, who: Kiosk) -> Response:
-        office.heartbeat(who[0], who[1], body.model_dump())
-        said: dict[str, Any] = {"server_time": _now(), "update": None}
-        if releases is not None:
-            with office.sessions() as s:
-                said["update"] = rollout.wanted(s, who[0], who[1], releases.all())
-        return answer(said)
+        known = releases.all() if releases is not None else None
+        update = office.heartbeat(who[0], who[1], body.model_dump(), known)
+        return answer({"server_time": _now(), "update": update})
 
     # -- staff API ----------------------------------------------------------------------------
     @app.post("/v1/admin/shops")

@@ -38,6 +38,7 @@ from backoffice.db import (
 )
 from backoffice.db import digest_text as digest
 from backoffice.operations import HANDLERS, customer_of, order_of, save_order
+from backoffice.updates import rollout
 from kiosk.domain.billing import (
     Invoice,
 )
@@ -197,15 +198,16 @@ class BackOffice:
             }
 
     @retried
-    def kiosk_for(self, credential: str) -> tuple[int, str]:
+    def kiosk_for(self, credential: str, hashed: str = "") -> tuple[int, str]:
         """(shop id, kiosk id) for a credential, or Unauthorized. Read only: last_seen is
         written by the heartbeat that ends every sync round.
 
         A known credential is remembered for CREDENTIAL_TTL_S in this process: looking
         it up was a third of a sync request's time (a session, a connection, a query;
         docs/sync-protocol.md). A kiosk enrolled again makes its old credential unknown
-        at once here and within CREDENTIAL_TTL_S in the other server processes."""
-        hashed = digest(credential)
+        at once here and within CREDENTIAL_TTL_S in the other server processes.
+        `hashed`: the credential's digest, when the caller has it already."""
+        hashed = hashed or digest(credential)
         known = self.known_kiosk(credential, hashed)
         if known is not None:
             return known
@@ -229,7 +231,15 @@ class BackOffice:
         return known[1] if known is not None and known[0] > time.monotonic() else None
 
     @retried
-    def heartbeat(self, shop_id: int, kiosk_id: str, data: dict[str, Any]) -> None:
+    def heartbeat(
+        self,
+        shop_id: int,
+        kiosk_id: str,
+        data: dict[str, Any],
+        releases: list[dict[str, str]] | None = None,
+    ) -> dict[str, Any] | None:
+        """Keep the kiosk's report. With the update repository's releases, also the one
+        this kiosk should run (rollout.wanted), read on the same connection."""
         kiosks = Kiosk.__table__
         with self.single.begin() as c:
             c.execute(
@@ -240,6 +250,7 @@ class BackOffice:
                     last_seen=self.clock(),
                 )
             )
+            return rollout.wanted(c, shop_id, kiosk_id, releases) if releases is not None else None
 
     # -- push --
     @retried

@@ -14,6 +14,7 @@ from typing import Any
 
 from packaging.version import Version
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from backoffice.db import UpdateRollout
@@ -77,14 +78,15 @@ class Releases:
 
 
 def wanted(
-    s: Session, shop_id: int, kiosk_id: str, releases: list[dict[str, str]]
+    c: Connection, shop_id: int, kiosk_id: str, releases: list[dict[str, str]]
 ) -> dict[str, Any] | None:
     """{"version", "target"} this kiosk should run, or None (stay as it is)."""
+    t = UpdateRollout.__table__.c
     rows = {
         r.kiosk_id: r
-        for r in s.scalars(
-            select(UpdateRollout).where(
-                UpdateRollout.shop_id == shop_id, UpdateRollout.kiosk_id.in_(("", kiosk_id))
+        for r in c.execute(
+            select(t.kiosk_id, t.version, t.channel, t.percent).where(
+                t.shop_id == shop_id, t.kiosk_id.in_(("", kiosk_id))
             )
         )
     }
