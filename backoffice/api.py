@@ -10,36 +10,29 @@ it in words.
 # including the dependency aliases defined inside create_app.
 
 import base64
-import json
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backoffice import fleet, status_page
 from backoffice.asgi import NoNul, Shed, retry_after
-from backoffice.db import digest_text
 from backoffice.guard import Attempts, FixedToken, StaffToken
 from backoffice.schemas import (
-    ChangesResponse,
     CodeRequest,
     CreditLimitRequest,
     EnrolRequest,
     EnrolResponse,
-    Heartbeat,
-    HeartbeatAnswer,
     LocationRequest,
-    PushRequest,
-    PushResponse,
     ServerTime,
     ShopRequest,
     StateRequest,
 )
 from backoffice.service import BackOffice, Rejected, Unauthorized
+from backoffice.sync_routes import Busy, SyncRoutes, describe
 from backoffice.updates import rollout
 from backoffice.updates.repository import Repository
 from backoffice.updates.routes import routes as update_routes
@@ -80,18 +73,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _encode(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def answer(body: dict[str, Any]) -> Response:
-    """A JSON answer encoded once, compact, UTF-8 as it is."""
-    data = json.dumps(body, default=_encode, ensure_ascii=False, separators=(",", ":"))
-    return Response(data.encode(), media_type="application/json")
-
-
 def create_app(
     office: BackOffice,
     admin_token: str | StaffToken,
@@ -107,21 +88,6 @@ def create_app(
         version=f"{PROTOCOL_VERSION}.0",
         description="Sync protocol for self-service repair kiosks, and the staff API.",
     )
-
-    async def kiosk(authorization: Annotated[str | None, Header()] = None) -> tuple[int, str]:
-        """The calling kiosk. On the event loop: a credential it knows costs no thread
-        (FastAPI runs a plain function in its thread pool); the database is asked from
-        the pool."""
-        if not authorization or not authorization.startswith("Bearer "):
-            raise HTTPException(401, "kiosk credential required (Authorization: Bearer …)")
-        credential = authorization.removeprefix("Bearer ").strip()
-        hashed = digest_text(credential)
-        try:
-            return office.known_kiosk(credential, hashed) or await run_in_threadpool(
-                office.kiosk_for, credential, hashed
-            )
-        except Unauthorized as exc:
-            raise HTTPException(401, str(exc)) from None
 
     def limited(kind: str, request: Request) -> str:
         """The request's source; 429 (unchecked) while it has guessed wrong too often."""
@@ -164,7 +130,6 @@ def create_app(
         refusal = HTTPException(401, "the staff token is the password", headers=challenge)
         check_staff(request, given, refusal)
 
-    Kiosk = Annotated[tuple[int, str], Depends(kiosk)]
     Staff = Annotated[None, Depends(staff)]
 
     @app.get("/v1/health", response_model=ServerTime)
@@ -180,28 +145,16 @@ def create_app(
             guard.failed("enrol", source)
             raise HTTPException(403, str(exc)) from None
 
-    # The sync answers are built from the back office's own values and encoded once
-    # (`answer`): FastAPI would validate each against its model first, every record of
-    # a page of changes included. The models still describe them in the OpenAPI.
-    @app.post("/v1/sync/push", response_model=PushResponse, response_model_exclude_none=True)
-    def push(body: PushRequest, who: Kiosk) -> Response:
-        shop_id, kiosk_id = who
-        results = office.apply_batch(shop_id, kiosk_id, [op.model_dump() for op in body.operations])
-        return answer({"server_time": _now(), "results": [r.to_json() for r in results]})
+    # The kiosk's sync requests: plain Starlette endpoints (sync_routes.py), described
+    # in /openapi.json with the rest
+    sync = SyncRoutes(office, releases)
+    app.router.routes.extend(sync.routes())
+    fastapi_openapi = app.openapi
 
-    @app.get("/v1/sync/changes", response_model=ChangesResponse)
-    def changes(
-        who: Kiosk,
-        cursor: Annotated[int, Query(ge=0, le=2**53)] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-    ) -> Response:
-        return answer({"server_time": _now(), **office.changes(who[0], cursor, limit)})
+    def openapi() -> dict[str, Any]:
+        return app.openapi_schema or describe(fastapi_openapi())
 
-    @app.post("/v1/sync/heartbeat", response_model=HeartbeatAnswer)
-    def heartbeat(body: Heartbeat, who: Kiosk) -> Response:
-        known = releases.all() if releases is not None else None
-        update = office.heartbeat(who[0], who[1], body.model_dump(), known)
-        return answer({"server_time": _now(), "update": update})
+    app.openapi = openapi  # type: ignore[method-assign]
 
     # -- staff API ----------------------------------------------------------------------------
     @app.post("/v1/admin/shops")
@@ -302,8 +255,10 @@ def create_app(
     app.add_middleware(Shed, limit=max_in_flight)  # outermost: a shed request costs nothing
 
     @app.exception_handler(PoolTimeout)
-    def no_connection(_request: Any, _exc: PoolTimeout) -> JSONResponse:
-        """The database gave no connection within the pool's wait: come back later."""
+    @app.exception_handler(Busy)
+    def no_connection(_request: Any, _exc: Exception) -> JSONResponse:
+        """No connection (or, for a sync request, no thread) within the wait: come
+        back later."""
         return JSONResponse(
             {"detail": "the back office is busy: come back after Retry-After seconds"},
             status_code=503,

@@ -190,6 +190,7 @@ def record_data(s: Session, shop_id: int, kind: str, key: str) -> dict[str, Any]
 
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+POOL_SIZE = 20  # PostgreSQL connections a server process keeps (make_engine)
 BASELINE = "0001"
 
 
@@ -207,7 +208,7 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
         # a request): a connection found dead is thrown away and the transaction run
         # again (service.retried); connections older than 30 min are replaced.
         engine = create_engine(
-            url, future=True, pool_size=20, max_overflow=0, pool_timeout=3.0,
+            url, future=True, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=3.0,
             pool_recycle=1800, pool_pre_ping=False,
         )  # fmt: skip
     if engine.dialect.name == "sqlite":
