@@ -3,10 +3,11 @@ applied (operations.py) or staff change a record (service.py)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -16,6 +17,44 @@ ENTITIES = Entity.__table__
 APPLIED = AppliedOperation.__table__
 SHOPS = Shop.__table__
 Key = tuple[str, str]  # (kind, key)
+
+# Each statement made once, its values bound at each use: SQLAlchemy then builds and
+# keys it once, not at every request (about a tenth of a millisecond a statement)
+E = ENTITIES.c
+_RECORD = select(E.data, E.seq).where(
+    E.shop_id == bindparam("b_shop"), E.kind == bindparam("b_kind"), E.key == bindparam("b_key")
+)
+_CHANGE_NUMBERS = select(E.kind, E.key, E.seq).where(
+    E.shop_id == bindparam("b_shop"),
+    E.key.in_(bindparam("b_keys", expanding=True)),
+    E.kind.in_(bindparam("b_kinds", expanding=True)),
+)
+_MOVE_ON = (
+    update(SHOPS)
+    .where(SHOPS.c.id == bindparam("b_shop"))
+    .values(seq=SHOPS.c.seq + bindparam("b_count"))
+    .returning(SHOPS.c.seq)
+)
+_INSERT = {t.name: insert(t) for t in (Notification.__table__, StatusLink.__table__)}
+
+
+class Upserts(NamedTuple):
+    applied: Any  # an applied operation's row, unless one is there: RETURNING what went in
+    entities: Any  # a record, or its new data and change number
+
+
+@functools.cache
+def upserts(dialect: str) -> Upserts:
+    """INSERT … ON CONFLICT in this database's dialect (PostgreSQL or SQLite)."""
+    insert_into = (postgresql if dialect == "postgresql" else sqlite).insert
+    record = insert_into(ENTITIES)
+    return Upserts(
+        applied=insert_into(APPLIED).on_conflict_do_nothing().returning(APPLIED.c.op_id),
+        entities=record.on_conflict_do_update(
+            index_elements=["shop_id", "kind", "key"],
+            set_={"data": record.excluded.data, "seq": record.excluded.seq},
+        ),
+    )
 
 
 class Rejected(Exception):
@@ -57,11 +96,7 @@ class Batch:
                 return layer[(kind, key)]
         if (kind, key) not in self._read:
             row = self.c.execute(
-                select(ENTITIES.c.data, ENTITIES.c.seq).where(
-                    ENTITIES.c.shop_id == self.shop_id,
-                    ENTITIES.c.kind == kind,
-                    ENTITIES.c.key == key,
-                )
+                _RECORD, {"b_shop": self.shop_id, "b_kind": kind, "b_key": key}
             ).first()
             self._read[(kind, key)] = (row.data, row.seq) if row is not None else (None, None)
         return self._read[(kind, key)][0]
@@ -120,23 +155,16 @@ class Batch:
         if not (self._written or self._rows or self._applied):
             return
         # the lock: the shop's row, held to the commit
-        last = self.c.scalar(
-            update(SHOPS)
-            .where(SHOPS.c.id == self.shop_id)
-            .values(seq=SHOPS.c.seq + len(self._written))
-            .returning(SHOPS.c.seq)
-        )
+        last = self.c.scalar(_MOVE_ON, {"b_shop": self.shop_id, "b_count": len(self._written)})
         if last is None:
             raise Rejected(f"no shop {self.shop_id}")
         if self._read and self._changes(self._read) != {
             k: seq for k, (_, seq) in self._read.items() if seq is not None
         }:
             raise Conflict("a record this batch read was changed by another writer")
+        statements = upserts(self.c.dialect.name)
         if self._applied:
-            stored = self.c.execute(
-                self._upsert(APPLIED).on_conflict_do_nothing().returning(APPLIED.c.op_id),
-                self._applied,
-            )
+            stored = self.c.execute(statements.applied, self._applied)
             if len(stored.all()) != len(self._applied):
                 raise Conflict("an operation of this batch was applied by another request")
         if self._written:
@@ -145,16 +173,9 @@ class Batch:
                 {"shop_id": self.shop_id, "kind": kind, "key": key, "data": data, "seq": first + i}
                 for i, ((kind, key), data) in enumerate(self._written.items())
             ]
-            stmt = self._upsert(ENTITIES)
-            self.c.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["shop_id", "kind", "key"],
-                    set_={"data": stmt.excluded.data, "seq": stmt.excluded.seq},
-                ),
-                rows,
-            )
-        for table in {id(t): t for t, _ in self._rows}.values():
-            self.c.execute(insert(table), [row for t, row in self._rows if t is table])
+            self.c.execute(statements.entities, rows)
+        for name in {t.name for t, _ in self._rows}:
+            self.c.execute(_INSERT[name], [row for t, row in self._rows if t.name == name])
 
     def _changes(self, keys: Iterable[Key]) -> dict[Key, int]:
         """The change number of each of these records that exists, read now."""
@@ -163,16 +184,9 @@ class Batch:
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
             rows = self.c.execute(
-                select(ENTITIES.c.kind, ENTITIES.c.key, ENTITIES.c.seq).where(
-                    ENTITIES.c.shop_id == self.shop_id,
-                    ENTITIES.c.key.in_({k for _, k in chunk}),
-                    ENTITIES.c.kind.in_({kind for kind, _ in chunk}),
-                )
-            )
+                _CHANGE_NUMBERS,
+                {"b_shop": self.shop_id, "b_keys": list({k for _, k in chunk}),
+                 "b_kinds": list({kind for kind, _ in chunk})},
+            )  # fmt: skip
             found.update(((r.kind, r.key), r.seq) for r in rows if (r.kind, r.key) in self._read)
         return found
-
-    def _upsert(self, table: Any) -> Any:
-        """INSERT … ON CONFLICT in this database's dialect (PostgreSQL or SQLite)."""
-        dialect = postgresql if self.c.dialect.name == "postgresql" else sqlite
-        return dialect.insert(table)

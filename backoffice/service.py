@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from backoffice.batch import APPLIED, ENTITIES, SHOPS, Batch, Conflict, Rejected
+from backoffice.batch import Batch, Conflict, Rejected
 from backoffice.db import (
     AppliedOperation,
     EnrolmentCode,
@@ -38,6 +38,7 @@ from backoffice.db import (
 )
 from backoffice.db import digest_text as digest
 from backoffice.operations import HANDLERS, customer_of, order_of, save_order
+from backoffice.statements import APPLIED_BEFORE, CHANGES, CREDENTIAL, HEARTBEAT
 from backoffice.updates import rollout
 from kiosk.domain.billing import (
     Invoice,
@@ -47,7 +48,6 @@ from kiosk.domain.money import Money
 from kiosk.domain.orders import OrderState, ServiceOrder
 from kiosk.domain.plain import DecodeError, from_plain, to_plain
 
-PULLED_KINDS = ("customer", "order", "invoice", "catalogue", "setting")
 MAX_BATCH = 1000
 
 
@@ -211,13 +211,8 @@ class BackOffice:
         known = self.known_kiosk(credential, hashed)
         if known is not None:
             return known
-        kiosks = Kiosk.__table__
         with self.single.connect() as c:
-            row = c.execute(
-                select(kiosks.c.shop_id, kiosks.c.kiosk_id).where(
-                    kiosks.c.credential_hash == hashed
-                )
-            ).first()
+            row = c.execute(CREDENTIAL, {"b_hashed": hashed}).first()
         if row is None:
             raise Unauthorized("unknown kiosk credential")
         if len(self._known) >= KNOWN_MAX:
@@ -240,15 +235,12 @@ class BackOffice:
     ) -> dict[str, Any] | None:
         """Keep the kiosk's report. With the update repository's releases, also the one
         this kiosk should run (rollout.wanted), read on the same connection."""
-        kiosks = Kiosk.__table__
+        now = self.clock()
+        report = {**data, "received_at": now.isoformat()}
         with self.single.begin() as c:
             c.execute(
-                update(kiosks)
-                .where(kiosks.c.shop_id == shop_id, kiosks.c.kiosk_id == kiosk_id)
-                .values(
-                    heartbeat={**data, "received_at": self.clock().isoformat()},
-                    last_seen=self.clock(),
-                )
+                HEARTBEAT,
+                {"b_shop": shop_id, "b_kiosk": kiosk_id, "b_report": report, "b_now": now},
             )
             return rollout.wanted(c, shop_id, kiosk_id, releases) if releases is not None else None
 
@@ -302,10 +294,7 @@ class BackOffice:
     ) -> dict[str, tuple[str, str, str]]:
         seen: dict[str, tuple[str, str, str]] = {}
         for i in range(0, len(ids), 500):
-            query = select(
-                APPLIED.c.op_id, APPLIED.c.payload_hash, APPLIED.c.status, APPLIED.c.reason
-            ).where(APPLIED.c.shop_id == shop_id, APPLIED.c.op_id.in_(ids[i : i + 500]))
-            for r in c.execute(query):
+            for r in c.execute(APPLIED_BEFORE, {"b_shop": shop_id, "b_ids": ids[i : i + 500]}):
                 seen[r.op_id] = (r.payload_hash, r.status, r.reason)
         return seen
 
@@ -318,19 +307,9 @@ class BackOffice:
         same snapshot. Read apart (as it was), a push committed between the two reads
         moved the counter past records the first read had not seen, and the kiosk's
         cursor jumped over them."""
-        e = ENTITIES.c
         with self.single.connect() as c:
             rows = c.execute(
-                select(SHOPS.c.seq.label("shop_seq"), e.seq, e.kind, e.key, e.data)
-                .select_from(
-                    SHOPS.outerjoin(
-                        ENTITIES,
-                        (e.shop_id == SHOPS.c.id) & (e.seq > cursor) & e.kind.in_(PULLED_KINDS),
-                    )
-                )
-                .where(SHOPS.c.id == shop_id)
-                .order_by(e.seq)
-                .limit(limit + 1)
+                CHANGES, {"b_shop": shop_id, "b_cursor": cursor, "b_limit": limit + 1}
             ).all()
         if not rows:
             raise Rejected(f"no shop {shop_id}")

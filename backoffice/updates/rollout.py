@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from packaging.version import Version
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -77,19 +77,18 @@ class Releases:
         return self._seen[1]
 
 
+_R = UpdateRollout.__table__.c
+# the shop's row and the kiosk's own, if any (made once: read at every heartbeat)
+_ROWS = select(_R.kiosk_id, _R.version, _R.channel, _R.percent).where(
+    _R.shop_id == bindparam("b_shop"), _R.kiosk_id.in_(("", bindparam("b_kiosk")))
+)
+
+
 def wanted(
     c: Connection, shop_id: int, kiosk_id: str, releases: list[dict[str, str]]
 ) -> dict[str, Any] | None:
     """{"version", "target"} this kiosk should run, or None (stay as it is)."""
-    t = UpdateRollout.__table__.c
-    rows = {
-        r.kiosk_id: r
-        for r in c.execute(
-            select(t.kiosk_id, t.version, t.channel, t.percent).where(
-                t.shop_id == shop_id, t.kiosk_id.in_(("", kiosk_id))
-            )
-        )
-    }
+    rows = {r.kiosk_id: r for r in c.execute(_ROWS, {"b_shop": shop_id, "b_kiosk": kiosk_id})}
     row = rows.get(kiosk_id) or rows.get("")
     if row is None:
         return None

@@ -14,9 +14,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
-from backoffice.batch import Batch
+from backoffice import batch
+from backoffice.batch import APPLIED, Batch
 from backoffice.db import make_engine, make_sessions
 from backoffice.service import BackOffice
 from kiosk.domain.billing import Invoice, InvoiceStatus, Payment, PaymentMethod, build_invoice
@@ -110,15 +112,9 @@ def test_one_push_arriving_twice_at_once_is_applied_once(shop, monkeypatch, guar
 
     monkeypatch.setattr(BackOffice, "_already_applied", staticmethod(read_then_wait))
     if not guarded:  # break the guard: the applied operation's row inserted as it comes
-        upsert = Batch._upsert
-
-        def plain_insert(self, table):
-            stmt = upsert(self, table)
-            if table.name == "applied_operations":
-                stmt.on_conflict_do_nothing = lambda: stmt
-            return stmt
-
-        monkeypatch.setattr(Batch, "_upsert", plain_insert)
+        real = batch.upserts("postgresql")
+        plain = postgresql.insert(APPLIED).returning(APPLIED.c.op_id)
+        monkeypatch.setattr(batch, "upserts", lambda _: real._replace(applied=plain))
         with pytest.raises(IntegrityError):  # a 500 to the kiosk, after the other applied it
             office.apply_batch(shop_id, "K1", [op])
         return
