@@ -83,3 +83,50 @@ def test_a_worker_past_its_limit_sheds_with_retry_after() -> None:
     assert shed.status_code == 503 and "busy" in shed.json()["detail"]
     assert RETRY_AFTER_S[0] <= int(shed.headers["Retry-After"]) <= RETRY_AFTER_S[1]
     assert app.shed == 1 and app.busy == 0
+
+
+def test_a_sync_request_that_waited_too_long_for_a_thread_is_answered_busy(tmp_path, monkeypatch):
+    """A worker runs the sync requests' database work on as many threads as it has
+    connections (backoffice/sync_routes.py); one that waited past QUEUE_WAIT_S in the
+    queue is answered 503 with Retry-After, untouched, rather than late."""
+    import asyncio
+    import threading
+
+    from backoffice import sync_routes
+    from backoffice.api import create_app
+    from backoffice.asgi import RETRY_AFTER_S
+    from backoffice.db import make_engine, make_sessions
+    from backoffice.service import BackOffice
+
+    monkeypatch.setattr(sync_routes, "POOL_SIZE", 1)
+    monkeypatch.setattr(sync_routes, "QUEUE_WAIT_S", 0.2)
+    office = BackOffice(make_sessions(make_engine(f"sqlite:///{tmp_path / 'bo.db'}")))
+    shop = office.create_shop("Atelier")
+    credential = office.enroll(office.enrolment_code(shop, "K1"))["credential"]
+    gate, apply_batch = threading.Event(), office.apply_batch
+    monkeypatch.setattr(office, "apply_batch", lambda *a: gate.wait(5) and apply_batch(*a))
+    app = create_app(office, "admin")
+
+    def push(n: int) -> dict:
+        op = {"op_id": f"op-{n}", "kind": "customer.created", "key": f"customer:C-{n}",
+              "payload": {"account_number": f"C-{n}", "last_name": "Martin"}}  # fmt: skip
+        client = {"device_time": "2026-12-03T09:00:00+00:00", "boot_id": "b", "seq": n}
+        return {"client": client, "operations": [op]}
+
+    async def scenario():
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {credential}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://bo",
+                                     headers=headers) as client:  # fmt: skip
+            first = asyncio.create_task(client.post("/v1/sync/push", json=push(1)))
+            await asyncio.sleep(0.05)  # the first holds the one thread
+            second = asyncio.create_task(client.post("/v1/sync/push", json=push(2)))
+            await asyncio.sleep(0.4)  # the second has waited past 0.2 s
+            gate.set()
+            return await first, await second
+
+    first, second = asyncio.run(scenario())
+    assert first.status_code == 200 and first.json()["results"][0]["status"] == "applied"
+    assert second.status_code == 503 and "busy" in second.json()["detail"]
+    assert RETRY_AFTER_S[0] <= int(second.headers["Retry-After"]) <= RETRY_AFTER_S[1]
+    assert [op for op, _, _ in office.operations(shop)] == ["op-1"]  # the second untouched
