@@ -97,6 +97,8 @@ def test_a_sync_request_that_waited_too_long_for_a_thread_is_answered_busy(tmp_p
     from backoffice.asgi import RETRY_AFTER_S
     from backoffice.db import make_engine, make_sessions
     from backoffice.service import BackOffice
+    from kiosk.domain.plain import to_plain
+    from tests import factories
 
     monkeypatch.setattr(sync_routes, "POOL_SIZE", 1)
     monkeypatch.setattr(sync_routes, "QUEUE_WAIT_S", 0.2)
@@ -108,8 +110,9 @@ def test_a_sync_request_that_waited_too_long_for_a_thread_is_answered_busy(tmp_p
     app = create_app(office, "admin")
 
     def push(n: int) -> dict:
+        customer = to_plain(factories.customer(account_number=f"C-{n}"))
         op = {"op_id": f"op-{n}", "kind": "customer.created", "key": f"customer:C-{n}",
-              "payload": {"account_number": f"C-{n}", "last_name": "Martin"}}  # fmt: skip
+              "payload": customer}  # fmt: skip
         client = {"device_time": "2026-12-03T09:00:00+00:00", "boot_id": "b", "seq": n}
         return {"client": client, "operations": [op]}
 
