@@ -124,6 +124,16 @@ class KioskApp(App):  # type: ignore[misc]
         """Translate; kv passes app.lang as an extra argument so the text follows it."""
         return self._langs[self.lang]._(message, **values)
 
+    def in_each(self, message: str, languages: list[str]) -> str:
+        """A message shown before anyone chose a language (the attract screen): in
+        each of the shop's languages, once each, joined by " / "."""
+        said: list[str] = []
+        for code in languages:
+            text = self._langs[code]._(message)
+            if text not in said:
+                said.append(text)
+        return " / ".join(said)
+
     def trn(self, singular: str, plural: str, n: int, **values: Any) -> str:
         return self._langs[self.lang].n_(singular, plural, n, **values)
 

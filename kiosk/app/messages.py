@@ -14,7 +14,7 @@ from kiosk.drivers.terminal.apdu import INTERMEDIATE_TEXT
 from kiosk.services.journeys import item_kinds
 
 APP = Path(__file__).parent
-_KV_TR = re.compile(r'app\.tr\("((?:[^"\\]|\\.)*)"')
+_KV_TR = re.compile(r'app\.(?:tr|in_each)\("((?:[^"\\]|\\.)*)"')
 
 
 def _python_messages(path: Path) -> set[str]:

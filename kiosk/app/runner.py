@@ -170,6 +170,7 @@ class KioskRun:
         from kiosk.services.context import open_kiosk_store
         from kiosk.services.kiosk import build_services
         from kiosk.services.machine.devices import open_devices
+        from kiosk.services.machine.diagnostics import check_devices
 
         self.repos = open_kiosk_store(self.config)
         self.devices = open_devices(self.config)
@@ -181,6 +182,11 @@ class KioskRun:
             log.warning("startup: %s", line)
         for line in report.left_open + report.quarantined:  # staff mode: "resolve now"
             log.error("startup: unresolved payment %s", line)
+        # each device asked once before any customer can use it: the heartbeat's health
+        # (the fleet page) and a new release's health check read their answers; without
+        # this they said "not checked yet" until the first print or payment
+        for check in check_devices(self.devices, probe_scanner=False):
+            log.info("startup: %s %s: %s", check.device, check.state.value, check.detail)
         if self.script is not None:
             self.script.prepare(services)
         return services

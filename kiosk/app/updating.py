@@ -2,9 +2,10 @@
 
 - a release the launcher has just switched to keeps customers out ("Starting…") until it
   is healthy: the window up (this code runs in its loop), the store open, every device
-  answered and none that worked before the switch broken, one sync round done; then it
-  confirms itself to the launcher and opens. No customer ever meets a release that may
-  yet be taken back, so going back loses nothing a customer was told was done;
+  answered (the kiosk asks each once as it starts, kiosk/app/runner.py) and none that
+  worked before the switch broken, one sync round done; then it confirms itself to the
+  launcher and opens. No customer ever meets a release that may yet be taken back, so
+  going back loses nothing a customer was told was done;
 - a downloaded release is switched to only on the attract screen, with no payment open,
   nothing critical waiting for the back office, and outside opening hours unless staff
   pressed "Update now": the kiosk then leaves its loop with SWITCH_EXIT and the launcher
@@ -14,7 +15,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +34,6 @@ class UpdateWatch:
         self.holding = manager.pending_here()
         self.staff_asked = False
         self.last_reason = ""
-        self._asked: threading.Thread | None = None  # every device asked once, off the loop
 
     def start(self) -> None:
         from kivy.clock import Clock
@@ -50,17 +49,9 @@ class UpdateWatch:
 
     # -- a new release, proving itself --
     def _confirm_if_healthy(self) -> None:
-        from kiosk.services.machine.diagnostics import check_devices, device_health
+        from kiosk.services.machine.diagnostics import device_health
         from kiosk.sync.worker import LAST_SUCCESS
 
-        if self._asked is None:  # status() is I/O (USB, serial, the terminal's TCP)
-            devices = self.run.devices
-            self._asked = threading.Thread(
-                target=lambda: check_devices(devices, probe_scanner=False), daemon=True
-            )
-            self._asked.start()
-        if self._asked.is_alive():
-            return
         pending = self.manager.launcher_state().get("pending") or {}
         last_sync = str(self.run.repos.settings.get(LAST_SUCCESS, ""))
         missing = healthy(
