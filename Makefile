@@ -82,7 +82,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check kiosk backoffice bench tests tours provisioning scripts firmware
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy kiosk/domain kiosk/services kiosk/storage kiosk/sync kiosk/drivers kiosk/control kiosk/config kiosk/updates backoffice/messages backoffice/updates
+	$(VENV)/bin/mypy kiosk/domain kiosk/services kiosk/storage kiosk/sync kiosk/drivers kiosk/control kiosk/config kiosk/updates backoffice/messages backoffice/updates \
+		backoffice/db.py backoffice/batch.py backoffice/operations.py backoffice/service.py \
+		backoffice/statements.py backoffice/sync_routes.py
 
 # Every firmware file compiled by mpy-cross, then the firmware's tests run by MicroPython.
 firmware-test: install

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from backoffice.db import AppliedOperation, Entity, Notification, Shop, StatusLink, digest_text
 
-ENTITIES = Entity.__table__
-APPLIED = AppliedOperation.__table__
-SHOPS = Shop.__table__
+ENTITIES = cast(Table, Entity.__table__)
+APPLIED = cast(Table, AppliedOperation.__table__)
+SHOPS = cast(Table, Shop.__table__)
 Key = tuple[str, str]  # (kind, key)
 
 # Each statement made once, its values bound at each use: SQLAlchemy then builds and
@@ -35,7 +35,9 @@ _MOVE_ON = (
     .values(seq=SHOPS.c.seq + bindparam("b_count"))
     .returning(SHOPS.c.seq)
 )
-_INSERT = {t.name: insert(t) for t in (Notification.__table__, StatusLink.__table__)}
+_INSERT = {
+    t.name: insert(t) for t in (cast(Table, m.__table__) for m in (Notification, StatusLink))
+}
 
 
 class Upserts(NamedTuple):

@@ -95,7 +95,7 @@ def retried(fn: Callable[..., Any]) -> Callable[..., Any]:
                 if isinstance(exc, Conflict):
                     why: str | None = str(exc)
                 else:
-                    state = getattr(exc.orig, "sqlstate", None)
+                    state = str(getattr(exc.orig, "sqlstate", None))
                     why = "connection lost" if exc.connection_invalidated else RETRYABLE.get(state)
                 if why is None or attempt == ATTEMPTS:
                     raise

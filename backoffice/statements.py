@@ -5,13 +5,16 @@ its own the same way."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, update
+from typing import cast
+
+from sqlalchemy import Table, bindparam, select, update
 
 from backoffice.db import AppliedOperation, Entity, Kiosk, Shop
 
 PULLED_KINDS = ("customer", "order", "invoice", "catalogue", "setting")
 
-_K = Kiosk.__table__.c
+_KIOSKS = cast(Table, Kiosk.__table__)
+_K = _KIOSKS.c
 _A = AppliedOperation.__table__.c
 _E = Entity.__table__.c
 _S = Shop.__table__.c
@@ -21,7 +24,7 @@ CREDENTIAL = select(_K.shop_id, _K.kiosk_id).where(_K.credential_hash == bindpar
 
 # a kiosk's report and when it was seen
 HEARTBEAT = (
-    update(Kiosk.__table__)
+    update(_KIOSKS)
     .where(_K.shop_id == bindparam("b_shop"), _K.kiosk_id == bindparam("b_kiosk"))
     .values(heartbeat=bindparam("b_report"), last_seen=bindparam("b_now"))
 )

@@ -108,7 +108,10 @@ class SyncRoutes:
         hashed = digest_text(credential)
         try:
             known = self.office.known_kiosk(credential, hashed)
-            return known or await self._run(self.office.kiosk_for, credential, hashed)
+            if known is not None:
+                return known
+            found: tuple[int, str] = await self._run(self.office.kiosk_for, credential, hashed)
+            return found
         except Unauthorized as exc:
             raise HTTPException(401, str(exc)) from None
 
