@@ -186,7 +186,8 @@ class KioskRun:
         # (the fleet page) and a new release's health check read their answers; without
         # this they said "not checked yet" until the first print or payment
         for check in check_devices(self.devices, probe_scanner=False):
-            log.info("startup: %s %s: %s", check.device, check.state.value, check.detail)
+            if check.device != "scanner":  # it reports itself when its reader starts, next
+                log.info("startup: %s %s: %s", check.device, check.state.value, check.detail)
         if self.script is not None:
             self.script.prepare(services)
         return services
