@@ -11,7 +11,7 @@ it in words.
 
 import base64
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
@@ -20,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backoffice import fleet, status_page
 from backoffice.asgi import NoNul, Shed, retry_after
+from backoffice.db import utcnow
 from backoffice.guard import Attempts, FixedToken, StaffToken
 from backoffice.schemas import (
     CodeRequest,
@@ -67,10 +68,6 @@ def app_from_environment() -> FastAPI:
     folder = os.environ.get("BACKOFFICE_UPDATES", "")
     updates = Repository(Path(folder)) if folder else None
     return create_app(BackOffice(make_sessions(engine)), token, updates=updates)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def create_app(
@@ -134,7 +131,7 @@ def create_app(
 
     @app.get("/v1/health", response_model=ServerTime)
     def health() -> dict[str, Any]:
-        return {"server_time": _now()}
+        return {"server_time": utcnow()}
 
     @app.post("/v1/enroll", response_model=EnrolResponse)
     def enroll(body: EnrolRequest, request: Request) -> dict[str, Any]:
@@ -234,7 +231,7 @@ def create_app(
         days: Annotated[int, Query(ge=1, le=365)] = 7,
     ) -> HTMLResponse:
         try:
-            found = fleet.report(office, shop_id, _now(), uncollected_days=days)
+            found = fleet.report(office, shop_id, utcnow(), uncollected_days=days)
         except LookupError as exc:
             raise HTTPException(404, str(exc)) from None
         return HTMLResponse(fleet.render(found), headers={"Cache-Control": "no-store"})
@@ -245,7 +242,7 @@ def create_app(
 
     @app.post("/v1/admin/shops/{shop_id}/orders/{number}/status-link/revoke")
     def revoke_status_link(shop_id: ShopId, number: Key, _: Staff) -> dict[str, Any]:
-        return {"revoked": status_page.revoke(office, shop_id, number, _now())}
+        return {"revoked": status_page.revoke(office, shop_id, number, utcnow())}
 
     app.include_router(status_page.routes(office, guard))
     if updates is not None:

@@ -23,7 +23,7 @@ import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import HTTPException
@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from backoffice.db import POOL_SIZE, digest_text
+from backoffice.db import POOL_SIZE, digest_text, utcnow
 from backoffice.schemas import (
     ChangesResponse,
     Heartbeat,
@@ -120,13 +120,13 @@ class SyncRoutes:
         body = _validated(PushRequest, await request.body(), "body")
         operations = [op.model_dump() for op in body.operations]
         results = await self._run(self.office.apply_batch, shop_id, kiosk_id, operations)
-        return answer({"server_time": _now(), "results": [r.to_json() for r in results]})
+        return answer({"server_time": utcnow(), "results": [r.to_json() for r in results]})
 
     async def changes(self, request: Request) -> Response:
         shop_id, _ = await self.kiosk(request)
         query = _validated(ChangesQuery, dict(request.query_params), "query")
         page = await self._run(self.office.changes, shop_id, query.cursor, query.limit)
-        return answer({"server_time": _now(), **page})
+        return answer({"server_time": utcnow(), **page})
 
     async def heartbeat(self, request: Request) -> Response:
         shop_id, kiosk_id = await self.kiosk(request)
@@ -134,11 +134,7 @@ class SyncRoutes:
         known = self.releases.all() if self.releases is not None else None
         report = body.model_dump()
         update = await self._run(self.office.heartbeat, shop_id, kiosk_id, report, known)
-        return answer({"server_time": _now(), "update": update})
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+        return answer({"server_time": utcnow(), "update": update})
 
 
 def _encode(value: Any) -> str:
@@ -187,8 +183,7 @@ def describe(openapi: dict[str, Any]) -> dict[str, Any]:
             },
         }
         if body is not None:
-            described["requestBody"] = {"required": True, **_json("", body.__name__)}
-            del described["requestBody"]["description"]
+            described["requestBody"] = {"required": True, "content": _content(body.__name__)}
         return described
 
     paths = openapi.setdefault("paths", {})
@@ -203,5 +198,8 @@ def describe(openapi: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json(description: str, model: str) -> dict[str, Any]:
-    ref = {"$ref": f"#/components/schemas/{model}"}
-    return {"description": description, "content": {"application/json": {"schema": ref}}}
+    return {"description": description, "content": _content(model)}
+
+
+def _content(model: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}}
